@@ -1,0 +1,37 @@
+# davprovider: the two commands a new user needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DATA   ?= data
+PORT   ?= 8080
+IRODS_PORT ?= 1247
+
+.PHONY: test demo bench lint typecheck install clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy localgrid davprovider auth
+
+test: lint typecheck
+	$(PY) -m pytest
+
+demo: $(STAMP)
+	$(PY) -m localgrid.irods --data $(DATA)/irods --port $(IRODS_PORT)
+
+bench: $(STAMP)
+	$(PY) bench/irods_zone.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,241 @@
+"""The storage contract: what the gateway needs from any backend.
+
+Everything WebDAV-specific lives in ``resources.py``; a backend only speaks in
+paths, ``Entry`` records, byte streams and Python's built-in exceptions.
+
+Paths are share-relative, absolute, unquoted POSIX strings: ``"/"`` is the
+share root, ``"/a/b.txt"`` a member. They never end with ``"/"`` (except the
+root) and never contain ``"."``/``".."`` segments (the caller normalises them).
+A backend maps them onto its own namespace (an iRODS collection, a Swift
+container, a dict in memory).
+
+Errors are the built-in exceptions below, never backend-specific types. The
+WebDAV layer translates each once (``resources.py``):
+
+=========================================================  ================
+exception                                                  HTTP status
+=========================================================  ================
+``FileNotFoundError`` (missing object or missing parent)   404 (409 for
+                                                           a missing parent
+                                                           on create)
+``PermissionError`` (no permission)                        403
+``FileExistsError`` (target exists)                        405 / 412
+``IsADirectoryError`` / ``NotADirectoryError``             409
+``OSError(errno.ENOTEMPTY)`` (collection not empty)        409
+``ConnectionError`` (backend unreachable, session died)    502
+``TimeoutError`` (backend too slow)                        504
+``ValueError`` (bad input, e.g. short upload, bad name)    400
+=========================================================  ================
+
+A backend is obtained per request from a ``BackendFactory`` keyed by the
+caller's ``Identity`` (see ``auth/identity.py``): the factory may pool
+sessions per identity; the backend object it returns is used by one request
+(one thread) at a time.
+
+Backend types are looked up by name (``backend: memory`` in the config) in
+``BACKEND_TYPES``, or by a dotted module path. Such a module exposes
+``Options`` (a frozen dataclass describing its ``options:`` mapping, validated
+by ``settings.py``) and ``create_factory(options) -> BackendFactory``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from auth.identity import Identity
+
+#: Short backend type names and the modules implementing them.
+BACKEND_TYPES: dict[str, str] = {
+    "memory": "davprovider.memory",
+    "irods": "davprovider.irods",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One object or collection, as a listing or a stat returns it.
+
+    ``name`` is the last path segment (``""`` for the share root); ``size`` is
+    the content length in bytes (``None`` for collections); ``modified`` and
+    ``created`` are POSIX timestamps; ``etag`` is a strong entity tag without
+    quotes that changes whenever the content changes; ``content_type`` may be
+    ``None`` (then it is guessed from the name); ``checksum`` is
+    ``"<algorithm>:<value>"`` (e.g. ``"md5:9e10..."``, ``"sha2:<base64>"``) or
+    ``None``. ``created`` is an optional extension of the contract: when it is
+    ``None``, ``modified`` stands in for it.
+    """
+
+    name: str
+    is_dir: bool
+    size: int | None
+    modified: float | None
+    etag: str | None
+    content_type: str | None
+    checksum: str | None
+    created: float | None = None
+
+
+class Upload(ABC):
+    """A pending write of one object, returned by ``Backend.open_write``.
+
+    Nothing is visible at the target path until ``commit()`` returns: readers
+    see the old content (or nothing) while bytes arrive. Exactly one of
+    ``commit()`` or ``abort()`` ends an upload; ``abort()`` after ``commit()``
+    or a second ``abort()`` is a no-op.
+    """
+
+    @abstractmethod
+    def write(self, data: bytes) -> None:
+        """Append ``data``. MUST NOT buffer the whole object in memory
+        (a backend that is itself memory is the exception)."""
+
+    @abstractmethod
+    def commit(self) -> Entry:
+        """Make the written bytes the content of the target and return its entry.
+
+        MUST raise ``ValueError`` (and leave the old content in place, with no
+        temporary object behind) when the number of bytes written differs from
+        the ``size`` given to ``open_write``. MUST be atomic for readers: they
+        see either the old or the new content, never a mix.
+        """
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Discard the written bytes; the target keeps its old content (or
+        stays absent). MUST remove any temporary object. MUST NOT raise for a
+        backend that is already gone (it logs instead)."""
+
+
+class Backend(ABC):
+    """Access to one storage namespace on behalf of one identity.
+
+    Methods follow the order of the design's contract. Every method raises
+    only the built-in exceptions listed in the module docstring.
+    """
+
+    @abstractmethod
+    def stat(self, path: str) -> Entry:
+        """Return the entry at ``path``. MUST raise ``FileNotFoundError`` when
+        nothing is there (or when a parent is not a collection)."""
+
+    @abstractmethod
+    def list(self, path: str) -> Sequence[Entry]:
+        """Return every member of the collection at ``path`` with all fields
+        filled, in ONE round trip per page: the caller MUST never need a
+        ``stat`` per child. MUST NOT return hidden internals (temporary upload
+        objects). MUST raise ``NotADirectoryError`` for an object and
+        ``FileNotFoundError`` for a missing path."""
+
+    @abstractmethod
+    def open_read(self, path: str) -> BinaryIO:
+        """Open the object's content for streaming: ``read(n)``, ``seek(pos)``
+        (for Range requests) and ``close()``. MUST raise
+        ``IsADirectoryError`` for a collection."""
+
+    @abstractmethod
+    def open_write(
+        self, path: str, *, size: int | None = None, content_type: str | None = None
+    ) -> Upload:
+        """Start writing the object at ``path`` (created or replaced on
+        commit). ``size`` is the announced length (Content-Length); when it is
+        given, ``commit()`` MUST refuse any other byte count. MUST raise
+        ``FileNotFoundError``/``NotADirectoryError`` when the parent is not a
+        collection and ``IsADirectoryError`` when ``path`` is one. Dead
+        properties of an existing object SHOULD survive an overwrite."""
+
+    @abstractmethod
+    def mkdir(self, path: str) -> None:
+        """Create a collection. MUST raise ``FileExistsError`` if anything is
+        at ``path`` and ``FileNotFoundError`` if the parent is missing."""
+
+    @abstractmethod
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        """Remove an object or collection with its dead properties. A
+        non-empty collection MUST raise ``OSError(errno.ENOTEMPTY)`` unless
+        ``recursive``. A partial failure raises the first error."""
+
+    @abstractmethod
+    def copy(
+        self, src: str, dst: str, *, depth_infinity: bool = True, overwrite: bool = False
+    ) -> None:
+        """Copy server-side, dead properties included.
+
+        For a collection, ``depth_infinity=False`` creates ``dst`` without
+        members. An existing ``dst`` MUST raise ``FileExistsError`` unless
+        ``overwrite``, in which case it is removed first (no merging). MUST
+        raise ``ValueError`` if ``dst`` is ``src`` or lies below it.
+        """
+
+    @abstractmethod
+    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        """Rename server-side, dead properties included, with the same
+        ``overwrite`` rules as ``copy``. MAY raise ``NotImplementedError``: the
+        caller then falls back to ``copy`` plus ``remove``."""
+
+    @abstractmethod
+    def get_meta(self, path: str) -> dict[str, str]:
+        """Return the dead properties of ``path``: property names in Clark
+        notation (``"{ns}name"``) mapped to encoded values (see
+        ``properties.py``). Unrelated backend metadata SHOULD be left out."""
+
+    @abstractmethod
+    def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
+        """Set dead properties; a ``None`` value removes that name (removing a
+        missing name is not an error)."""
+
+    def list_meta(self, path: str, names: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Return the dead properties of the members ``names`` of the
+        collection at ``path``, keyed by member name.
+
+        Used for PROPFIND ``allprop``/dead properties at Depth 1. Backends
+        SHOULD override this with one query per collection; this default asks
+        once per member.
+        """
+        base = path.rstrip("/")
+        return {name: self.get_meta(f"{base}/{name}") for name in names}
+
+
+class BackendFactory(Protocol):
+    """Turns an authenticated identity into a backend (pooling is its business)."""
+
+    def __call__(self, identity: Identity) -> Backend:
+        """Return a backend acting as ``identity``. MAY raise
+        ``ConnectionError``/``TimeoutError`` when the backend is unreachable
+        and ``PermissionError`` when the identity is not allowed at all."""
+        ...
+
+    def login(self, user: str, password: str) -> bool:
+        """Check a password (HTTP Basic passthrough). MUST return ``False``
+        for wrong credentials and raise ``ConnectionError``/``TimeoutError``
+        only when the backend cannot answer."""
+        ...
+
+    def close(self) -> None:
+        """Release pooled sessions (called at server shutdown)."""
+        ...
+
+
+def load_backend_type(name: str) -> ModuleType:
+    """Import the module implementing backend type ``name``.
+
+    ``name`` is a key of ``BACKEND_TYPES`` or a dotted module path. Raises
+    ``LookupError`` with a readable message when it cannot be used.
+    """
+    module_name = BACKEND_TYPES.get(name, name)
+    if name not in BACKEND_TYPES and "." not in name:
+        known = ", ".join(sorted(BACKEND_TYPES))
+        raise LookupError(f"unknown backend type {name!r} (known: {known})")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise LookupError(f"backend type {name!r} cannot be imported: {exc}") from exc
+    for attribute in ("Options", "create_factory"):
+        if not hasattr(module, attribute):
+            raise LookupError(f"backend type {name!r} is not available yet (no {attribute})")
+    return module

@@ -1,0 +1,82 @@
+"""Dead properties over backend metadata.
+
+A dead property is stored with ``Backend.set_meta`` under its name in Clark
+notation (``"{http://example.com/ns}colour"``, or just ``"colour"`` for the
+empty namespace). Its value is stored as text so that other clients of the
+backend (``imeta ls``, ``swift stat``) can read it:
+
+- an element with plain text only (no attributes, no children) is stored as
+  that text, unless the text starts with ``"<"``;
+- anything else is stored as its XML serialisation, which starts with ``"<"``.
+
+``decode_value`` reverses this; the rule is unambiguous because text that
+starts with ``"<"`` is always stored serialised (and escaped there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lxml import etree
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+#: Live properties that belong to WsgiDAV's lock manager.
+LOCK_PROPERTIES = frozenset({"{DAV:}lockdiscovery", "{DAV:}supportedlock"})
+
+
+def is_dead(name: str) -> bool:
+    """True for names stored as backend metadata (anything outside ``DAV:``
+    and the Microsoft Win32 namespace, which WsgiDAV handles itself)."""
+    return not name.startswith(("{DAV:}", "{urn:schemas-microsoft-com:}"))
+
+
+def encode_value(element: Any) -> str:
+    """Serialise a property element (lxml) for ``Backend.set_meta``."""
+    text = element.text or ""
+    simple = len(element) == 0 and not element.attrib and not text.startswith("<")
+    if simple:
+        return text
+    return str(etree.tostring(element, encoding="unicode", with_tail=False))
+
+
+def decode_value(name: str, stored: str) -> Any:
+    """Rebuild the property element ``name`` from a stored value."""
+    if stored.startswith("<"):
+        try:
+            element = etree.fromstring(stored, parser=_PARSER)
+        except etree.XMLSyntaxError:
+            element = None
+        if element is not None and element.tag == name:
+            return element
+    element = etree.Element(name)
+    element.text = stored or None
+    return element
+
+
+MetaLoader = Callable[[], dict[str, str]]
+
+
+class SiblingMeta:
+    """Dead properties of all members of one collection, fetched on first need.
+
+    Members built from one ``Backend.list`` share one instance, so a
+    PROPFIND Depth:1 asking for dead properties makes one ``list_meta`` call
+    for the whole collection instead of one ``get_meta`` per member.
+    """
+
+    def __init__(self, fetch: Callable[[Sequence[str]], dict[str, dict[str, str]]]) -> None:
+        self._fetch = fetch
+        self._names: list[str] = []
+        self._loaded: dict[str, dict[str, str]] | None = None
+
+    def loader(self, name: str) -> MetaLoader:
+        """Register member ``name`` and return its lazy loader."""
+        self._names.append(name)
+        return lambda: self._get(name)
+
+    def _get(self, name: str) -> dict[str, str]:
+        if self._loaded is None:
+            self._loaded = self._fetch(self._names)
+        return dict(self._loaded.get(name, {}))
