@@ -25,7 +25,10 @@ class Access(Users):
     def actor(self, name: str) -> Actor:
         row = self.require_user(name)
         return Actor(
-            int(row["user_id"]), row["user_name"], row["zone_name"], row["user_type_name"] == "rodsadmin"
+            int(row["user_id"]),
+            row["user_name"],
+            row["zone_name"],
+            row["user_type_name"] == "rodsadmin",
         )
 
     def level(self, actor: Actor, object_id: int) -> int:
@@ -48,10 +51,14 @@ class Access(Users):
     def grant(self, object_id: int, user_id: int, level: int) -> None:
         """Set one ACL entry; ``null`` (1000) removes it."""
         with self.tx() as db:
-            db.execute("DELETE FROM access WHERE object_id = ? AND user_id = ?", (object_id, user_id))
+            db.execute(
+                "DELETE FROM access WHERE object_id = ? AND user_id = ?", (object_id, user_id)
+            )
             if level > ACCESS_LEVELS["null"]:
                 t = now()
-                db.execute("INSERT INTO access VALUES (?, ?, ?, ?, ?)", (object_id, user_id, level, t, t))
+                db.execute(
+                    "INSERT INTO access VALUES (?, ?, ?, ?, ?)", (object_id, user_id, level, t, t)
+                )
 
     def inherit(self, parent_coll_id: int, object_id: int) -> None:
         """Copy the parent's ACLs to a new child when the parent has inheritance on."""

@@ -34,9 +34,13 @@ def _verify(state: ConnState, user_name: str, response: bytes) -> None:
     """Check a native response for the proxy user, then settle who the connection acts as."""
     cat = state.catalog
     row = cat.user(user_name)
-    ok = row is not None and state.challenge and any(
-        hmac.compare_digest(expected_digest(state.challenge, pw), response)
-        for pw in cat.passwords(int(row["user_id"]))
+    ok = (
+        row is not None
+        and state.challenge
+        and any(
+            hmac.compare_digest(expected_digest(state.challenge, pw), response)
+            for pw in cat.passwords(int(row["user_id"]))
+        )
     )
     state.challenge = b""
     if not ok or row is None:
@@ -61,7 +65,7 @@ def _new_challenge(state: ConnState) -> str:
 
 
 @api(110000, before_login=True)
-def authenticate(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def authenticate(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     request = parse_json(body)
     scheme = str(request.get("scheme", "native"))
     step = str(request.get("next_operation", ""))
@@ -100,25 +104,25 @@ def _pam(state: ConnState, user: str, password: str, request: dict[str, object])
 
 
 @api(703, before_login=True)
-def legacy_challenge(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def legacy_challenge(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     challenge = _new_challenge(state).encode()
     packed = Pack("authRequestOut_PI", [("challenge", base64.b64encode(challenge).decode())])
     return Reply(msg=packed.encode())
 
 
 @api(704, before_login=True)
-def legacy_response(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def legacy_response(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     try:
-        response = base64.b64decode(node.str("response"))
+        response = base64.b64decode(node.string("response"))
     except ValueError as exc:
         raise IrodsError(CAT_INVALID_AUTHENTICATION, "response is not base64") from exc
-    _verify(state, node.str("username").partition("#")[0], response)
+    _verify(state, node.string("username").partition("#")[0], response)
     return Reply()
 
 
 @api(709)
-def temp_password(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def temp_password(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     """GET_TEMP_PASSWORD: the client derives md5(hash_with + password) as a one-time password."""
     actor = state.who()
     seed = secrets.token_hex(16)

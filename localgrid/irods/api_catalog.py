@@ -68,17 +68,17 @@ def _parse_query(node: Node) -> Query:
         inx, sval = conds_node.strs("inx"), conds_node.strs("svalue")
         conditions = [(int(a), b) for a, b in zip(inx, sval, strict=False)]
     return Query(
-        selects, conditions, node.int("maxRows"), node.int("partialStartIndex"),
-        node.int("options"), node.kvp(),
+        selects, conditions, node.number("maxRows"), node.number("partialStartIndex"),
+        node.number("options"), node.kvp(),
     )  # fmt: skip
 
 
 @api(702)
-def gen_query(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def gen_query(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     actor = state.who()
     node = parse(body)
     q = _parse_query(node)
-    handle = node.int("continueInx")
+    handle = node.number("continueInx")
     if handle > 0:
         cursor = state.cursors.get(handle)
         if q.max_rows <= 0:
@@ -110,18 +110,18 @@ def gen_query(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(681)
-def coll_create(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def coll_create(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     recursive = "recursiveOpr" in node.kvp()
-    state.catalog.create_coll(state.who(), node.str("collName"), recursive)
+    state.catalog.create_coll(state.who(), node.string("collName"), recursive)
     return Reply()
 
 
 @api(679)
-def coll_remove(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def coll_remove(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     recursive = "recursiveOpr" in node.kvp()
-    for path in state.catalog.remove_coll(state.who(), node.str("collName"), recursive):
+    for path in state.catalog.remove_coll(state.who(), node.string("collName"), recursive):
         path.unlink(missing_ok=True)
     return Reply()
 
@@ -130,9 +130,9 @@ def coll_remove(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(706)
-def mod_avu(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def mod_avu(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
-    args = [node.str(f"arg{i}") for i in range(10)]
+    args = [node.string(f"arg{i}") for i in range(10)]
     op, cat, actor = args[0], state.catalog, state.who()
     if op == "cp":
         src = cat.avu_target(actor, args[1], args[3], 0)
@@ -154,7 +154,7 @@ def mod_avu(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(20002)
-def atomic_avu(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def atomic_avu(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     request = parse_json(body)
     cat, actor = state.catalog, state.who()
     kinds = {"data_object": "d", "collection": "C", "resource": "R", "user": "u"}
@@ -186,13 +186,13 @@ def atomic_avu(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(707)
-def mod_access(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def mod_access(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     cat, actor = state.catalog, state.who()
-    level_name = node.str("accessLevel")
+    level_name = node.string("accessLevel")
     admin_mode = level_name.startswith("admin:")
-    path = norm_path(node.str("path"))
-    recursive = node.int("recursiveFlag") != 0
+    path = norm_path(node.string("path"))
+    recursive = node.number("recursiveFlag") != 0
     coll = cat.coll(path)
     row = coll if coll is not None else cat.require_data(path)
     targets = [int(row["coll_id"] if coll is not None else row["data_id"])]
@@ -210,7 +210,7 @@ def mod_access(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
             for object_id in targets:
                 cat.run("UPDATE colls SET coll_inheritance = ? WHERE coll_id = ?", flag, object_id)
             return Reply()
-        user = cat.require_user(node.str("userName"))
+        user = cat.require_user(node.string("userName"))
         level = cat.level_named(level_name)
         for object_id in targets:
             cat.grant(object_id, int(user["user_id"]), level)
@@ -234,8 +234,9 @@ def _clear_password(state: ConnState, scrambled: str) -> str:
         clear = password_obfuscation.unscramble(
             scrambled, key=hashed, scramble_prefix="", block_chaining=True
         )
-        if clear[1:10] == password_obfuscation.v2_prefix[1:10]:
-            return _strip_padding(clear[10:])
+        prefix = password_obfuscation.v2_prefix
+        if clear[1 : len(prefix)] == prefix[1:]:
+            return _strip_padding(clear[len(prefix) :])
     raise IrodsError(CAT_INVALID_ARGUMENT, "cannot decode the new password")
 
 
@@ -257,10 +258,10 @@ def _strip_padding(text: str) -> str:
 
 
 @api(701)
-def general_admin(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def general_admin(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     _require_admin(state)
     node = parse(body)
-    args = [node.str(f"arg{i}") for i in range(10)]
+    args = [node.string(f"arg{i}") for i in range(10)]
     cat = state.catalog
     verb, noun = args[0], args[1]
     if verb == "add" and noun in ("user", "group"):
@@ -284,9 +285,9 @@ def general_admin(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply
 
 
 @api(714)
-def user_admin(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def user_admin(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
-    args = [node.str(f"arg{i}") for i in range(10)]
+    args = [node.string(f"arg{i}") for i in range(10)]
     cat, actor = state.catalog, state.who()
     if args[0] == "userpw" and args[2] == "password":
         if args[1] != actor.name and not actor.admin:
@@ -304,4 +305,3 @@ def user_admin(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
     else:
         raise IrodsError(CAT_INVALID_ARGUMENT, f"unsupported user admin command {args[0]}")
     return Reply()
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -28,7 +29,7 @@ CHUNK = 1024 * 1024
 
 
 def _obj_path(node: Node) -> str:
-    return norm_path(node.str("objPath"))
+    return norm_path(node.string("objPath"))
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -63,7 +64,7 @@ def _open(state: ConnState, path: str, flags: int, kw: dict[str, str], data_type
 
 
 @api(601)
-def create(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def create(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     kw = node.kvp()
     flags = 2 | O_CREAT | O_TRUNC
@@ -71,17 +72,18 @@ def create(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(602)
-def open_(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def open_(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     kw = node.kvp()
-    return _open(state, _obj_path(node), node.int("openFlags"), kw, kw.get("dataType", "generic"))
+    flags = node.number("openFlags")
+    return _open(state, _obj_path(node), flags, kw, kw.get("dataType", "generic"))
 
 
 @api(675)
-def read(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def read(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
-    f = state.file(node.int("l1descInx"))
-    length = node.int("len")
+    f = state.file(node.number("l1descInx"))
+    length = node.number("len")
     if not 0 <= length <= MAX_BS_LEN:
         raise IrodsError(SYS_INVALID_INPUT_PARAM, f"read length {length} out of range")
     data = os.pread(f.os_fd, length, f.offset)
@@ -90,9 +92,9 @@ def read(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(676)
-def write(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def write(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
-    f = state.file(node.int("l1descInx"))
+    f = state.file(node.number("l1descInx"))
     if not f.writable:
         raise IrodsError(SYS_INVALID_INPUT_PARAM, "descriptor is open read-only")
     view = memoryview(bs)
@@ -105,10 +107,10 @@ def write(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(674)
-def lseek(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def lseek(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
-    f = state.file(node.int("l1descInx"))
-    whence, offset = node.int("whence"), node.int("offset")
+    f = state.file(node.number("l1descInx"))
+    whence, offset = node.number("whence"), node.number("offset")
     base = {0: 0, 1: f.offset, 2: os.fstat(f.os_fd).st_size}.get(whence)
     if base is None or base + offset < 0:
         raise IrodsError(SYS_INVALID_INPUT_PARAM, f"bad seek {offset} whence {whence}")
@@ -141,21 +143,21 @@ def _close(state: ConnState, fd: int, finalize: bool, kw: dict[str, str]) -> Rep
 
 
 @api(673)
-def close(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def close(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
-    fd = node.int("l1descInx")
+    fd = node.number("l1descInx")
     return _close(state, fd, state.file(fd).written, node.kvp())
 
 
 @api(20004)
-def replica_close(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def replica_close(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     request = parse_json(body)
     fd = int(str(request.get("fd", -1)))
     return _close(state, fd, bool(request.get("update_size")) and state.file(fd).written, {})
 
 
 @api(20000)
-def fd_info(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def fd_info(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     request = parse_json(body)
     f = state.file(int(str(request.get("fd", -1))))
     info = {
@@ -172,18 +174,18 @@ def fd_info(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(615)
-def unlink(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def unlink(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     _unlink_quietly(state.catalog.unlink(state.who(), _obj_path(node)))
     return Reply()
 
 
 @api(627)
-def rename(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def rename(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     src, dst = parse(body).findall("DataObjInp_PI")[:2]
     cat, actor = state.catalog, state.who()
     src_path, dst_path = _obj_path(src), _obj_path(dst)
-    if src.int("oprType") == RENAME_COLL or cat.coll(src_path) is not None:
+    if src.number("oprType") == RENAME_COLL or cat.coll(src_path) is not None:
         cat.rename_coll(actor, src_path, dst_path)
     else:
         cat.rename_data(actor, src_path, dst_path)
@@ -191,7 +193,7 @@ def rename(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(696)
-def copy(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def copy(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     src, dst = parse(body).findall("DataObjInp_PI")[:2]
     force = "forceFlag" in dst.kvp()
     state.catalog.copy_data(state.who(), _obj_path(src), _obj_path(dst), force)
@@ -199,7 +201,7 @@ def copy(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 
 @api(629)
-def checksum(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def checksum(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     cat, path, kw = state.catalog, _obj_path(node), node.kvp()
     row = cat.require_data(path)
@@ -218,7 +220,7 @@ def checksum(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
 
 def _truncate(state: ConnState, body: bytes) -> None:
     node = parse(body)
-    cat, path, size = state.catalog, _obj_path(node), node.int("dataSize")
+    cat, path, size = state.catalog, _obj_path(node), node.number("dataSize")
     row = cat.data(path)
     if row is None:
         raise IrodsError(OBJ_PATH_DOES_NOT_EXIST, f"no such data object: {path}")
@@ -230,20 +232,20 @@ def _truncate(state: ConnState, body: bytes) -> None:
 
 
 @api(652)
-def truncate(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def truncate(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     _truncate(state, body)
     return Reply()
 
 
 @api(802)
-def replica_truncate(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def replica_truncate(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     _truncate(state, body)
-    result = '{"replica_number": 0, "resource_hierarchy": "%s", "message": ""}' % RESOURCE
+    result = json.dumps({"replica_number": 0, "resource_hierarchy": RESOURCE, "message": ""})
     return Reply(msg=Pack("STR_PI", [("myStr", result)]).encode())
 
 
 @api(20007)
-def touch(state: ConnState, body: bytes, bs: bytes | bytearray) -> Reply:
+def touch(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     request = parse_json(body)
     cat, actor = state.catalog, state.who()
     path = norm_path(str(request.get("logical_path", "")))

@@ -140,7 +140,7 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _condition(expr: str, cond: str, upper: bool) -> tuple[str, list[str]]:
+def _condition(expr: str, cond: str, upper: bool) -> tuple[str, list[object]]:
     m = _OP_RE.match(cond)
     if not m:
         raise IrodsError(CAT_INVALID_ARGUMENT, f"cannot parse condition {cond!r}")
@@ -150,10 +150,10 @@ def _condition(expr: str, cond: str, upper: bool) -> tuple[str, list[str]]:
         inner = rest.strip()
         if not (inner.startswith("(") and inner.endswith(")")):
             raise IrodsError(CAT_INVALID_ARGUMENT, f"bad 'in' list {rest!r}")
-        values = re.split(r"'\s*,\s*'", _unquote(inner[1:-1]))
+        values: list[object] = list(re.split(r"'\s*,\s*'", _unquote(inner[1:-1])))
         return f"{col} {op.upper()} ({','.join('?' * len(values))})", values
     if op in ("between", "not between"):
-        values = re.split(r"'\s+'", _unquote(rest), maxsplit=1)
+        values = list(re.split(r"'\s+'", _unquote(rest), maxsplit=1))
         if len(values) != 2:
             raise IrodsError(CAT_INVALID_ARGUMENT, f"bad 'between' {rest!r}")
         return f"{col} {op.upper()} ? AND ?", values
@@ -215,7 +215,8 @@ def build_sql(q: Query, visible_to: list[int] | None) -> tuple[str, list[object]
             order.append(f"{RAW.get(expr, expr)} DESC")
         elif flag & ORDER_BY:
             order.append(RAW.get(expr, expr))
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     upper = bool(q.options & UPPER_CASE_WHERE)
     for col, cond in q.conditions:
         expr = COLUMNS[col][1]

@@ -83,7 +83,7 @@ class ConnState:
         self.cursors.clear()
 
 
-Handler = Callable[[ConnState, bytes, bytes | bytearray], Reply]
+Handler = Callable[[ConnState, bytes, bytes | bytearray | memoryview], Reply]
 API: dict[int, Handler] = {}
 BEFORE_LOGIN: set[int] = set()
 

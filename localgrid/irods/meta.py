@@ -98,7 +98,10 @@ class Catalog(Tree):
     ) -> int:
         """Remove matching AVUs (value/unit None match anything); 0 removed is an error."""
         op = "LIKE" if like else "="
-        sql = f"SELECT m.meta_id FROM meta m JOIN objt_metamap o ON o.meta_id = m.meta_id WHERE o.object_id = ? AND m.meta_attr_name {op} ?"
+        sql = (
+            "SELECT m.meta_id FROM meta m JOIN objt_metamap o ON o.meta_id = m.meta_id"
+            f" WHERE o.object_id = ? AND m.meta_attr_name {op} ?"
+        )
         args: list[object] = [object_id, attr]
         if value is not None:
             sql += f" AND m.meta_attr_value {op} ?"

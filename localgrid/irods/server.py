@@ -51,10 +51,10 @@ class Connection:
             raise ProtocolError(f"expected RODS_CONNECT, got {first.type!r}")
         pack = parse(first.msg)
         st = self.state
-        st.proxy_user, st.proxy_zone = pack.str("proxyUser"), pack.str("proxyRcatZone")
-        st.client_user = pack.str("clientUser") or st.proxy_user
-        st.client_zone = pack.str("clientRcatZone") or st.proxy_zone
-        if pack.str("option").endswith(NEGOTIATION) and not self._negotiate():
+        st.proxy_user, st.proxy_zone = pack.string("proxyUser"), pack.string("proxyRcatZone")
+        st.client_user = pack.string("clientUser") or st.proxy_user
+        st.client_zone = pack.string("clientRcatZone") or st.proxy_zone
+        if pack.string("option").endswith(NEGOTIATION) and not self._negotiate():
             return False
         version = Pack(
             "Version_PI",
@@ -71,9 +71,11 @@ class Connection:
         answer = read_message(self.sock)
         if answer is None:
             return False
-        result = parse(answer.msg).str("result")
+        result = parse(answer.msg).string("result")
         if "CS_NEG_USE_TCP" not in result:
-            log.warning("negotiation from %s ended with %r; TLS is not offered", self.state.peer, result)
+            log.warning(
+                "negotiation from %s ended with %r; TLS is not offered", self.state.peer, result
+            )
             return False
         return True
 
@@ -119,7 +121,9 @@ class _RequestHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        Connection(self.server.catalog, sock, "%s:%s" % self.client_address[:2]).serve()
+        Connection(
+            self.server.catalog, sock, f"{self.client_address[0]}:{self.client_address[1]}"
+        ).serve()
 
 
 class ZoneServer(socketserver.ThreadingTCPServer):

@@ -18,8 +18,8 @@ from .catalog import OWN, READ, RESOURCE, RESOURCE_ID, WRITE, norm_path, now, sp
 from .errors import (
     CAT_COLLECTION_NOT_EMPTY,
     CAT_NAME_EXISTS_AS_COLLECTION,
-    CAT_NO_ACCESS_PERMISSION,
     CAT_NAME_EXISTS_AS_DATAOBJ,
+    CAT_NO_ACCESS_PERMISSION,
     CAT_UNKNOWN_COLLECTION,
     CAT_UNKNOWN_FILE,
     CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME,
@@ -103,7 +103,9 @@ class Tree(Access):
             if self.coll(path) is not None:
                 if recursive:
                     return
-                raise IrodsError(CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME, f"collection exists: {path}")
+                raise IrodsError(
+                    CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME, f"collection exists: {path}"
+                )
             if self.data(path) is not None:
                 raise IrodsError(CAT_NAME_EXISTS_AS_DATAOBJ, f"a data object is named {path}")
             parent_path = split_path(path)[0]
@@ -131,7 +133,9 @@ class Tree(Access):
             marks = ",".join("?" * len(coll_ids))
             data_ids = [
                 int(r[0])
-                for r in db.execute(f"SELECT data_id FROM data WHERE coll_id IN ({marks})", coll_ids)
+                for r in db.execute(
+                    f"SELECT data_id FROM data WHERE coll_id IN ({marks})", coll_ids
+                )
             ]
             if not recursive and (len(coll_ids) > 1 or data_ids):
                 raise IrodsError(CAT_COLLECTION_NOT_EMPTY, f"collection not empty: {path}")
@@ -180,7 +184,9 @@ class Tree(Access):
             self._check_free(dst)
             dst_parent = self.require_coll(split_path(dst)[0])
             self.require(actor, row["coll_id"], WRITE, f"rename {src}")
-            self.require(actor, dst_parent["coll_id"], WRITE, f"create in {dst_parent['coll_name']}")
+            self.require(
+                actor, dst_parent["coll_id"], WRITE, f"create in {dst_parent['coll_name']}"
+            )
             n = len(src)
             db.execute(
                 f"UPDATE colls SET coll_name = ? || substr(coll_name, ?),"
@@ -188,7 +194,8 @@ class Tree(Access):
                 (dst, n + 1, dst, n + 1, src, src),
             )
             db.execute(
-                "UPDATE colls SET coll_name = ?, parent_coll_name = ?, modify_ts = ? WHERE coll_id = ?",
+                "UPDATE colls SET coll_name = ?, parent_coll_name = ?, modify_ts = ?"
+                " WHERE coll_id = ?",
                 (dst, dst_parent["coll_name"], now(), row["coll_id"]),
             )
 

@@ -88,7 +88,9 @@ class Users(Store):
         uid = row["user_id"]
         column = {"type": "user_type_name", "info": "user_info", "comment": "r_comment"}
         if option == "password":
-            self.run("UPDATE users SET password = ?, modify_ts = ? WHERE user_id = ?", value, now(), uid)
+            self.run(
+                "UPDATE users SET password = ?, modify_ts = ? WHERE user_id = ?", value, now(), uid
+            )
         elif option in column:
             if option == "type" and value not in USER_TYPES:
                 raise IrodsError(CAT_INVALID_ARGUMENT, f"bad user type: {value}")
@@ -96,7 +98,9 @@ class Users(Store):
         elif option == "addAuth":
             self.run("INSERT OR IGNORE INTO user_auth VALUES (?, ?)", uid, value)
         elif option == "rmAuth":
-            if not self.run("DELETE FROM user_auth WHERE user_id = ? AND user_auth_name = ?", uid, value):
+            if not self.run(
+                "DELETE FROM user_auth WHERE user_id = ? AND user_auth_name = ?", uid, value
+            ):
                 raise IrodsError(CAT_SUCCESS_BUT_WITH_NO_INFO, f"no such DN for {name}")
         else:
             raise IrodsError(CAT_INVALID_ARGUMENT, f"unsupported user option: {option}")
@@ -106,10 +110,14 @@ class Users(Store):
         uid = self.require_user(user)["user_id"]
         if add:
             with self.tx() as db:
-                if db.execute("SELECT 1 FROM user_group WHERE group_user_id = ? AND user_id = ?", (gid, uid)).fetchone():
+                if db.execute(
+                    "SELECT 1 FROM user_group WHERE group_user_id = ? AND user_id = ?", (gid, uid)
+                ).fetchone():
                     raise IrodsError(CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME, f"{user} is in {group}")
                 db.execute("INSERT INTO user_group VALUES (?, ?)", (gid, uid))
-        elif not self.run("DELETE FROM user_group WHERE group_user_id = ? AND user_id = ?", gid, uid):
+        elif not self.run(
+            "DELETE FROM user_group WHERE group_user_id = ? AND user_id = ?", gid, uid
+        ):
             raise IrodsError(CAT_SUCCESS_BUT_WITH_NO_INFO, f"{user} is not in {group}")
 
     def set_pam_password(self, user: str, password: str) -> None:

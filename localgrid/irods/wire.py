@@ -193,11 +193,11 @@ class Node:
     def findall(self, tag: str) -> list[Node]:
         return [c for c in self.children if c.tag == tag]
 
-    def str(self, tag: str, default: str = "") -> str:
+    def string(self, tag: str, default: str = "") -> str:
         node = self.find(tag)
         return node.text if node is not None else default
 
-    def int(self, tag: str, default: int = 0) -> int:
+    def number(self, tag: str, default: int = 0) -> int:
         node = self.find(tag)
         if node is None or not node.text.strip():
             return default
@@ -245,7 +245,7 @@ def parse(body: bytes) -> Node:
 def parse_json(body: bytes) -> dict[str, object]:
     """Decode a BinBytesBuf_PI (or BytesBuf_PI) JSON request."""
     node = parse(body)
-    buf = node.str("buf")
+    buf = node.string("buf")
     if node.tag == "BinBytesBuf_PI":
         raw = base64.b64decode(buf)
     else:

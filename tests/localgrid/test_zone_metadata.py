@@ -160,7 +160,9 @@ def test_query_finds_collection_by_avu(rods, scratch):
     rods.collections.create(f"{scratch}/tagged").metadata.add("tag", scratch)
     rods.collections.create(f"{scratch}/untagged")
 
-    rows = rods.query(Collection.name).filter(CollectionMeta.name == "tag", CollectionMeta.value == scratch)
+    rows = rods.query(Collection.name).filter(
+        CollectionMeta.name == "tag", CollectionMeta.value == scratch
+    )
 
     assert [r[Collection.name] for r in rows] == [f"{scratch}/tagged"]
 

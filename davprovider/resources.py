@@ -1,0 +1,422 @@
+"""WsgiDAV resources over any ``Backend``: the only layer that speaks WsgiDAV.
+
+- Backend errors (built-in exceptions) become ``DAVError`` here, once
+  (``backend_errors``).
+- A collection lists its members with ONE ``Backend.list`` call and builds
+  every child from that listing, so PROPFIND Depth:1 never stats per child;
+  dead properties of the members come from one ``list_meta`` call, on demand.
+- Resources looked up during one request are cached in the WSGI environ
+  (``resolve``) until the request writes something (``forget``).
+- PUT streams into ``Backend.open_write``'s ``Upload``: committed only when
+  the body arrived complete, aborted otherwise (old content stays).
+- DELETE, COPY and MOVE are single server-side backend calls (WsgiDAV's
+  "native" handlers); MOVE falls back to copy + remove when the backend
+  cannot rename.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+from wsgidav import util
+from wsgidav.dav_error import (
+    HTTP_BAD_GATEWAY,
+    HTTP_BAD_REQUEST,
+    HTTP_CONFLICT,
+    HTTP_FORBIDDEN,
+    HTTP_GATEWAY_TIMEOUT,
+    HTTP_INTERNAL_ERROR,
+    HTTP_METHOD_NOT_ALLOWED,
+    HTTP_NOT_FOUND,
+    HTTP_PRECONDITION_FAILED,
+    DAVError,
+)
+from wsgidav.dav_provider import DAVCollection, DAVNonCollection
+
+from davprovider.backend import Backend, Entry, Upload
+from davprovider.properties import MetaLoader, SiblingMeta, decode_value, encode_value, is_dead
+
+log = logging.getLogger(__name__)
+
+CACHE_KEY = "davprovider.resources"
+CREATED_KEY = "davprovider.created"
+
+
+def to_dav_error(
+    exc: BaseException, *, exists: int = HTTP_METHOD_NOT_ALLOWED, missing: int = HTTP_NOT_FOUND
+) -> DAVError:
+    """Map a backend exception to a DAVError (see ``backend.py``'s table).
+
+    ``exists`` is the status for ``FileExistsError`` (405 for MKCOL, 412 for
+    COPY/MOVE without overwrite); ``missing`` the one for
+    ``FileNotFoundError`` (409 when a parent is missing on create).
+    """
+    if isinstance(exc, DAVError):
+        return exc
+    if isinstance(exc, FileExistsError):
+        status = exists
+    elif isinstance(exc, IsADirectoryError | NotADirectoryError):
+        status = HTTP_CONFLICT
+    elif isinstance(exc, OSError) and exc.errno == errno.ENOTEMPTY:
+        status = HTTP_CONFLICT
+    elif isinstance(exc, FileNotFoundError):
+        status = missing
+    elif isinstance(exc, PermissionError):
+        status = HTTP_FORBIDDEN
+    elif isinstance(exc, ConnectionError):
+        status = HTTP_BAD_GATEWAY
+    elif isinstance(exc, TimeoutError):
+        status = HTTP_GATEWAY_TIMEOUT
+    elif isinstance(exc, ValueError):
+        status = HTTP_BAD_REQUEST
+    else:
+        status = HTTP_INTERNAL_ERROR
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return DAVError(status, context_info=reason or None, src_exception=exc)
+
+
+@contextmanager
+def backend_errors(
+    path: str, *, exists: int = HTTP_METHOD_NOT_ALLOWED, missing: int = HTTP_NOT_FOUND
+) -> Iterator[None]:
+    """Run a backend call, re-raising its built-in errors as ``DAVError``."""
+    try:
+        yield
+    except DAVError:
+        raise
+    except (OSError, ValueError) as exc:
+        error = to_dav_error(exc, exists=exists, missing=missing)
+        level = logging.WARNING if error.value in (HTTP_BAD_GATEWAY, 504) else logging.DEBUG
+        log.log(level, "backend refused %s: %s -> %s", path, exc, error.value)
+        raise error from exc
+
+
+def backend_path(path: str) -> str:
+    """Resource path (maybe with a trailing slash, maybe empty) -> backend path."""
+    return "/" + "/".join(part for part in path.split("/") if part)
+
+
+def child_path(parent: str, name: str) -> str:
+    return backend_path(parent).rstrip("/") + "/" + name
+
+
+def resolve(path: str, environ: dict[str, Any], backend: Backend) -> Any:
+    """Return the resource at ``path`` or ``None``; cached per request."""
+    cache: dict[str, Any] = environ.setdefault(CACHE_KEY, {})
+    key = backend_path(path)
+    if key not in cache:
+        try:
+            with backend_errors(key):
+                entry = backend.stat(key)
+        except DAVError as error:
+            if error.value not in (HTTP_NOT_FOUND, HTTP_CONFLICT):
+                raise
+            cache[key] = None
+        else:
+            cache[key] = make_resource(key, environ, backend, entry)
+    return cache[key]
+
+
+def forget(environ: dict[str, Any]) -> None:
+    """Drop the request's resource cache (called after every write)."""
+    environ.pop(CACHE_KEY, None)
+
+
+def make_resource(
+    path: str,
+    environ: dict[str, Any],
+    backend: Backend,
+    entry: Entry,
+    meta: MetaLoader | None = None,
+) -> Any:
+    """Build the resource class matching ``entry``."""
+    cls = FolderResource if entry.is_dir else FileResource
+    return cls(path, environ, backend, entry, meta)
+
+
+def expected_length(environ: dict[str, Any]) -> int | None:
+    """Announced body length: Content-Length, or for chunked bodies the
+    ``X-Expected-Entity-Length`` macOS sends; ``None`` when unknown."""
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    header = environ.get("HTTP_X_EXPECTED_ENTITY_LENGTH" if chunked else "CONTENT_LENGTH")
+    header = (header or "").strip()
+    return int(header) if header.isdigit() else None
+
+
+class _BackendResource:
+    """Behaviour shared by files and folders (mixed into WsgiDAV's classes)."""
+
+    path: str
+    environ: dict[str, Any]
+    provider: Any
+    is_collection: bool
+
+    def _setup(self, backend: Backend, entry: Entry | None, meta: MetaLoader | None) -> None:
+        self.backend = backend
+        self.entry = entry
+        self._meta_loader = meta or (lambda: self.backend.get_meta(self.path))
+        self._meta_cache: dict[str, str] | None = None
+
+    # --- live properties -------------------------------------------------
+
+    def get_creation_date(self) -> float | None:
+        if self.entry is None:
+            return None
+        return self.entry.created if self.entry.created is not None else self.entry.modified
+
+    def get_last_modified(self) -> float | None:
+        return self.entry.modified if self.entry else None
+
+    # --- dead properties -------------------------------------------------
+
+    def _meta(self) -> dict[str, str]:
+        if self.entry is None:
+            return {}
+        if self._meta_cache is None:
+            with backend_errors(self.path):
+                self._meta_cache = self._meta_loader()
+        return self._meta_cache
+
+    def get_property_names(self, *, is_allprop: bool) -> list[str]:
+        names: list[str] = super().get_property_names(is_allprop=is_allprop)  # type: ignore[misc]
+        return names + [name for name in self._meta() if is_dead(name)]
+
+    def get_property_value(self, name: str) -> Any:
+        if not is_dead(name):
+            return super().get_property_value(name)  # type: ignore[misc]
+        stored = self._meta().get(name)
+        if stored is None:
+            raise DAVError(HTTP_NOT_FOUND)
+        return decode_value(name, stored)
+
+    def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> Any:
+        if not is_dead(name):
+            return super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
+        if dry_run:
+            return None
+        stored = None if value is None else encode_value(value)
+        with backend_errors(self.path):
+            self.backend.set_meta(self.path, {name: stored})
+        self._meta_cache = None
+        return None
+
+    def remove_all_properties(self, *, recursive: bool) -> None:
+        """Dead properties live with the object: the backend removes them."""
+
+    # --- DELETE, COPY, MOVE ----------------------------------------------
+
+    def _check_tree_unlocked(self) -> None:
+        lock_manager = self.provider.lock_manager
+        if lock_manager is None:
+            return
+        lock_manager.check_write_permission(
+            url=self.get_ref_url(),  # type: ignore[attr-defined]
+            depth="infinity",
+            token_list=self.environ.get("wsgidav.ifLockTokenList", []),
+            principal=self.environ.get("wsgidav.user_name", ""),
+        )
+
+    def handle_delete(self) -> bool:
+        """DELETE as one recursive backend call, after checking member locks."""
+        self._check_tree_unlocked()
+        self.delete()
+        return True
+
+    def delete(self) -> None:
+        with backend_errors(self.path):
+            self.backend.remove(self.path, recursive=True)
+        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+        forget(self.environ)
+
+    def _dest_existed(self, dest_path: str) -> bool:
+        existed = bool(self.provider.exists(dest_path, self.environ))
+        self.environ[CREATED_KEY] = not existed
+        return existed
+
+    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
+        """COPY as one server-side backend call (dead properties included)."""
+        self._dest_existed(dest_path)
+        overwrite = self.environ.get("HTTP_OVERWRITE", "T") == "T"
+        dest = backend_path(dest_path)
+        with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
+            self.backend.copy(self.path, dest, depth_infinity=depth_infinity, overwrite=overwrite)
+        forget(self.environ)
+        return True
+
+    def handle_move(self, dest_path: str) -> bool:
+        """MOVE as a backend rename, or copy + remove if it cannot rename."""
+        existed = self._dest_existed(dest_path)
+        overwrite = self.environ.get("HTTP_OVERWRITE", "T") == "T"
+        dest = backend_path(dest_path)
+        with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
+            try:
+                self.backend.move(self.path, dest, overwrite=overwrite)
+            except NotImplementedError:
+                self.backend.copy(self.path, dest, depth_infinity=True, overwrite=overwrite)
+                self.backend.remove(self.path, recursive=True)
+        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+        if existed and self.provider.lock_manager is not None:
+            dest_url = util.quote(self.provider.share_path + dest)
+            self.provider.lock_manager.remove_all_locks_from_url(dest_url, recursive=True)
+        forget(self.environ)
+        return True
+
+
+class _Writer:
+    """The file-like object WsgiDAV writes a PUT body into."""
+
+    def __init__(self, upload: Upload, path: str) -> None:
+        self.upload = upload
+        self.path = path
+        self.entry: Entry | None = None
+
+    def write(self, data: bytes) -> None:
+        with backend_errors(self.path):
+            self.upload.write(data)
+
+    def close(self) -> None:
+        """Commit: the backend checks the byte count against the announced length."""
+        with backend_errors(self.path):
+            self.entry = self.upload.commit()
+
+
+class FileResource(_BackendResource, DAVNonCollection):
+    """An object. ``entry`` is ``None`` for a PUT target that does not exist yet."""
+
+    def __init__(
+        self,
+        path: str,
+        environ: dict[str, Any],
+        backend: Backend,
+        entry: Entry | None,
+        meta: MetaLoader | None = None,
+    ) -> None:
+        DAVNonCollection.__init__(self, backend_path(path), environ)
+        self._setup(backend, entry, meta)
+        self._writer: _Writer | None = None
+
+    def get_content_length(self) -> int:
+        return self.entry.size or 0 if self.entry else 0
+
+    def get_content_type(self) -> str:
+        if self.entry and self.entry.content_type:
+            return self.entry.content_type
+        return str(util.guess_mime_type(self.path, self.environ["wsgidav.config"]))
+
+    def get_etag(self) -> str | None:
+        if self.entry is None:
+            return None
+        if self.entry.etag:
+            return self.entry.etag
+        seed = f"{self.path}:{self.entry.size}:{self.entry.modified}"
+        return hashlib.sha1(seed.encode()).hexdigest()
+
+    def support_etag(self) -> bool:
+        return True
+
+    def support_ranges(self) -> bool:
+        return True
+
+    def get_content(self) -> BinaryIO:
+        with backend_errors(self.path):
+            return self.backend.open_read(self.path)
+
+    def begin_write(self, *, content_type: str | None = None) -> _Writer:
+        """Open an ``Upload`` announcing the body length for commit's check."""
+        size = expected_length(self.environ)
+        with backend_errors(self.path, missing=HTTP_CONFLICT):
+            upload = self.backend.open_write(self.path, size=size, content_type=content_type)
+        self._writer = _Writer(upload, self.path)
+        return self._writer
+
+    def end_write(self, *, with_errors: bool) -> None:
+        """Abort unless the body arrived complete and ``close()`` committed it."""
+        writer, self._writer = self._writer, None
+        forget(self.environ)
+        if writer is None:
+            return
+        if with_errors or writer.entry is None:
+            log.warning("PUT %s failed: upload aborted, old content kept", self.path)
+            try:
+                writer.upload.abort()
+            except (OSError, ValueError) as exc:
+                log.warning("PUT %s: abort failed: %s", self.path, exc)
+            return
+        self.entry = writer.entry
+        self._meta_cache = None
+
+
+class FolderResource(_BackendResource, DAVCollection):
+    """A collection; its members come from one cached ``Backend.list``."""
+
+    def __init__(
+        self,
+        path: str,
+        environ: dict[str, Any],
+        backend: Backend,
+        entry: Entry,
+        meta: MetaLoader | None = None,
+    ) -> None:
+        DAVCollection.__init__(self, backend_path(path), environ)
+        self._setup(backend, entry, meta)
+        self._members: dict[str, Any] | None = None
+
+    def get_etag(self) -> str | None:
+        return self.entry.etag if self.entry else None
+
+    def support_etag(self) -> bool:
+        return self.get_etag() is not None
+
+    def _listing(self) -> dict[str, Any]:
+        if self._members is None:
+            with backend_errors(self.path):
+                entries = self.backend.list(self.path)
+            siblings = SiblingMeta(lambda names: self.backend.list_meta(self.path, names))
+            self._members = {
+                e.name: make_resource(
+                    child_path(self.path, e.name),
+                    self.environ,
+                    self.backend,
+                    e,
+                    siblings.loader(e.name),
+                )
+                for e in entries
+            }
+        return self._members
+
+    def get_member_names(self) -> list[str]:
+        return list(self._listing())
+
+    def get_member(self, name: str) -> Any:
+        return self._listing().get(name)
+
+    def get_member_list(self) -> list[Any]:
+        return list(self._listing().values())
+
+    def support_recursive_delete(self) -> bool:
+        return True
+
+    def support_recursive_move(self, dest_path: str) -> bool:
+        return False
+
+    def create_collection(self, name: str) -> None:
+        path = child_path(self.path, name)
+        with backend_errors(path, missing=HTTP_CONFLICT):
+            self.backend.mkdir(path)
+        forget(self.environ)
+
+    def create_empty_resource(self, name: str) -> FileResource:
+        """For PUT: a pending resource (created by the upload's commit). For
+        LOCK on an unmapped URL: an empty object, created now."""
+        path = child_path(self.path, name)
+        if self.environ.get("REQUEST_METHOD") == "PUT":
+            return FileResource(path, self.environ, self.backend, None)
+        with backend_errors(path, missing=HTTP_CONFLICT):
+            entry = self.backend.open_write(path, size=0).commit()
+        forget(self.environ)
+        return FileResource(path, self.environ, self.backend, entry)
