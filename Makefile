@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-DATA   ?= data
+DATA   ?= var/demo
 PORT   ?= 8080
 IRODS_PORT ?= 1247
 

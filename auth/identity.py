@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 #: Environ key under which the domain controller stores the caller's Identity.
 ENVIRON_KEY = "davprovider.identity"
 
+#: Methods an anonymous (read-only) identity may use.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND"})
+
 
 @dataclass(frozen=True)
 class Identity:

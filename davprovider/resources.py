@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from wsgidav import util
 from wsgidav.dav_error import (
@@ -261,7 +262,7 @@ class _BackendResource:
                 self.backend.remove(self.path, recursive=True)
         self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
         if existed and self.provider.lock_manager is not None:
-            dest_url = util.quote(self.provider.share_path + dest)
+            dest_url = quote(self.provider.share_path + dest)
             self.provider.lock_manager.remove_all_locks_from_url(dest_url, recursive=True)
         forget(self.environ)
         return True
@@ -301,7 +302,7 @@ class FileResource(_BackendResource, DAVNonCollection):
         self._writer: _Writer | None = None
 
     def get_content_length(self) -> int:
-        return self.entry.size or 0 if self.entry else 0
+        return (self.entry.size or 0) if self.entry else 0
 
     def get_content_type(self) -> str:
         if self.entry and self.entry.content_type:

@@ -229,13 +229,22 @@ def test_acls_get_on_collection_lists_grants(alice, bob, login, shared):
     }
 
 
-def test_write_grant_on_collection_lets_other_user_create_objects(alice, bob, login, shared):
+def test_write_grant_on_collection_lets_other_user_create_objects(alice, bob, login, rods, shared):
     login(alice).acls.set(iRODSAccess("write", shared, bob.name, ZONE))
 
     _write(login(bob), f"{shared}/from-bob.txt", b"hi")
 
-    obj = login(alice).data_objects.get(f"{shared}/from-bob.txt")
-    assert obj.owner_name == bob.name
+    assert rods.data_objects.get(f"{shared}/from-bob.txt").owner_name == bob.name
+    assert _read(login(bob), f"{shared}/from-bob.txt") == b"hi"
+
+
+def test_object_created_by_other_user_is_private_to_its_creator(alice, bob, login, shared):
+    # Without inheritance, the collection owner gets no ACL on what others put in it.
+    login(alice).acls.set(iRODSAccess("write", shared, bob.name, ZONE))
+    _write(login(bob), f"{shared}/from-bob.txt", b"hi")
+
+    with pytest.raises(CAT_NO_ACCESS_PERMISSION):
+        login(alice).data_objects.open(f"{shared}/from-bob.txt", "r")
 
 
 # --- recursion and inheritance ---------------------------------------------------------------

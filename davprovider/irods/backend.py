@@ -1,0 +1,303 @@
+"""The storage contract over python-irodsclient: one share root, one identity.
+
+Listings are two GenQueries per collection (subcollections, data objects), paged by
+PRC; dead properties are AVUs named ``dav:<Clark name>``, so imeta shows them and they
+move with the object. Uploads go to a hidden temporary object in the target collection
+and are renamed over the target on commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import functools
+import posixpath
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
+
+from irods.column import Criterion, Like
+from irods.meta import AVUOperation, iRODSMeta
+from irods.models import Collection, CollectionMeta, DataObject, DataObjectMeta
+
+from davprovider.backend import Backend, Entry, Upload
+
+from .errors import BROKEN, translated
+from .upload import IrodsUpload
+
+if TYPE_CHECKING:
+    from auth.identity import Identity
+
+    from .options import Options
+    from .pool import Pooled, SessionPool
+
+P = ParamSpec("P")
+T = TypeVar("T")
+TEMP_PREFIX = ".davprovider-upload-"
+META_PREFIX = "dav:"
+EMPTY_UNIT = "davprovider:empty"
+DATA_COLUMNS = (
+    DataObject.id, DataObject.name, DataObject.size, DataObject.checksum,
+    DataObject.create_time, DataObject.modify_time,
+)  # fmt: skip
+COLL_COLUMNS = (Collection.id, Collection.name, Collection.create_time, Collection.modify_time)
+
+
+def retried(fn: Callable[P, T]) -> Callable[P, T]:
+    """Retry once on a new session when the pooled connection turns out to be dead."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        backend = args[0]
+        assert isinstance(backend, IrodsBackend)
+        try:
+            return fn(*args, **kwargs)
+        except BROKEN:
+            backend.renew()
+            return fn(*args, **kwargs)
+
+    return translated(wrapper)
+
+
+def _stamp(value: Any) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def data_entry(row: Mapping[Any, Any]) -> Entry:
+    checksum = row[DataObject.checksum] or None
+    modified = _stamp(row[DataObject.modify_time])
+    size = int(row[DataObject.size] or 0)
+    etag = checksum or f"{row[DataObject.id]}-{size}-{int(modified or 0)}"
+    return Entry(
+        name=row[DataObject.name], is_dir=False, size=size, modified=modified,
+        etag=etag, content_type=None, checksum=checksum,
+        created=_stamp(row[DataObject.create_time]),
+    )  # fmt: skip
+
+
+def coll_entry(row: Mapping[Any, Any]) -> Entry:
+    modified = _stamp(row[Collection.modify_time])
+    return Entry(
+        name=posixpath.basename(row[Collection.name]), is_dir=True, size=None,
+        modified=modified, etag=f"c{row[Collection.id]}-{int(modified or 0)}",
+        content_type=None, checksum=None, created=_stamp(row[Collection.create_time]),
+    )  # fmt: skip
+
+
+def _encode_meta(value: str) -> tuple[str, str]:
+    return (value, "") if value else ("-", EMPTY_UNIT)
+
+
+def _decode_meta(value: str, units: str | None) -> str:
+    return "" if units == EMPTY_UNIT else value
+
+
+class IrodsBackend(Backend):
+    """One identity's view of the share; share paths map below ``root``."""
+
+    def __init__(self, pool: SessionPool, entry: Pooled, identity: Identity, options: Options):
+        self.pool, self.entry, self.identity = pool, entry, identity
+        self.root = options.collection_for(identity.user)
+        self.trash = options.trash
+
+    @property
+    def session(self) -> Any:
+        return self.entry.session
+
+    def renew(self) -> None:
+        self.pool.renew(self.entry, self.identity)
+
+    def irods_path(self, path: str) -> str:
+        if path in ("", "/"):
+            return self.root
+        return self.root.rstrip("/") + path
+
+    def _split(self, path: str) -> tuple[str, str]:
+        full = self.irods_path(path)
+        return posixpath.dirname(full), posixpath.basename(full)
+
+    def _data_row(self, path: str) -> Mapping[Any, Any] | None:
+        parent, name = self._split(path)
+        if path in ("", "/") or name.startswith(TEMP_PREFIX):
+            return None
+        q = self.session.query(*DATA_COLUMNS).filter(
+            Collection.name == parent, DataObject.name == name
+        )
+        return next(iter(q.get_results()), None)
+
+    def _coll_row(self, path: str) -> Mapping[Any, Any] | None:
+        q = self.session.query(*COLL_COLUMNS).filter(Collection.name == self.irods_path(path))
+        return next(iter(q.get_results()), None)
+
+    # --- the contract, in its order --------------------------------------------------------
+
+    @retried
+    def stat(self, path: str) -> Entry:
+        row = self._data_row(path)
+        if row is not None:
+            return data_entry(row)
+        coll = self._coll_row(path)
+        if coll is None:
+            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+        entry = coll_entry(coll)
+        return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
+
+    @retried
+    def list(self, path: str) -> Sequence[Entry]:
+        full = self.irods_path(path)
+        if self._coll_row(path) is None:
+            if self._data_row(path) is not None:
+                raise NotADirectoryError(errno.ENOTDIR, f"not a collection: {path}")
+            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+        colls = self.session.query(*COLL_COLUMNS).filter(Collection.parent_name == full)
+        entries = [coll_entry(r) for r in colls.get_results() if r[Collection.name] != full]
+        objs = self.session.query(*DATA_COLUMNS).filter(Collection.name == full)
+        entries += [
+            data_entry(r)
+            for r in objs.get_results()
+            if not str(r[DataObject.name]).startswith(TEMP_PREFIX)
+        ]
+        return entries
+
+    @retried
+    def open_read(self, path: str) -> BinaryIO:
+        if self._data_row(path) is None:
+            if self._coll_row(path) is not None:
+                raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
+            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+        stream: BinaryIO = self.session.data_objects.open(self.irods_path(path), "r")
+        return stream
+
+    @retried
+    def open_write(
+        self, path: str, *, size: int | None = None, content_type: str | None = None
+    ) -> Upload:
+        if path in ("", "/") or self._coll_row(path) is not None:
+            raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
+        parent, name = self._split(path)
+        if self.session.query(Collection.id).filter(Collection.name == parent).first() is None:
+            raise FileNotFoundError(errno.ENOENT, f"parent collection missing: {path}")
+        temp = f"{parent}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"[:1024]
+        handle = self.session.data_objects.open(temp, "w")
+        return IrodsUpload(self, path, temp, handle, size)
+
+    @retried
+    def mkdir(self, path: str) -> None:
+        if self._data_row(path) is not None:
+            raise FileExistsError(errno.EEXIST, f"an object exists at {path}")
+        self.session.collections.create(self.irods_path(path), recurse=False)
+
+    @retried
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        if self._data_row(path) is not None:
+            self.session.data_objects.unlink(self.irods_path(path), force=not self.trash)
+            return
+        if self._coll_row(path) is None:
+            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+        if path in ("", "/"):
+            raise PermissionError(errno.EACCES, "the share root cannot be removed")
+        self.session.collections.remove(
+            self.irods_path(path), recurse=recursive, force=not self.trash
+        )
+
+    @retried
+    def copy(
+        self, src: str, dst: str, *, depth_infinity: bool = True, overwrite: bool = False
+    ) -> None:
+        self._check_two_paths(src, dst, overwrite)
+        if self._data_row(src) is not None:
+            self.session.data_objects.copy(self.irods_path(src), self.irods_path(dst))
+            self._copy_meta(src, dst)
+            return
+        self.session.collections.create(self.irods_path(dst), recurse=False)
+        self._copy_meta(src, dst)
+        if depth_infinity:
+            for child in self.list(src):
+                self.copy(f"{src.rstrip('/')}/{child.name}", f"{dst.rstrip('/')}/{child.name}")
+
+    @retried
+    def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        self._check_two_paths(src, dst, overwrite)
+        if self._data_row(src) is not None:
+            self.session.data_objects.move(self.irods_path(src), self.irods_path(dst))
+        else:
+            self.session.collections.move(self.irods_path(src), self.irods_path(dst))
+
+    def _check_two_paths(self, src: str, dst: str, overwrite: bool) -> None:
+        """Common COPY/MOVE checks: source exists, no self-nesting, overwrite rules."""
+        if dst == src or dst.startswith(src.rstrip("/") + "/"):
+            raise ValueError("the destination is the source or lies below it")
+        if src in ("", "/") or dst in ("", "/"):
+            raise PermissionError(errno.EACCES, "the share root cannot be copied or moved")
+        if self._data_row(src) is None and self._coll_row(src) is None:
+            raise FileNotFoundError(errno.ENOENT, f"not found: {src}")
+        if self._data_row(dst) is not None or self._coll_row(dst) is not None:
+            if not overwrite:
+                raise FileExistsError(errno.EEXIST, f"already exists: {dst}")
+            self.remove(dst, recursive=True)
+
+    def _meta_target(self, path: str) -> Any:
+        if self._data_row(path) is not None:
+            return self.session.data_objects.get(self.irods_path(path))
+        if self._coll_row(path) is not None:
+            return self.session.collections.get(self.irods_path(path))
+        raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+
+    def _copy_meta(self, src: str, dst: str) -> None:
+        props = self.get_meta(src)
+        if props:
+            self.set_meta(dst, props)
+
+    @retried
+    def get_meta(self, path: str) -> dict[str, str]:
+        target = self._meta_target(path)
+        return {
+            avu.name[len(META_PREFIX) :]: _decode_meta(avu.value, avu.units)
+            for avu in target.metadata.items()
+            if avu.name.startswith(META_PREFIX)
+        }
+
+    @retried
+    def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
+        self.apply_meta(self._meta_target(path), updates)
+
+    def apply_meta(self, target: Any, updates: Mapping[str, str | None]) -> None:
+        """Set dead properties on a PRC data object or collection, all or nothing."""
+        current = {a.name: a for a in target.metadata.items() if a.name.startswith(META_PREFIX)}
+        ops = []
+        for name, value in updates.items():
+            attr = META_PREFIX + name
+            if attr in current:
+                ops.append(AVUOperation(operation="remove", avu=current[attr]))
+            if value is not None:
+                ops.append(AVUOperation(operation="add", avu=iRODSMeta(attr, *_encode_meta(value))))
+        if ops:
+            target.metadata.apply_atomic_operations(*ops)
+
+    @retried
+    def list_meta(self, path: str, names: Sequence[str]) -> dict[str, dict[str, str]]:
+        full = self.irods_path(path)
+        wanted = set(names)
+        found: dict[str, dict[str, str]] = {name: {} for name in names}
+        like = Like(DataObjectMeta.name, META_PREFIX + "%")
+        q = self.session.query(
+            DataObject.name, DataObjectMeta.name, DataObjectMeta.value, DataObjectMeta.units
+        ).filter(Collection.name == full, like)
+        for r in q.get_results():
+            if r[DataObject.name] in wanted:
+                found[r[DataObject.name]][r[DataObjectMeta.name][len(META_PREFIX) :]] = (
+                    _decode_meta(r[DataObjectMeta.value], r[DataObjectMeta.units])
+                )
+        cq = self.session.query(
+            Collection.name, CollectionMeta.name, CollectionMeta.value, CollectionMeta.units
+        ).filter(
+            Criterion("=", Collection.parent_name, full),
+            Like(CollectionMeta.name, META_PREFIX + "%"),
+        )
+        for r in cq.get_results():
+            base = posixpath.basename(r[Collection.name])
+            if base in wanted:
+                found[base][r[CollectionMeta.name][len(META_PREFIX) :]] = _decode_meta(
+                    r[CollectionMeta.value], r[CollectionMeta.units]
+                )
+        return found
