@@ -7,7 +7,7 @@ DATA   ?= var/demo
 PORT   ?= 8080
 IRODS_PORT ?= 1247
 
-.PHONY: test demo bench lint typecheck install clean
+.PHONY: test demo bench lint typecheck install clean tools
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy localgrid davprovider auth
 
-test: lint typecheck
+# Debian tools the client tests drive; installed when we are root and they are missing.
+TOOLS := litmus
+tools:
+	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing:$$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
+	fi
+
+test: lint typecheck tools
 	$(PY) -m pytest
 
 demo: $(STAMP)

@@ -61,7 +61,7 @@ def build_chain(settings: Settings) -> list[Authenticator]:
     return chain
 
 
-class GatewayDomainController(BaseDomainController):  # type: ignore[misc]
+class GatewayDomainController(BaseDomainController):
     """Runs the chain; WsgiDAV's own Basic/Digest handling is only used to
     send the 401 challenge."""
 
@@ -80,7 +80,7 @@ class GatewayDomainController(BaseDomainController):  # type: ignore[misc]
         """Authenticate now; True only when a 401 challenge should follow."""
         if environ is None:
             return True  # startup probe: no share is anonymous for writes
-        share = environ.get("wsgidav.provider")
+        share: Any = environ.get("wsgidav.provider")
         if not hasattr(share, "factory"):
             return False  # not one of our shares (WsgiDAV's dir-browser assets, 404s)
         identity = self._run_chain(environ, share)

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from wsgidav.dav_error import (
+    HTTP_CONFLICT,
     HTTP_FORBIDDEN,
+    HTTP_NOT_FOUND,
     HTTP_REQUEST_ENTITY_TOO_LARGE,
     HTTP_UNAUTHORIZED,
     DAVError,
@@ -25,7 +27,13 @@ from wsgidav.dav_provider import DAVProvider
 
 from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
 from davprovider.backend import Backend, BackendFactory
-from davprovider.resources import CREATED_KEY, backend_errors, resolve
+from davprovider.resources import (
+    CACHE_KEY,
+    CREATED_KEY,
+    backend_errors,
+    backend_path,
+    make_resource,
+)
 from davprovider.settings import Settings, ShareSettings
 
 log = logging.getLogger(__name__)
@@ -63,8 +71,22 @@ class GatewayProvider(DAVProvider):
         return backend
 
     def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
-        """Resource at ``path`` (share-relative) or ``None``; one stat, cached."""
-        return resolve(path, environ, self.backend(environ))
+        """Resource at ``path`` (share-relative) or ``None``: one ``stat``,
+        cached for the request until it writes (WsgiDAV asks several times)."""
+        cache: dict[str, Any] = environ.setdefault(CACHE_KEY, {})
+        key = backend_path(path)
+        if key not in cache:
+            backend = self.backend(environ)
+            try:
+                with backend_errors(key):
+                    entry = backend.stat(key)
+            except DAVError as error:
+                if error.value not in (HTTP_NOT_FOUND, HTTP_CONFLICT):
+                    raise
+                cache[key] = None
+            else:
+                cache[key] = make_resource(key, environ, backend, entry)
+        return cache[key]
 
     def custom_request_handler(
         self, environ: dict[str, Any], start_response: StartResponse, default_handler: Any
@@ -76,7 +98,7 @@ class GatewayProvider(DAVProvider):
         self._check_body_size(environ, method)
         if method in ("COPY", "MOVE"):
             start_response = _created_status(environ, start_response)
-        return default_handler(environ, start_response)  # type: ignore[no-any-return]
+        return default_handler(environ, start_response)
 
     def _check_identity(self, environ: dict[str, Any], method: str) -> None:
         identity: Identity | None = environ.get(ENVIRON_KEY)

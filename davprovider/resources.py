@@ -5,8 +5,8 @@
 - A collection lists its members with ONE ``Backend.list`` call and builds
   every child from that listing, so PROPFIND Depth:1 never stats per child;
   dead properties of the members come from one ``list_meta`` call, on demand.
-- Resources looked up during one request are cached in the WSGI environ
-  (``resolve``) until the request writes something (``forget``).
+- Every write drops the request's resource cache (``forget``; the cache
+  itself is filled by ``GatewayProvider.get_resource_inst``).
 - PUT streams into ``Backend.open_write``'s ``Upload``: committed only when
   the body arrived complete, aborted otherwise (old content stays).
 - DELETE, COPY and MOVE are single server-side backend calls (WsgiDAV's
@@ -61,9 +61,7 @@ def to_dav_error(
         return exc
     if isinstance(exc, FileExistsError):
         status = exists
-    elif isinstance(exc, IsADirectoryError | NotADirectoryError):
-        status = HTTP_CONFLICT
-    elif isinstance(exc, OSError) and exc.errno == errno.ENOTEMPTY:
+    elif isinstance(exc, IsADirectoryError | NotADirectoryError) or _not_empty(exc):
         status = HTTP_CONFLICT
     elif isinstance(exc, FileNotFoundError):
         status = missing
@@ -79,6 +77,10 @@ def to_dav_error(
         status = HTTP_INTERNAL_ERROR
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return DAVError(status, context_info=reason or None, src_exception=exc)
+
+
+def _not_empty(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno == errno.ENOTEMPTY
 
 
 @contextmanager
@@ -104,23 +106,6 @@ def backend_path(path: str) -> str:
 
 def child_path(parent: str, name: str) -> str:
     return backend_path(parent).rstrip("/") + "/" + name
-
-
-def resolve(path: str, environ: dict[str, Any], backend: Backend) -> Any:
-    """Return the resource at ``path`` or ``None``; cached per request."""
-    cache: dict[str, Any] = environ.setdefault(CACHE_KEY, {})
-    key = backend_path(path)
-    if key not in cache:
-        try:
-            with backend_errors(key):
-                entry = backend.stat(key)
-        except DAVError as error:
-            if error.value not in (HTTP_NOT_FOUND, HTTP_CONFLICT):
-                raise
-            cache[key] = None
-        else:
-            cache[key] = make_resource(key, environ, backend, entry)
-    return cache[key]
 
 
 def forget(environ: dict[str, Any]) -> None:

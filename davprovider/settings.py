@@ -137,12 +137,28 @@ def load_settings(path: str | Path) -> Settings:
     except OSError as exc:
         raise ConfigError(source, "", f"cannot read config: {exc.strerror or exc}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(source, "", f"not valid YAML{line}: {exc}") from None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, "", f"not valid YAML{line}: {problem}") from None
     return settings_from_mapping({} if raw is None else raw, source=source)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def settings_from_mapping(raw: Any, *, source: str = "<settings>") -> Settings:
@@ -186,16 +202,18 @@ def _build(
     known = {f.name for f in fields}
     for key in raw:
         if key not in known:
-            problem = f"unknown key (known: {', '.join(sorted(known))})"
-            raise ConfigError(source, _join(keypath, str(key)), problem)
+            listing = ", ".join(sorted(known))
+            raise ConfigError(source, _join(keypath, str(key)), f"unknown key (known: {listing})")
     values: dict[str, Any] = dict(internal or {})
     for spec in fields:
         path = _join(keypath, spec.name)
+        convert = spec.metadata.get("convert")
         if spec.name not in raw:
             if _is_required(spec):
                 raise ConfigError(source, path, "required key is missing")
+            if convert is not None:
+                values[spec.name] = convert(None, path, source, values)
             continue
-        convert = spec.metadata.get("convert")
         if convert is not None:
             values[spec.name] = convert(raw[spec.name], path, source, values)
         else:
@@ -204,7 +222,10 @@ def _build(
         problem = check(values[spec.name]) if check else None
         if problem:
             raise ConfigError(source, path, problem)
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as exc:  # checks in the dataclass's __post_init__
+        raise ConfigError(source, keypath or "(top level)", str(exc)) from None
 
 
 def _is_required(spec: dataclasses.Field[Any]) -> bool:
@@ -237,7 +258,9 @@ def _convert(tp: Any, value: Any, keypath: str, source: str) -> Any:
         if not isinstance(value, Mapping):
             raise ConfigError(source, keypath, "must be a mapping")
         return {
-            _convert(args[0], k, keypath, source): _convert(args[1], v, _join(keypath, str(k)), source)
+            _convert(args[0], k, keypath, source): _convert(
+                args[1], v, _join(keypath, str(k)), source
+            )
             for k, v in value.items()
         }
     return _scalar(tp, value, keypath, source)

@@ -11,6 +11,8 @@ import secrets
 from .errors import (
     CAT_INVALID_AUTHENTICATION,
     CAT_INVALID_CLIENT_USER,
+    CAT_INVALID_USER,
+    PAM_AUTH_PASSWORD_FAILED,
     SYS_INVALID_INPUT_PARAM,
     SYS_PROXYUSER_NO_PRIV,
     IrodsError,
@@ -34,16 +36,16 @@ def _verify(state: ConnState, user_name: str, response: bytes) -> None:
     """Check a native response for the proxy user, then settle who the connection acts as."""
     cat = state.catalog
     row = cat.user(user_name)
-    ok = (
-        row is not None
-        and state.challenge
-        and any(
-            hmac.compare_digest(expected_digest(state.challenge, pw), response)
-            for pw in cat.passwords(int(row["user_id"]))
-        )
+    passwords = cat.passwords(int(row["user_id"])) if row is not None else []
+    if row is None or not passwords:  # iRODS says so for unknown users and password-less ones
+        state.challenge = b""
+        log.warning("login refused for %r from %s: no such user or password", user_name, state.peer)
+        raise IrodsError(CAT_INVALID_USER, "invalid user")
+    ok = bool(state.challenge) and any(
+        hmac.compare_digest(expected_digest(state.challenge, pw), response) for pw in passwords
     )
     state.challenge = b""
-    if not ok or row is None:
+    if not ok:
         log.warning("login refused for %r from %s: bad password", user_name, state.peer)
         raise IrodsError(CAT_INVALID_AUTHENTICATION, "authentication failed")
     client = state.client_user or user_name
@@ -91,7 +93,7 @@ def _pam(state: ConnState, user: str, password: str, request: dict[str, object])
     row = cat.user(user)
     if row is None or expected is None or not hmac.compare_digest(expected, password):
         log.warning("PAM login refused for %r from %s", user, state.peer)
-        raise IrodsError(CAT_INVALID_AUTHENTICATION, "PAM authentication failed")
+        raise IrodsError(PAM_AUTH_PASSWORD_FAILED, "PAM authentication failed")
     try:
         hours = int(str(request.get("a_ttl") or DEFAULT_PAM_TTL_HOURS))
     except ValueError as exc:

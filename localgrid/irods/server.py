@@ -50,6 +50,8 @@ class Connection:
         if first.type != "RODS_CONNECT":
             raise ProtocolError(f"expected RODS_CONNECT, got {first.type!r}")
         pack = parse(first.msg)
+        if pack.number("irodsProt") != 1:
+            raise ProtocolError("only the XML protocol (irodsProt=1) is spoken here")
         st = self.state
         st.proxy_user, st.proxy_zone = pack.string("proxyUser"), pack.string("proxyRcatZone")
         st.client_user = pack.string("clientUser") or st.proxy_user

@@ -20,7 +20,12 @@ Y = {"d.txt": 7}
 def tree(irods_zone):
     """BASE holds five objects; BASE/x1, BASE/x2 and BASE/y hold a few more."""
     with irods_zone.session() as session:
-        for coll, objects in ((BASE, TOP), (f"{BASE}/x1", X1), (f"{BASE}/x2", X2), (f"{BASE}/y", Y)):
+        for coll, objects in (
+            (BASE, TOP),
+            (f"{BASE}/x1", X1),
+            (f"{BASE}/x2", X2),
+            (f"{BASE}/y", Y),
+        ):
             session.collections.create(coll)
             for name, size in objects.items():
                 with session.data_objects.open(f"{coll}/{name}", "w") as f:
@@ -100,13 +105,20 @@ def test_limit_returns_that_many_rows(rods, tree):
 
 
 def test_first_returns_one_row(rods, tree):
-    row = rods.query(DataObject.name).filter(Collection.name == tree).order_by(DataObject.name).first()
+    row = (
+        rods.query(DataObject.name)
+        .filter(Collection.name == tree)
+        .order_by(DataObject.name)
+        .first()
+    )
 
     assert row[DataObject.name] == "f01"
 
 
 def test_one_returns_the_single_row(rods, tree):
-    row = rods.query(DataObject.size).filter(Collection.name == tree, DataObject.name == "f04").one()
+    row = (
+        rods.query(DataObject.size).filter(Collection.name == tree, DataObject.name == "f04").one()
+    )
 
     assert row[DataObject.size] == 1000
 
@@ -156,7 +168,9 @@ def test_offset_skips_rows(rods, tree):
 
 
 def test_distinct_rows_by_default(rods, tree):
-    rows = rods.query(Collection.name).filter(Like(Collection.name, f"{tree}/x%"), DataObject.id > 0)
+    rows = rods.query(Collection.name).filter(
+        Like(Collection.name, f"{tree}/x%"), DataObject.id > 0
+    )
 
     assert sorted(r[Collection.name] for r in rows) == [f"{tree}/x1", f"{tree}/x2"]
 

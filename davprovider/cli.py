@@ -1,0 +1,97 @@
+"""``davprovider serve | check-config | version``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import signal
+import sys
+from importlib import metadata
+from types import FrameType
+
+from davprovider.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("davprovider")
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="davprovider", description="WebDAV gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", default="wsgidav.yaml", help="config file (YAML)")
+    serve.add_argument("--host", help="override server.host")
+    serve.add_argument("--port", type=int, help="override server.port")
+    check = commands.add_parser("check-config", help="validate a config file")
+    check.add_argument("config", help="config file (YAML)")
+    commands.add_parser("version", help="print versions")
+    return parser
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level; WsgiDAV's own chatter at WARNING."""
+    level = getattr(logging, settings.logging.level.upper())
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    logging.getLogger("wsgidav").setLevel(max(level, logging.WARNING))
+
+
+def _with_overrides(settings: Settings, host: str | None, port: int | None) -> Settings:
+    server = settings.server
+    if host is not None:
+        server = dataclasses.replace(server, host=host)
+    if port is not None:
+        server = dataclasses.replace(server, port=port)
+    return dataclasses.replace(settings, server=server)
+
+
+def serve(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM."""
+    from davprovider.server import GatewayServer, build_app
+
+    setup_logging(settings)
+    gateway = GatewayServer(settings, build_app(settings))
+    gateway.prepare()
+    host, port = gateway.address
+    for share in settings.shares:
+        log.info(
+            "serving %s (%s) on http://%s:%d%s/", share.path, share.backend, host, port, share.path
+        )
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        gateway.serve_forever()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        gateway.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``davprovider`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "version":
+        print(f"davprovider {_version('davprovider')}")
+        print(f"wsgidav {_version('wsgidav')}, cheroot {_version('cheroot')}")
+        return 0
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"davprovider: config error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{args.config}: ok ({len(settings.shares)} share(s))")
+        return 0
+    return serve(_with_overrides(settings, args.host, args.port))

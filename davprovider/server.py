@@ -1,0 +1,382 @@
+"""Our cheroot launcher and the WSGI application it serves.
+
+``build_app(settings)`` assembles WsgiDAV over our providers and domain
+controller, wrapped in an access log. ``GatewayServer`` runs it on cheroot
+(plain HTTP for now) with three fixes to cheroot's request body handling:
+
+- ``Expect: 100-continue`` is answered when the application first reads the
+  body, not before authentication: a refused upload is never sent;
+- a body that the application did not read (a 401, a 403, an error) is not
+  drained into memory: the connection is closed instead (a small remainder,
+  up to ``DRAIN_LIMIT``, is still drained in pieces to keep keep-alive);
+- a body that ends before its Content-Length (client closed the
+  connection) is an error, not a short file, and chunked bodies are decoded
+  in bounded pieces.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from cheroot import server as cheroot_server
+from cheroot import wsgi as cheroot_wsgi
+from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
+from wsgidav.dir_browser import WsgiDavDirBrowser
+from wsgidav.error_printer import ErrorPrinter
+from wsgidav.http_authenticator import HTTPAuthenticator
+from wsgidav.request_resolver import RequestResolver
+from wsgidav.wsgidav_app import WsgiDAVApp
+
+from auth.controller import SETTINGS_KEY, GatewayDomainController
+from davprovider.backend import BackendFactory, load_backend_type
+from davprovider.provider import GatewayProvider
+from davprovider.settings import Settings
+
+access_log = logging.getLogger("davprovider.access")
+server_log = logging.getLogger("davprovider.server")
+
+DRAIN_LIMIT = 64 * 1024
+MAX_CHUNK_LINE = 4096
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def create_factories(settings: Settings) -> dict[str, BackendFactory]:
+    """One backend factory per share, keyed by share path."""
+    factories: dict[str, BackendFactory] = {}
+    for share in settings.shares:
+        module = load_backend_type(share.backend)
+        factories[share.path] = module.create_factory(share.options)
+    return factories
+
+
+def build_app(
+    settings: Settings, factories: Mapping[str, BackendFactory] | None = None
+) -> AccessLog:
+    """The whole WSGI application; ``factories`` overrides per share path."""
+    made = create_factories(settings) if factories is None else dict(factories)
+    providers = {s.path: GatewayProvider(s, made[s.path], settings) for s in settings.shares}
+    config = {
+        "provider_mapping": providers,
+        SETTINGS_KEY: settings,
+        "http_authenticator": {
+            "domain_controller": GatewayDomainController,
+            "accept_basic": True,
+            "accept_digest": False,
+            "default_to_digest": False,
+            "trusted_auth_header": None,
+        },
+        "middleware_stack": [ErrorPrinter, HTTPAuthenticator, WsgiDavDirBrowser, RequestResolver],
+        "block_size": settings.block_size,
+        "lock_storage": True if settings.lock_storage == "memory" else None,
+        "property_manager": None,
+        "dir_browser": {"enable": settings.dir_browser, "response_trailer": "davprovider"},
+        "logging": {"enable": False},
+        "verbose": 2,
+        "suppress_version_info": True,
+    }
+    return AccessLog(WsgiDAVApp(config), enabled=settings.logging.access_log, factories=made)
+
+
+class AccessLog:
+    """WSGI middleware: one line per request with client, user, method,
+    path, status, body bytes in and out, and duration. Never credentials."""
+
+    def __init__(
+        self, app: WsgiApp, *, enabled: bool, factories: Mapping[str, BackendFactory]
+    ) -> None:
+        self.app = app
+        self.enabled = enabled
+        self.factories = factories
+
+    def close(self) -> None:
+        """Release the backends' pooled sessions."""
+        for factory in self.factories.values():
+            factory.close()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.monotonic()
+        request = (environ.get("REQUEST_METHOD", "-"), environ.get("REQUEST_URI", "-"))
+        state = {"status": "-"}
+
+        def recording(status: str, headers: list[Any], exc_info: Any = None) -> Any:
+            state["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, recording)
+        return self._relay(body, environ, request, state, started)
+
+    def _relay(
+        self,
+        body: Iterable[bytes],
+        environ: dict[str, Any],
+        request: tuple[str, str],
+        state: dict[str, str],
+        started: float,
+    ) -> Iterator[bytes]:
+        sent = 0
+        try:
+            for chunk in body:
+                sent += len(chunk)
+                yield chunk
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            if self.enabled:
+                received = getattr(environ.get("wsgi.input"), "received", 0)
+                access_log.info(
+                    '%s %s "%s %s" %s in=%d out=%d %.1fms',
+                    environ.get("REMOTE_ADDR", "-"),
+                    environ.get("wsgidav.auth.user_name") or "-",
+                    request[0],
+                    request[1].split("?", 1)[0],
+                    state["status"],
+                    received,
+                    sent,
+                    (time.monotonic() - started) * 1000,
+                )
+
+
+class RequestBody:
+    """``wsgi.input`` for one request: bounded reads straight from the socket."""
+
+    def __init__(self, request: GatewayRequest) -> None:
+        self._request = request
+        self.received = 0
+
+    @property
+    def finished(self) -> bool:
+        """True once the whole body has been read."""
+        raise NotImplementedError
+
+    def _read(self, size: int) -> bytes:
+        raise NotImplementedError
+
+    def _send_continue(self) -> None:
+        request = self._request
+        if request.expect_continue and not request.sent_headers:
+            request.expect_continue = False
+            protocol = request.server.protocol.encode("ascii")
+            request.conn.wfile.write(protocol + b" 100 Continue\r\n\r\n")
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Return up to ``size`` bytes (``b""`` at the end of the body)."""
+        if self.finished or size == 0:
+            return b""
+        self._send_continue()
+        if size is None or size < 0:
+            parts = []
+            while piece := self._read(1 << 20):
+                parts.append(piece)
+            data = b"".join(parts)
+        else:
+            data = self._read(size)
+        self.received += len(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Line reads are not used by WebDAV bodies; served byte-wise, bounded."""
+        line = bytearray()
+        limit = size if size is not None and size >= 0 else 65536
+        while len(line) < limit and not line.endswith(b"\n"):
+            byte = self.read(1)
+            if not byte:
+                break
+            line += byte
+        return bytes(line)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read(65536):
+            yield chunk
+
+    def drain(self, limit: int) -> bool:
+        """Discard an unread remainder of at most ``limit`` bytes; False if
+        the body is longer (or of unknown length)."""
+        return False
+
+    def _incomplete(self, detail: str) -> DAVError:
+        self._request.close_connection = True
+        return DAVError(HTTP_BAD_REQUEST, f"request body incomplete: {detail}")
+
+
+class LengthBody(RequestBody):
+    """A Content-Length body; EOF before its end raises a 400 DAVError."""
+
+    def __init__(self, request: GatewayRequest, rfile: Any) -> None:
+        super().__init__(request)
+        self._rfile = rfile  # cheroot's KnownLengthRFile (tracks .remaining)
+        self.total = int(rfile.remaining)
+
+    @property
+    def finished(self) -> bool:
+        return int(self._rfile.remaining) == 0
+
+    def _read(self, size: int) -> bytes:
+        want = min(size, int(self._rfile.remaining))
+        data = self._rfile.read(want)
+        while len(data) < want:
+            more = self._rfile.read(want - len(data))
+            if not more:
+                got = self.received + len(data)
+                raise self._incomplete(f"connection closed after {got} of {self.total} bytes")
+            data += more
+        return bytes(data)
+
+    def drain(self, limit: int) -> bool:
+        if int(self._rfile.remaining) > limit or self._request.expect_continue:
+            return False
+        while self._rfile.read(8192):
+            pass
+        return self.finished
+
+
+class ChunkedBody(RequestBody):
+    """A ``Transfer-Encoding: chunked`` body, decoded one bounded piece at a time."""
+
+    def __init__(self, request: GatewayRequest, raw: Any) -> None:
+        super().__init__(request)
+        self._raw = raw  # the connection's buffered socket reader
+        self._left = 0
+        self._done = False
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    def _read(self, size: int) -> bytes:
+        if self._left == 0 and not self._next_chunk():
+            return b""
+        data = self._raw.read(min(size, self._left))
+        if not data:
+            raise self._incomplete(f"connection closed after {self.received} bytes")
+        self._left -= len(data)
+        if self._left == 0 and self._raw.read(2) != b"\r\n":
+            raise self._incomplete("bad chunk terminator")
+        return bytes(data)
+
+    def _next_chunk(self) -> bool:
+        line = self._raw.readline(MAX_CHUNK_LINE)
+        if not line.endswith(b"\n"):
+            raise self._incomplete("missing or overlong chunk header")
+        try:
+            self._left = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise self._incomplete("bad chunk size") from None
+        if self._left > 0:
+            return True
+        while self._raw.readline(MAX_CHUNK_LINE).strip():
+            pass  # trailer fields are ignored
+        self._done = True
+        return False
+
+
+class GatewayRequest(cheroot_server.HTTPRequest):
+    """cheroot request with deferred 100-continue and no unbounded draining."""
+
+    expect_continue = False
+    body: RequestBody | None = None
+
+    def read_request_headers(self) -> bool:
+        """Read headers, but hold back ``Expect: 100-continue`` (answered by
+        ``RequestBody`` on first read, so auth runs first)."""
+        reader = self.header_reader
+
+        def read_holding_expect(rfile: Any, hdict: Any = None) -> Any:
+            headers = reader(rfile, hdict)
+            expect = headers.pop(b"Expect", b"")
+            self.expect_continue = expect.strip().lower() == b"100-continue"
+            return headers
+
+        self.header_reader = read_holding_expect
+        try:
+            return bool(super().read_request_headers())
+        finally:
+            del self.header_reader
+
+    def send_headers(self) -> None:
+        body = self.body
+        if body is not None and not body.finished and not body.drain(DRAIN_LIMIT):
+            self.close_connection = True
+        super().send_headers()
+
+
+class GatewayConnection(cheroot_server.HTTPConnection):
+    RequestHandlerClass = GatewayRequest
+
+
+class GatewayWSGI(cheroot_wsgi.Gateway_10):
+    """Puts our ``RequestBody`` in the environ as ``wsgi.input``."""
+
+    def get_environ(self) -> Any:
+        environ: dict[str, Any] = super().get_environ()
+        request = self.req
+        body: RequestBody
+        if request.chunked_read:
+            body = ChunkedBody(request, request.conn.rfile)
+        else:
+            body = LengthBody(request, request.rfile)
+        request.body = body
+        environ["wsgi.input"] = body
+        return environ
+
+
+def _cheroot_error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+    """cheroot's diagnostics go to our log instead of raw stderr."""
+    server_log.log(level, "%s", msg, exc_info=traceback)
+
+
+class GatewayServer:
+    """cheroot serving ``app`` on ``settings.server``'s address."""
+
+    def __init__(self, settings: Settings, app: WsgiApp) -> None:
+        opts = settings.server
+        self.app = app
+        self._server = cheroot_wsgi.Server(
+            (opts.host, opts.port),
+            app,
+            numthreads=opts.threads,
+            server_name="davprovider",
+            timeout=opts.timeout,
+            shutdown_timeout=opts.shutdown_timeout,
+        )
+        self._server.ConnectionClass = GatewayConnection
+        self._server.gateway = GatewayWSGI
+        self._server.max_request_body_size = 0
+        self._server.error_log = _cheroot_error_log  # type: ignore[method-assign]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound (host, port); the real port once ``prepare()`` ran."""
+        host, port = self._server.bind_addr[:2]
+        return str(host), int(port)
+
+    def prepare(self) -> None:
+        """Bind the listening socket."""
+        self._server.prepare()
+
+    def serve_forever(self) -> None:
+        """Bind if needed and serve until ``stop()`` (or an exception)."""
+        if not self._server.ready:
+            self.prepare()
+        self._server.serve()
+
+    def start_in_thread(self) -> tuple[str, int]:
+        """Bind now, serve in a daemon thread; return the bound address."""
+        self.prepare()
+        self._thread = threading.Thread(target=self._server.serve, daemon=True)
+        self._thread.start()
+        return self.address
+
+    def stop(self) -> None:
+        """Stop serving, wait for the workers, release backend sessions."""
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
