@@ -37,7 +37,7 @@ test: lint typecheck tools
 	$(PY) -m pytest
 
 demo: $(STAMP)
-	$(PY) -m localgrid.irods --data $(DATA)/irods --port $(IRODS_PORT)
+	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT)
 
 bench: $(STAMP)
 	$(PY) bench/irods_zone.py

@@ -16,7 +16,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 
+from irods import exception as ex
+from irods.api_number import api_number
 from irods.column import Criterion, Like
+from irods.message import FileOpenRequest, OpenedDataObjRequest, StringStringMap, iRODSMessage
 from irods.meta import AVUOperation, iRODSMeta
 from irods.models import Collection, CollectionMeta, DataObject, DataObjectMeta
 
@@ -129,6 +132,38 @@ class IrodsBackend(Backend):
         q = self.session.query(*COLL_COLUMNS).filter(Collection.name == self.irods_path(path))
         return next(iter(q.get_results()), None)
 
+    def _probe_hidden(self, path: str) -> None:
+        """Tell "exists but unreadable" (403) from "absent" (404) for a data object.
+
+        With a strict ACL policy GenQuery hides what the user may not read; an open for
+        reading still names the reason. Done by hand on a pooled connection because PRC's
+        ``open`` keeps its connection checked out when the open fails.
+        """
+        if path in ("", "/"):
+            return
+        request = FileOpenRequest(
+            objPath=self.irods_path(path), createMode=0, openFlags=0, offset=0, dataSize=-1,
+            numThreads=0, oprType=0, KeyValPair_PI=StringStringMap({}),
+        )  # fmt: skip
+        with self.session.pool.get_connection() as conn:
+            conn.send(
+                iRODSMessage("RODS_API_REQ", msg=request, int_info=api_number["DATA_OBJ_OPEN_AN"])
+            )
+            try:
+                fd = conn.recv().int_info
+            except ex.CAT_NO_ACCESS_PERMISSION as exc:
+                raise PermissionError(errno.EACCES, f"permission denied: {path}") from exc
+            except (ex.OBJ_PATH_DOES_NOT_EXIST, ex.CAT_UNKNOWN_COLLECTION, ex.CAT_UNKNOWN_FILE):
+                return
+            close = OpenedDataObjRequest(
+                l1descInx=fd, len=0, whence=0, oprType=0, offset=0, bytesWritten=0,
+                KeyValPair_PI=StringStringMap({}),
+            )  # fmt: skip
+            conn.send(
+                iRODSMessage("RODS_API_REQ", msg=close, int_info=api_number["DATA_OBJ_CLOSE_AN"])
+            )
+            conn.recv()
+
     # --- the contract, in its order --------------------------------------------------------
 
     @retried
@@ -138,6 +173,7 @@ class IrodsBackend(Backend):
             return data_entry(row)
         coll = self._coll_row(path)
         if coll is None:
+            self._probe_hidden(path)
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
         entry = coll_entry(coll)
         return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
