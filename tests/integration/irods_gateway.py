@@ -15,6 +15,7 @@ pytest puts on ``sys.path`` (test folders have no ``__init__.py``).
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import signal
@@ -40,6 +41,14 @@ BOB = ("bob", "bob")
 SECRET = b"bob's secret\n"
 NOTES = b"alice's notes\n"
 README = b"shared with alice and bob\n"
+
+
+def basic(user: tuple[str, str]) -> str:
+    """An ``Authorization: Basic`` value."""
+    return "Basic " + base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
+
+
+AUTH_ALICE = basic(ALICE)
 SERVING = re.compile(r"serving /irods \(irods\) on http://([\d.]+):(\d+)/")
 
 
