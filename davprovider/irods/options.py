@@ -25,7 +25,6 @@ class Options:
     auth_scheme: str = "native"
     proxy_user: str = ""
     proxy_password: str = field(default="", repr=False)
-    anonymous_user: str = "anonymous"
     trash: bool = False
     pool_size: int = 64
     pool_ttl: float = 300.0

@@ -56,8 +56,8 @@ class SessionPool:
             if o.auth_scheme == "pam_password":
                 session.set_auth_option_for_scheme("pam_password", "ensure_ssl_is_active", False)
             return session
-        if identity.method == "anonymous":
-            return iRODSSession(user=o.anonymous_user, password="", **common)
+        if identity.method == "anonymous":  # the share's fixed read-only account
+            return iRODSSession(user=identity.user, password=identity.password or "", **common)
         if not o.proxy_user:
             raise PermissionError(f"no proxy_user configured for {identity.method} logins")
         return iRODSSession(

@@ -22,6 +22,7 @@ from .wire import Pack, json_envelope, parse, parse_json
 
 log = logging.getLogger("localgrid.irods.auth")
 MAX_PASSWORD_LEN = 50
+ANONYMOUS = "anonymous"
 DEFAULT_PAM_TTL_HOURS = 336
 
 
@@ -37,6 +38,8 @@ def _verify(state: ConnState, user_name: str, response: bytes) -> None:
     cat = state.catalog
     row = cat.user(user_name)
     passwords = cat.passwords(int(row["user_id"])) if row is not None else []
+    if row is not None and user_name == ANONYMOUS and not passwords:
+        passwords = [""]  # iRODS lets the anonymous account in with an empty password
     if row is None or not passwords:  # iRODS says so for unknown users and password-less ones
         state.challenge = b""
         log.warning("login refused for %r from %s: no such user or password", user_name, state.peer)

@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 from dav.test_uploads import put_head, raw_request, read_status
-from irods_gateway import AUTH_ALICE, TEMP_PREFIX, read_object, write_object
+from irods_gateway import AUTH_ALICE, read_object
 
 MiB = 1 << 20
+TEMP = ".davprovider-upload-"  # the hidden temporary objects of uploads
 
 
 def wait_for_access_log(gateway_process, method: str, path: str, timeout: float = 10.0) -> str:
@@ -30,17 +31,25 @@ def wait_for_access_log(gateway_process, method: str, path: str, timeout: float 
     raise AssertionError(f"no access log line for {method} {path}:\n{gateway_process.log_tail()}")
 
 
-def temporary_objects(rods, collection: str) -> list[str]:
-    """Names of upload temporaries in ``collection``, as rods (who sees everything)."""
+def leftovers(rods, collection: str, expected: set[str]) -> list[str]:
+    """Objects in ``collection`` other than ``expected``, listed as rods (who sees all)."""
     names = [obj.name for obj in rods.collections.get(collection).data_objects]
-    return [name for name in names if name.startswith(TEMP_PREFIX)]
+    return sorted(set(names) - expected)
 
 
-def wait_without_temporaries(rods, collection: str, timeout: float = 5.0) -> list[str]:
+def wait_for_no_leftovers(rods, collection: str, *expected: str, timeout: float = 5.0) -> list:
+    """Poll until the gateway removed its temporary upload objects; what is left."""
     deadline = time.monotonic() + timeout
-    while (left := temporary_objects(rods, collection)) and time.monotonic() < deadline:
+    while (left := leftovers(rods, collection, set(expected))) and time.monotonic() < deadline:
         time.sleep(0.1)
     return left
+
+
+def listed(gw, collection: str) -> list[str]:
+    """Member hrefs of a PROPFIND Depth:1 through the gateway."""
+    reply = gw.request("PROPFIND", collection, headers={"Depth": "1"})
+    assert reply.status == 207
+    return re.findall(r"<D:href>([^<]*)</D:href>", reply.body.decode())
 
 
 def test_put_cut_short_keeps_old_content_and_leaves_no_temporary_object(
@@ -55,11 +64,12 @@ def test_put_cut_short_keeps_old_content_and_leaves_no_temporary_object(
     sock.sendall(b"x" * (4 * MiB))
     sock.close()  # the client goes away, 6 MiB short
     assert wait_for_access_log(gateway_process, "PUT", target) == "400"
-    assert wait_without_temporaries(rods, irods_path(workdir)) == []
+    assert wait_for_no_leftovers(rods, irods_path(workdir), "big.bin") == []
+    assert not [n for n in leftovers(rods, irods_path(workdir), set()) if n.startswith(TEMP)]
     assert read_object(rods, irods_path(target)) == old
     assert rods.data_objects.get(irods_path(target)).size == len(old)
     assert gw.get(target).body == old
-    assert [e for e in gw_listing(gw, workdir) if TEMP_PREFIX in e] == []
+    assert listed(gw, workdir) == [workdir, target]
 
 
 def test_put_cut_short_on_a_new_name_leaves_nothing(gw, gateway_process, workdir, rods, irods_path):
@@ -72,28 +82,22 @@ def test_put_cut_short_on_a_new_name_leaves_nothing(gw, gateway_process, workdir
     status, _ = read_status(sock)
     sock.close()
     assert status.startswith("HTTP/1.1 400")
-    assert wait_without_temporaries(rods, irods_path(workdir)) == []
+    assert wait_for_no_leftovers(rods, irods_path(workdir)) == []
     assert not rods.data_objects.exists(irods_path(target))
     assert gw.get(target).status == 404
 
 
 def test_chunked_put_cut_short_keeps_old_content(gw, gateway_process, workdir, rods, irods_path):
     target = workdir + "c.bin"
-    write_object(rods, irods_path(target), b"old")
+    assert gw.put(target, b"old").status == 201
     sock = raw_request(
         gw, put_head(target, f"Authorization: {AUTH_ALICE}", "Transfer-Encoding: chunked")
     )
     sock.sendall(b"10000\r\n" + b"z" * 0x10000 + b"\r\n" + b"10000\r\n" + b"z" * 100)
     sock.close()
     assert wait_for_access_log(gateway_process, "PUT", target) == "400"
-    assert wait_without_temporaries(rods, irods_path(workdir)) == []
+    assert wait_for_no_leftovers(rods, irods_path(workdir), "c.bin") == []
     assert read_object(rods, irods_path(target)) == b"old"
-
-
-def gw_listing(gw, collection: str) -> list[str]:
-    reply = gw.request("PROPFIND", collection, headers={"Depth": "1"})
-    assert reply.status == 207
-    return re.findall(r"<D:href>([^<]*)</D:href>", reply.body.decode())
 
 
 def reset_peak_rss(pid: int) -> bool:

@@ -104,6 +104,17 @@ def test_user_without_password_cannot_log_in(rods, sessions, unique):
         sessions(user=name, password="anything").collections.get(f"/{ZONE}/home/{name}")
 
 
+def test_anonymous_account_logs_in_with_empty_password(rods, sessions):
+    try:
+        rods.users.get("anonymous")
+    except DoesNotExist:
+        rods.users.create("anonymous", "rodsuser")
+
+    session = sessions(user="anonymous", password="")
+
+    assert session.collections.get(f"/{ZONE}/home").name == "home"
+
+
 def test_failed_login_does_not_disturb_other_sessions(alice, login, sessions):
     good = login(alice)
     good.collections.get(alice.home)
