@@ -1,16 +1,21 @@
 """The WsgiDAV domain controller that runs the configured authenticator chain.
 
 All decisions happen in ``require_authentication`` (called by WsgiDAV's
-``HTTPAuthenticator`` before anything else): the chain's authenticators are
-asked in order and the first ``Identity`` wins. It is stored in the environ
-(``auth.identity.ENVIRON_KEY``) for the provider, and its user name becomes
-WsgiDAV's user (the lock principal). When nothing matched:
+``HTTPAuthenticator`` before anything else): the share's chain (``shares[].auth``,
+else ``auth.chain``) is asked in order and the first ``Identity`` wins. It is stored
+in the environ (``auth.identity.ENVIRON_KEY``) for the provider, and its user name
+becomes WsgiDAV's user (the lock principal). An authenticator may also refuse outright
+by raising ``DAVError`` (403 with a reason, e.g. a certificate mapped to no user).
+When nothing matched:
 
 - a share with ``anonymous:`` lets read methods through as its fixed account;
 - if an authenticator in the chain can challenge (Basic), the client gets a
   401 with ``WWW-Authenticate`` (malformed credentials are dropped first, so
   WsgiDAV never parses them: no 500);
 - otherwise the request is refused with 403. An empty chain denies.
+
+Every decision is logged with the client address, the method and path, and the reason
+or the identity (never a password).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from wsgidav.dc.base_dc import BaseDomainController
 from auth import AUTHENTICATORS
 from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
 from davprovider.backend import BackendFactory
-from davprovider.settings import Settings, ShareSettings
+from davprovider.settings import Settings, ShareSettings, chain_for
 
 log = logging.getLogger(__name__)
 
@@ -48,30 +53,50 @@ class Authenticator(Protocol):
 
     def authenticate(self, environ: dict[str, Any], share: ShareAccess) -> Identity | None:
         """Return the caller's identity, or ``None`` to let the next one try.
-        MAY raise ``DAVError`` (e.g. 502 when a backend cannot answer)."""
+        MAY raise ``DAVError`` (403 to refuse with a reason, 502 when a backend
+        cannot answer)."""
         ...
 
 
-def build_chain(settings: Settings) -> list[Authenticator]:
-    """Instantiate the authenticators named in ``settings.auth.chain``."""
-    chain: list[Authenticator] = []
-    for name in settings.auth.chain:
-        module = importlib.import_module(AUTHENTICATORS[name])
-        chain.append(module.Authenticator(settings))
-    return chain
+def make_authenticator(name: str, settings: Settings) -> Authenticator:
+    """Instantiate the authenticator registered as ``name``."""
+    module = importlib.import_module(AUTHENTICATORS[name])
+    authenticator: Authenticator = module.Authenticator(settings)
+    return authenticator
+
+
+def build_chains(settings: Settings) -> dict[str, list[Authenticator]]:
+    """Share path -> its chain; each authenticator is made once and shared."""
+    made: dict[str, Authenticator] = {}
+    chains: dict[str, list[Authenticator]] = {}
+    for share in settings.shares:
+        chain = []
+        for name in chain_for(settings, share):
+            if name not in made:
+                made[name] = make_authenticator(name, settings)
+            chain.append(made[name])
+        chains[share.path] = chain
+    return chains
+
+
+def _request(environ: dict[str, Any]) -> str:
+    """``ADDRESS METHOD PATH`` for log lines."""
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return f"{environ.get('REMOTE_ADDR', '-')} {environ.get('REQUEST_METHOD', '-')} {path}"
 
 
 class GatewayDomainController(BaseDomainController):
-    """Runs the chain; WsgiDAV's own Basic/Digest handling is only used to
+    """Runs the share's chain; WsgiDAV's own Basic/Digest handling is only used to
     send the 401 challenge."""
 
     def __init__(self, wsgidav_app: Any, config: dict[str, Any]) -> None:
         super().__init__(wsgidav_app, config)
         settings: Settings = config[SETTINGS_KEY]
-        self.chain = build_chain(settings)
+        self.chains = build_chains(settings)
 
     def __str__(self) -> str:
-        return f"GatewayDomainController(chain={[a.name for a in self.chain]})"
+        chains = {path: [a.name for a in chain] for path, chain in self.chains.items()}
+        return f"GatewayDomainController(chains={chains})"
 
     def get_domain_realm(self, path_info: str, environ: dict[str, Any] | None) -> str:
         return str(self._calc_realm_from_path_provider(path_info, environ))
@@ -83,22 +108,39 @@ class GatewayDomainController(BaseDomainController):
         share: Any = environ.get("wsgidav.provider")
         if not hasattr(share, "factory"):
             return False  # not one of our shares (WsgiDAV's dir-browser assets, 404s)
-        identity = self._run_chain(environ, share)
+        chain = self.chains.get(share.share.path, [])
+        try:
+            identity = self._run_chain(chain, environ, share)
+        except DAVError as error:
+            reason = error.context_info or str(error.value)
+            log.warning("auth: %s refused (%s): %s", _request(environ), error.value, reason)
+            raise
         if identity is None:
             identity = self._anonymous(environ, share)
         if identity is not None:
             environ[ENVIRON_KEY] = identity
             environ["wsgidav.auth.user_name"] = identity.user
+            dn = f" dn={identity.dn!r}" if identity.dn else ""
+            log.info(
+                "auth: %s accepted as %s by %s%s",
+                _request(environ),
+                identity.user,
+                identity.method,
+                dn,
+            )
             return False
-        if any(a.challenges for a in self.chain):
+        if any(a.challenges for a in chain):
             environ.pop("HTTP_AUTHORIZATION", None)
+            log.info("auth: %s challenged: no credentials accepted (401)", _request(environ))
             return True
-        client = environ.get("REMOTE_ADDR", "-")
-        log.warning("auth: no authenticator accepted %s for %s", client, realm)
-        raise DAVError(HTTP_FORBIDDEN, "not authorized")
+        reason = "no authenticator accepted the request" if chain else "the auth chain is empty"
+        log.warning("auth: %s refused (403): %s", _request(environ), reason)
+        raise DAVError(HTTP_FORBIDDEN, f"not authorized: {reason}")
 
-    def _run_chain(self, environ: dict[str, Any], share: ShareAccess) -> Identity | None:
-        for authenticator in self.chain:
+    def _run_chain(
+        self, chain: list[Authenticator], environ: dict[str, Any], share: ShareAccess
+    ) -> Identity | None:
+        for authenticator in chain:
             identity = authenticator.authenticate(environ, share)
             if identity is not None:
                 return identity

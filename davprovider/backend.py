@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 BACKEND_TYPES: dict[str, str] = {
     "memory": "davprovider.memory",
     "irods": "davprovider.irods",
+    "swift": "davprovider.swift",
 }
 
 

@@ -63,7 +63,13 @@ def serve(settings: Settings) -> int:
     host, port = gateway.address
     for share in settings.shares:
         log.info(
-            "serving %s (%s) on http://%s:%d%s/", share.path, share.backend, host, port, share.path
+            "serving %s (%s) on %s://%s:%d%s/",
+            share.path,
+            share.backend,
+            gateway.scheme,
+            host,
+            port,
+            share.path,
         )
 
     def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -1,8 +1,13 @@
 """Our cheroot launcher and the WSGI application it serves.
 
 ``build_app(settings)`` assembles WsgiDAV over our providers and domain
-controller, wrapped in an access log. ``GatewayServer`` runs it on cheroot
-(plain HTTP for now) with three fixes to cheroot's request body handling:
+controller, wrapped in an access log. ``GatewayServer`` runs it on cheroot, over
+HTTPS when ``tls:`` is configured (``davprovider/tls.py``: the handshake runs in a
+worker thread on the connection's first read, and the client's identity is
+computed there from the verified chain; SIGHUP reloads certificates, CA bundle and
+CRLs). A new connection waits in cheroot's selector until it sends something, so
+idle connections hold no worker thread. Three fixes to cheroot's request body
+handling:
 
 - ``Expect: 100-continue`` is answered when the application first reads the
   body, not before authentication: a refused upload is never sent;
@@ -17,6 +22,7 @@ controller, wrapped in an access log. ``GatewayServer`` runs it on cheroot
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,6 +41,7 @@ from auth.controller import SETTINGS_KEY, GatewayDomainController
 from davprovider.backend import BackendFactory, load_backend_type
 from davprovider.provider import GatewayProvider
 from davprovider.settings import Settings
+from davprovider.tls import TLSAdapter
 
 access_log = logging.getLogger("davprovider.access")
 server_log = logging.getLogger("davprovider.server")
@@ -305,7 +312,36 @@ class GatewayRequest(cheroot_server.HTTPRequest):
 
 
 class GatewayConnection(cheroot_server.HTTPConnection):
+    """A connection that finishes its TLS handshake on its first turn in a worker."""
+
     RequestHandlerClass = GatewayRequest
+    #: True until the connection first went through the selector (see ``_Server``).
+    fresh = True
+    _tls_pending = True
+
+    def communicate(self) -> bool:
+        adapter = self.server.ssl_adapter
+        if self._tls_pending and isinstance(adapter, TLSAdapter):
+            client = f"{self.remote_addr}:{self.remote_port}"
+            environ = adapter.handshake(self.socket, client)
+            if environ is None:
+                return False
+            self.ssl_env = environ
+            self._tls_pending = False
+        return bool(super().communicate())
+
+
+class _Server(cheroot_wsgi.Server):
+    """cheroot's WSGI server; a new connection goes to the selector first and reaches
+    a worker only once it has sent something."""
+
+    def process_conn(self, conn: Any) -> None:
+        if getattr(conn, "fresh", False):
+            conn.fresh = False
+            if self.ready:
+                self.put_conn(conn)
+                return
+        super().process_conn(conn)
 
 
 class GatewayWSGI(cheroot_wsgi.Gateway_10):
@@ -335,7 +371,7 @@ class GatewayServer:
     def __init__(self, settings: Settings, app: WsgiApp) -> None:
         opts = settings.server
         self.app = app
-        self._server = cheroot_wsgi.Server(
+        self._server = _Server(
             (opts.host, opts.port),
             app,
             numthreads=opts.threads,
@@ -347,7 +383,20 @@ class GatewayServer:
         self._server.gateway = GatewayWSGI
         self._server.max_request_body_size = 0
         self._server.error_log = _cheroot_error_log  # type: ignore[method-assign]
+        self.tls = TLSAdapter(settings.tls) if settings.tls is not None else None
+        self._server.ssl_adapter = self.tls
         self._thread: threading.Thread | None = None
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when TLS is configured, else ``http``."""
+        return "https" if self.tls is not None else "http"
+
+    def reload(self) -> None:
+        """Re-read TLS files (certificate, key, client CAs, CRLs) for new connections;
+        open connections are kept. Also what SIGHUP does."""
+        if self.tls is not None:
+            self.tls.reload()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -363,6 +412,8 @@ class GatewayServer:
         """Bind if needed and serve until ``stop()`` (or an exception)."""
         if not self._server.ready:
             self.prepare()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGHUP, lambda signum, frame: self.reload())
         self._server.serve()
 
     def start_in_thread(self) -> tuple[str, int]:

@@ -14,6 +14,8 @@ a new backend gets the same checks by declaring its options.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import os
 import re
 import types
 import typing
@@ -67,9 +69,37 @@ def _backend_options(raw: Any, keypath: str, source: str, siblings: Mapping[str,
     return _build(module.Options, {} if raw is None else raw, keypath, source)
 
 
+def _readable(value: str) -> str | None:
+    if not value:
+        return None
+    return None if os.access(value, os.R_OK) else f"cannot read file {value!r}"
+
+
+def _readable_all(values: tuple[str, ...]) -> str | None:
+    return next((p for p in map(_readable, values) if p), None)
+
+
+def _network(value: str) -> str | None:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        return f"not an IP network (CIDR): {exc}"
+    return None
+
+
+def _networks(values: tuple[str, ...]) -> str | None:
+    return next((p for p in map(_network, values) if p), None)
+
+
+def _header_name(value: str) -> str | None:
+    if value and not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        return "must be an HTTP header name (letters, digits, dashes)"
+    return None
+
+
 @dataclass(frozen=True)
 class ServerSettings:
-    """``server:``: where and how cheroot listens (plain HTTP for now)."""
+    """``server:``: where and how cheroot listens (HTTPS when ``tls:`` is set)."""
 
     host: str = "127.0.0.1"
     port: int = field(default=8080, metadata={"check": _port})
@@ -97,13 +127,15 @@ class AnonymousSettings:
 
 @dataclass(frozen=True)
 class ShareSettings:
-    """``shares[]``: one mount point served by one backend type."""
+    """``shares[]``: one mount point served by one backend type; ``auth`` overrides
+    ``auth.chain`` for this share."""
 
     path: str = field(metadata={"check": _share_path})
     backend: str
     options: Any = field(default=None, metadata={"convert": _backend_options})
     read_only: bool = False
     anonymous: AnonymousSettings | None = None
+    auth: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +146,86 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class TLSSettings:
+    """``tls:``: HTTPS on the server's port.
+
+    ``certificate`` (PEM, the server's certificate, optionally followed by its
+    intermediates) and ``key``; ``chain``: more intermediates to send. ``client_ca``:
+    the CAs trusted to issue client certificates, kept apart from the server chain.
+    ``crls``: PEM files with a current CRL for every CA in ``client_ca`` (the whole
+    chain is checked, so a CA without a CRL fails every client it issued).
+    """
+
+    certificate: str = field(metadata={"check": _readable})
+    key: str = field(metadata={"check": _readable})
+    chain: str = field(default="", metadata={"check": _readable})
+    client_ca: str = field(default="", metadata={"check": _readable})
+    client_certificates: Literal["none", "optional", "required"] = "none"
+    crls: tuple[str, ...] = field(default=(), metadata={"check": _readable_all})
+    allow_proxies: bool = True
+    min_version: Literal["1.2", "1.3"] = "1.2"
+    session_cache: int = field(default=10000, metadata={"check": _positive})
+
+    def __post_init__(self) -> None:
+        if self.client_certificates != "none" and not self.client_ca:
+            raise ValueError("client_ca is required when client_certificates is not none")
+        if self.client_certificates != "none" and not self.crls:
+            raise ValueError("crls are required when client certificates are checked")
+
+
+@dataclass(frozen=True)
+class IrodsRegistrySettings:
+    """``x509.irods:``: where the zone's DN registry is read (as a rodsadmin)."""
+
+    host: str = "127.0.0.1"
+    port: int = field(default=1247, metadata={"check": _port})
+    zone: str = "tempZone"
+    user: str = "rods"
+    password: str = field(default="", repr=False)
+    timeout: int = field(default=10, metadata={"check": _positive})
+
+
+@dataclass(frozen=True)
+class X509Settings:
+    """``x509:``: how a verified client certificate's subject becomes a user.
+
+    ``mapping``: ``gridmap`` (the file ``gridmap``, re-read when it changes) or
+    ``irods`` (the zone's DN registry: ``x509.irods``, or else the share's own iRODS
+    options with their ``proxy_user``). ``unmapped``: ``deny`` (403 with a reason) or
+    ``continue`` (let the rest of the chain try).
+    """
+
+    mapping: Literal["gridmap", "irods"] = "gridmap"
+    gridmap: str = field(default="", metadata={"check": _readable})
+    irods: IrodsRegistrySettings | None = None
+    cache_seconds: float = 60.0
+    unmapped: Literal["deny", "continue"] = "deny"
+    limited_proxies: bool = True
+
+
+@dataclass(frozen=True)
+class AllowedNetwork:
+    """``ipallow.networks[]``: callers from ``cidr`` act as ``user``; when
+    ``on_behalf_header`` is set, this network (a science gateway) may name the end
+    user in that header (one of ``on_behalf_users`` when that list is not empty)."""
+
+    cidr: str = field(metadata={"check": _network})
+    user: str
+    on_behalf_header: str = field(default="", metadata={"check": _header_name})
+    on_behalf_users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IPAllowSettings:
+    """``ipallow:``: networks mapped to service users. ``forwarded_header``
+    (``x-forwarded-for`` or ``forwarded``) is believed only from ``trusted_proxies``."""
+
+    networks: tuple[AllowedNetwork, ...] = ()
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"check": _networks})
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole config file. ``source`` names the file (not a config key)."""
 
@@ -121,6 +233,9 @@ class Settings:
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
     auth: AuthSettings = AuthSettings()
+    tls: TLSSettings | None = None
+    x509: X509Settings = X509Settings()
+    ipallow: IPAllowSettings = IPAllowSettings()
     block_size: int = field(default=256 * 1024, metadata={"check": _block_size})
     propfind_infinity: bool = False
     max_xml_body: int = field(default=1 << 20, metadata={"check": _positive})
@@ -176,11 +291,62 @@ def _check_settings(settings: Settings) -> None:
         if share.path.lower() in seen:
             raise ConfigError(settings.source, f"shares[{index}].path", "duplicate share path")
         seen.add(share.path.lower())
-    for index, name in enumerate(settings.auth.chain):
+    _check_chain(settings, settings.auth.chain, "auth.chain")
+    for index, share in enumerate(settings.shares):
+        if share.auth is not None:
+            _check_chain(settings, share.auth, f"shares[{index}].auth")
+    _check_identity_sources(settings)
+
+
+def chain_for(settings: Settings, share: ShareSettings) -> tuple[str, ...]:
+    """The authenticator chain of ``share`` (its own, or ``auth.chain``)."""
+    return settings.auth.chain if share.auth is None else share.auth
+
+
+def _check_chain(settings: Settings, chain: tuple[str, ...], keypath: str) -> None:
+    for index, name in enumerate(chain):
         if name not in AUTHENTICATORS:
             known = ", ".join(sorted(AUTHENTICATORS))
             problem = f"unknown authenticator {name!r} (known: {known})"
-            raise ConfigError(settings.source, f"auth.chain[{index}]", problem)
+            raise ConfigError(settings.source, f"{keypath}[{index}]", problem)
+        if name in chain[:index]:
+            raise ConfigError(settings.source, f"{keypath}[{index}]", f"{name} is listed twice")
+
+
+def _check_identity_sources(settings: Settings) -> None:
+    """x509 and ipallow in a chain need their sections (and iRODS a proxy user)."""
+    source = settings.source
+    used = {name for share in settings.shares for name in chain_for(settings, share)}
+    if "x509" in used:
+        tls = settings.tls
+        if tls is None or tls.client_certificates == "none":
+            problem = "must be optional or required for the x509 authenticator"
+            raise ConfigError(source, "tls.client_certificates", problem)
+        if settings.x509.mapping == "gridmap":
+            _check_gridmap(settings)
+    if "ipallow" in used and not settings.ipallow.networks:
+        raise ConfigError(source, "ipallow.networks", "required by the ipallow authenticator")
+    for index, share in enumerate(settings.shares):
+        chain = chain_for(settings, share)
+        proxied = share.backend == "irods" and {"x509", "ipallow"} & set(chain)
+        if proxied and not getattr(share.options, "proxy_user", ""):
+            problem = "a rodsadmin proxy_user is required for x509/ipallow identities"
+            raise ConfigError(source, f"shares[{index}].options.proxy_user", problem)
+        registry_needed = settings.x509.mapping == "irods" and settings.x509.irods is None
+        if "x509" in chain and registry_needed and share.backend != "irods":
+            problem = "x509.irods is required to map DNs for a share that is not iRODS"
+            raise ConfigError(source, f"shares[{index}]", problem)
+
+
+def _check_gridmap(settings: Settings) -> None:
+    from auth.gridmap import GridMapError, load_gridmap  # auth imports this module
+
+    if not settings.x509.gridmap:
+        raise ConfigError(settings.source, "x509.gridmap", "required when x509.mapping is gridmap")
+    try:
+        load_gridmap(settings.x509.gridmap)
+    except (OSError, UnicodeDecodeError, GridMapError) as exc:
+        raise ConfigError(settings.source, "x509.gridmap", str(exc)) from None
 
 
 def _join(keypath: str, key: str) -> str:

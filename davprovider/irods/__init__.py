@@ -45,6 +45,8 @@ class IrodsFactory:
         from auth.identity import Identity
 
         identity = Identity(user=user, method="basic", password=password)
+        if self.pool.lookup(identity) is not None:
+            return True  # this very password logged in within pool_ttl
         session = self.pool.new_session(identity)
         try:
             with session.pool.get_connection():

@@ -70,6 +70,13 @@ def translate(exc: BaseException, what: str) -> OSError | ValueError:
     return OSError(errno.EIO, f"iRODS error on {what}: {type(exc).__name__}")
 
 
+def _subject(args: tuple[object, ...], default: str) -> str:
+    """What a failure names: the path argument, or the path of the object it runs on."""
+    if len(args) > 1 and isinstance(args[1], str):
+        return args[1]
+    return str(getattr(args[0], "path", default)) if args else default
+
+
 def translated(fn: Callable[P, T]) -> Callable[P, T]:
     """Run a backend method, translating PRC exceptions (built-ins pass through)."""
 
@@ -80,7 +87,7 @@ def translated(fn: Callable[P, T]) -> Callable[P, T]:
         except (OSError, ValueError, NotImplementedError):
             raise
         except (ex.iRODSException, ex.PycommandsException, EOFError) as exc:
-            what = str(args[1]) if len(args) > 1 else fn.__name__
+            what = _subject(args, fn.__name__)
             raise translate(exc, what) from exc
 
     return wrapper

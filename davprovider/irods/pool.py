@@ -29,6 +29,11 @@ class Pooled:
     last_used: float
 
 
+def _busy(session: Any) -> bool:
+    """True while one of the session's connections is checked out by a request."""
+    return bool(getattr(getattr(session, "pool", None), "active", None))
+
+
 class SessionPool:
     """Hands out an iRODSSession per identity; idle sessions expire after ``ttl``."""
 
@@ -36,6 +41,7 @@ class SessionPool:
         self.options = options
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[str, str, str], Pooled] = OrderedDict()
+        self._retiring: list[Pooled] = []
 
     def _key(self, identity: Identity) -> tuple[str, str, str]:
         secret = hashlib.sha256((identity.password or "").encode()).hexdigest()
@@ -66,31 +72,52 @@ class SessionPool:
 
     def get(self, identity: Identity) -> Pooled:
         key = self._key(identity)
-        now = time.monotonic()
-        expired: list[Pooled] = []
         with self._lock:
-            for k, entry in list(self._entries.items()):
-                if now - entry.last_used > self.options.pool_ttl:
-                    expired.append(self._entries.pop(k))
-            entry_or_none = self._entries.pop(key, None)
-            if entry_or_none is None:
-                entry_or_none = Pooled(key, self.new_session(identity), now)
-            entry_or_none.last_used = now
-            self._entries[key] = entry_or_none
-            while len(self._entries) > self.options.pool_size:
-                expired.append(self._entries.popitem(last=False)[1])
-        for old in expired:
+            entry = self._entries.pop(key, None)
+            if entry is None:
+                entry = Pooled(key, self.new_session(identity), time.monotonic())
+            entry.last_used = time.monotonic()
+            self._entries[key] = entry
+            done = self._trim()
+        for old in done:
             self._dispose(old)
-        return entry_or_none
+        return entry
+
+    def lookup(self, identity: Identity) -> Pooled | None:
+        """The pooled, unexpired session of exactly this identity (password included)."""
+        with self._lock:
+            entry = self._entries.get(self._key(identity))
+            if entry is None or time.monotonic() - entry.last_used > self.options.pool_ttl:
+                return None
+            return entry
 
     def put(self, identity: Identity, session: Any) -> None:
         """Adopt a session that just logged in (so the first request reuses it)."""
         key = self._key(identity)
         with self._lock:
             old = self._entries.pop(key, None)
+            if old is not None:
+                self._retiring.append(old)
             self._entries[key] = Pooled(key, session, time.monotonic())
-        if old is not None:
-            self._dispose(old)
+            done = self._trim()
+        for entry in done:
+            self._dispose(entry)
+
+    def _trim(self) -> list[Pooled]:
+        """Under the lock: retire expired and surplus sessions; return those now idle.
+
+        A session with a checked-out connection (an upload or a download in progress)
+        is never closed under its request: it waits among the retiring until it is idle.
+        """
+        now = time.monotonic()
+        for key, entry in list(self._entries.items()):
+            if now - entry.last_used > self.options.pool_ttl:
+                self._retiring.append(self._entries.pop(key))
+        while len(self._entries) > self.options.pool_size:
+            self._retiring.append(self._entries.popitem(last=False)[1])
+        idle = [e for e in self._retiring if not _busy(e.session)]
+        self._retiring = [e for e in self._retiring if _busy(e.session)]
+        return idle
 
     def renew(self, entry: Pooled, identity: Identity) -> None:
         """Replace a session whose connections died (the zone restarted, say)."""
@@ -110,7 +137,8 @@ class SessionPool:
 
     def close(self) -> None:
         with self._lock:
-            entries = list(self._entries.values())
+            entries = list(self._entries.values()) + self._retiring
             self._entries.clear()
+            self._retiring = []
         for entry in entries:
             self._dispose(entry)

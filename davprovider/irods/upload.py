@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from irods import exception as ex
+
 from davprovider.backend import Entry, Upload
 
-from .errors import translated
+from .errors import BROKEN, translated
 
 if TYPE_CHECKING:
     from .backend import IrodsBackend
@@ -59,9 +61,20 @@ class IrodsUpload(Upload):
         if self.done:
             return
         self.done = True
-        try:
-            if self.handle is not None:
+        if self.handle is not None:
+            try:
                 self.handle.close()
-            self.backend.session.data_objects.unlink(self.temp, force=True)
-        except Exception as exc:  # noqa: BLE001 - abort must not raise; the zone may be gone
-            log.warning("could not remove temporary upload %s: %r", self.temp, exc)
+            except (*BROKEN, ex.iRODSException, OSError) as exc:
+                log.info("closing the upload of %s failed: %r", self.path, exc)
+        failure: BaseException | None = None
+        for _ in range(2):  # a broken connection gets one retry on a fresh session
+            try:
+                self.backend.session.data_objects.unlink(self.temp, force=True)
+                return
+            except BROKEN as exc:
+                failure = exc
+                self.backend.renew()
+            except (ex.iRODSException, ex.PycommandsException, OSError) as exc:
+                failure = exc
+                break
+        log.warning("could not remove temporary upload %s: %r", self.temp, failure)

@@ -7,9 +7,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
-from irods_gateway import HOME, SHARE, Gateway, GatewayProcess, gateway_config, seed, start_gateway
+from irods_gateway import (
+    ALICE,
+    HOME,
+    SHARE,
+    Gateway,
+    GatewayProcess,
+    gateway_config,
+    seed,
+    start_gateway,
+)
 
 from localgrid.irods import LocalZone
 
@@ -49,6 +59,16 @@ def workdir(gw: Gateway) -> str:
 
 
 @pytest.fixture
+def alice_prc(seeded_zone: LocalZone) -> Iterator[Any]:
+    """A python-irodsclient session as alice (the gateway's user), for setting up content."""
+    session = seeded_zone.session(*ALICE)
+    try:
+        yield session
+    finally:
+        session.cleanup()
+
+
+@pytest.fixture
 def irods_path() -> Callable[[str], str]:
     """Share path (``/irods/alice/x``) -> iRODS path (``/tempZone/home/alice/x``)."""
 
@@ -63,9 +83,12 @@ def irods_path() -> Callable[[str], str]:
 def require_tool(request: pytest.FixtureRequest) -> Callable[[str], str]:
     """tests/conftest.py's ``require_tool`` (skip without the tool; fail when CI=true).
 
-    Taken from the plugin pytest loaded: the module name ``conftest`` is ambiguous."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    module = request.config.pluginmanager.get_plugin(str(path))
-    assert isinstance(module, ModuleType), path
-    tool: Callable[[str], str] = module.require_tool
-    return tool
+    Taken from the conftest plugin pytest loaded: the module name ``conftest`` is ambiguous
+    when test folders have no ``__init__.py``."""
+    root = Path(__file__).resolve().parents[1] / "conftest.py"
+    for plugin in request.config.pluginmanager.get_plugins():
+        path = getattr(plugin, "__file__", None)
+        if isinstance(plugin, ModuleType) and path and Path(path).resolve() == root:
+            tool: Callable[[str], str] = plugin.require_tool
+            return tool
+    raise AssertionError(f"{root} is not loaded")

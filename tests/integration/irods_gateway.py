@@ -8,9 +8,10 @@
 
 ``start_gateway(config, dir)`` runs ``python -m davprovider serve --config FILE`` on a free
 port of 127.0.0.1 (port 0; the real one is read from its log) and returns a
-``GatewayProcess``, stopped by PID. The HTTP client (``Gateway``, ``Response``) is the
-memory-share tests' own (tests/dav/conftest.py), imported through the ``tests`` folder that
-pytest puts on ``sys.path`` (test folders have no ``__init__.py``).
+``GatewayProcess``, stopped by PID. The HTTP client (``Gateway``) and the multistatus
+parser (``propstats``) are the
+memory-share tests' own (tests/dav/), imported through the ``tests`` folder that pytest
+puts on ``sys.path`` (test folders have no ``__init__.py``).
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ import base64
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
 from dav.conftest import Gateway
+from dav.test_verbs import propstats
 from irods.access import iRODSAccess
 
 from localgrid.irods import LocalZone
@@ -49,8 +53,8 @@ def basic(user: tuple[str, str]) -> str:
 
 
 AUTH_ALICE = basic(ALICE)
+TEMP = ".davprovider-upload-"  # name prefix of the hidden temporary objects of uploads
 SERVING = re.compile(r"serving /irods \(irods\) on http://([\d.]+):(\d+)/")
-
 
 
 @dataclass
@@ -75,12 +79,20 @@ class GatewayProcess:
     def log_tail(self, size: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-size:]
 
-    def rss_bytes(self) -> int:
-        """Resident set size of the gateway process (VmRSS from /proc)."""
+    def memory(self, field: str) -> int:
+        """A memory figure of the gateway process from /proc (VmRSS, VmHWM), in bytes."""
         status = Path(f"/proc/{self.pid}/status").read_text()
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
         assert match, status
         return int(match.group(1)) * 1024
+
+    def reset_peak_memory(self) -> bool:
+        """Reset VmHWM (peak RSS) to the current RSS; False where the kernel refuses."""
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         """SIGTERM by PID, then SIGKILL if it does not exit in time."""
@@ -180,3 +192,57 @@ def seed(zone: LocalZone) -> None:
             write_object(session, f"{HOME}/{user}/{name}", data)
 
 
+def leftovers(rods: Any, collection: str, expected: set[str]) -> list[str]:
+    """Objects in ``collection`` other than ``expected``, listed as rods (who sees all)."""
+    names = [obj.name for obj in rods.collections.get(collection).data_objects]
+    return sorted(set(names) - expected)
+
+
+def wait_for_no_leftovers(
+    rods: Any, collection: str, *expected: str, timeout: float = 5.0
+) -> list[str]:
+    """Poll until the gateway removed its temporary upload objects; what is left."""
+    deadline = time.monotonic() + timeout
+    while (left := leftovers(rods, collection, set(expected))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def wait_for_temporary(rods: Any, collection: str, timeout: float = 5.0) -> str:
+    """Poll until an upload's temporary object shows in ``collection``; its name."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        names = [obj.name for obj in rods.collections.get(collection).data_objects]
+        temporaries = [name for name in names if name.startswith(TEMP)]
+        if temporaries:
+            return temporaries[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no upload in progress in {collection}")
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a ``Transfer-Encoding: chunked`` body."""
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def read_response(sock: socket.socket) -> tuple[str, bytes]:
+    """Status line and body of one response on a raw socket (Content-Length bodies)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        data += piece
+    head, _, body = data.partition(b"\r\n\r\n")
+    match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    while match and len(body) < int(match.group(1)):
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        body += piece
+    return head.split(b"\r\n", 1)[0].decode("latin-1"), body
+
+
+def hrefs(multistatus: bytes) -> dict[str, dict[str, str]]:
+    """``propstats`` of a 207 body, keyed by the decoded path of each href."""
+    return {unquote(urlparse(h).path): props for h, props in propstats(multistatus).items()}

@@ -10,66 +10,66 @@ import re
 import select
 import socket
 import time
-from pathlib import Path
 
 from dav.test_uploads import put_head, raw_request, read_status
-from irods_gateway import AUTH_ALICE, read_object
+from irods_gateway import (
+    AUTH_ALICE,
+    chunk,
+    hrefs,
+    read_object,
+    wait_for_no_leftovers,
+    wait_for_temporary,
+    write_object,
+)
 
 MiB = 1 << 20
-TEMP = ".davprovider-upload-"  # the hidden temporary objects of uploads
 
 
-def wait_for_access_log(gateway_process, method: str, path: str, timeout: float = 10.0) -> str:
-    """The status the gateway logged for ``method path`` (waits for the line)."""
-    line = re.compile(rf'"{method} {re.escape(path)}" (\d+) ')
+def log_size(gateway_process) -> int:
+    return gateway_process.log_path.stat().st_size
+
+
+def wait_for_access_log(
+    gateway_process, method: str, path: str, after: int, timeout: float = 10.0
+) -> str:
+    """The status the gateway logged for ``method path`` past log offset ``after``."""
+    line = re.compile(rf'"{method} {re.escape(path)}" (\d+) '.encode())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = line.findall(gateway_process.log_path.read_text(errors="replace"))
+        with open(gateway_process.log_path, "rb") as log:
+            log.seek(after)
+            found = line.findall(log.read())
         if found:
-            return str(found[-1])
+            return found[0].decode()
         time.sleep(0.05)
     raise AssertionError(f"no access log line for {method} {path}:\n{gateway_process.log_tail()}")
 
 
-def leftovers(rods, collection: str, expected: set[str]) -> list[str]:
-    """Objects in ``collection`` other than ``expected``, listed as rods (who sees all)."""
-    names = [obj.name for obj in rods.collections.get(collection).data_objects]
-    return sorted(set(names) - expected)
-
-
-def wait_for_no_leftovers(rods, collection: str, *expected: str, timeout: float = 5.0) -> list:
-    """Poll until the gateway removed its temporary upload objects; what is left."""
-    deadline = time.monotonic() + timeout
-    while (left := leftovers(rods, collection, set(expected))) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return left
-
-
-def listed(gw, collection: str) -> list[str]:
-    """Member hrefs of a PROPFIND Depth:1 through the gateway."""
+def listed(gw, collection: str) -> set[str]:
+    """Paths in a PROPFIND Depth:1 of ``collection`` through the gateway."""
     reply = gw.request("PROPFIND", collection, headers={"Depth": "1"})
     assert reply.status == 207
-    return re.findall(r"<D:href>([^<]*)</D:href>", reply.body.decode())
+    return set(hrefs(reply.body))
 
 
 def test_put_cut_short_keeps_old_content_and_leaves_no_temporary_object(
-    gw, gateway_process, workdir, rods, irods_path
+    gw, gateway_process, workdir, rods, alice_prc, irods_path
 ):
     old = b"old content " * 1000
     target = workdir + "big.bin"
-    assert gw.put(target, old).status == 201
+    write_object(alice_prc, irods_path(target), old)
+    mark = log_size(gateway_process)
     sock = raw_request(
         gw, put_head(target, f"Authorization: {AUTH_ALICE}", f"Content-Length: {10 * MiB}")
     )
     sock.sendall(b"x" * (4 * MiB))
     sock.close()  # the client goes away, 6 MiB short
-    assert wait_for_access_log(gateway_process, "PUT", target) == "400"
+    assert wait_for_access_log(gateway_process, "PUT", target, mark) == "400"
     assert wait_for_no_leftovers(rods, irods_path(workdir), "big.bin") == []
-    assert not [n for n in leftovers(rods, irods_path(workdir), set()) if n.startswith(TEMP)]
     assert read_object(rods, irods_path(target)) == old
     assert rods.data_objects.get(irods_path(target)).size == len(old)
     assert gw.get(target).body == old
-    assert listed(gw, workdir) == [workdir, target]
+    assert listed(gw, workdir) == {workdir, target}  # no temporary object listed
 
 
 def test_put_cut_short_on_a_new_name_leaves_nothing(gw, gateway_process, workdir, rods, irods_path):
@@ -87,33 +87,20 @@ def test_put_cut_short_on_a_new_name_leaves_nothing(gw, gateway_process, workdir
     assert gw.get(target).status == 404
 
 
-def test_chunked_put_cut_short_keeps_old_content(gw, gateway_process, workdir, rods, irods_path):
+def test_chunked_put_cut_short_keeps_old_content(
+    gw, gateway_process, workdir, rods, alice_prc, irods_path
+):
     target = workdir + "c.bin"
-    assert gw.put(target, b"old").status == 201
+    write_object(alice_prc, irods_path(target), b"old")
+    mark = log_size(gateway_process)
     sock = raw_request(
         gw, put_head(target, f"Authorization: {AUTH_ALICE}", "Transfer-Encoding: chunked")
     )
-    sock.sendall(b"10000\r\n" + b"z" * 0x10000 + b"\r\n" + b"10000\r\n" + b"z" * 100)
+    sock.sendall(chunk(b"z" * 65536) + b"10000\r\n" + b"z" * 100)  # 2nd chunk cut short
     sock.close()
-    assert wait_for_access_log(gateway_process, "PUT", target) == "400"
+    assert wait_for_access_log(gateway_process, "PUT", target, mark) == "400"
     assert wait_for_no_leftovers(rods, irods_path(workdir), "c.bin") == []
     assert read_object(rods, irods_path(target)) == b"old"
-
-
-def reset_peak_rss(pid: int) -> bool:
-    """Reset the process's VmHWM (peak RSS) so a later read shows the peak since now."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def status_kib(pid: int, field: str) -> int:
-    text = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
-    assert match, text
-    return int(match.group(1))
 
 
 def stream_until_answered(sock: socket.socket, total: int) -> int:
@@ -149,10 +136,9 @@ def read_answer(sock: socket.socket) -> bytes:
 def test_unauthenticated_200_mib_put_is_refused_with_401_without_memory_growth(
     gw, gateway_process, workdir
 ):
-    pid = gateway_process.pid
-    peak_measured = reset_peak_rss(pid)
-    rss_before = status_kib(pid, "VmRSS")
-    hwm_before = status_kib(pid, "VmHWM")
+    peak_measured = gateway_process.reset_peak_memory()
+    rss_before = gateway_process.memory("VmRSS")
+    peak_before = gateway_process.memory("VmHWM")
     target = workdir + "huge.bin"
     sock = raw_request(gw, put_head(target, f"Content-Length: {200 * MiB}"))
     sent = stream_until_answered(sock, 200 * MiB)
@@ -162,9 +148,33 @@ def test_unauthenticated_200_mib_put_is_refused_with_401_without_memory_growth(
     assert head.startswith("HTTP/1.1 401"), f"sent {sent >> 20} MiB, got {answer[:300]!r}"
     assert re.search(r"(?im)^www-authenticate: basic", head), head
     assert sent < 64 * MiB, "the gateway kept reading the refused body"
-    grown = (status_kib(pid, "VmRSS") - rss_before) * 1024
+    grown = gateway_process.memory("VmRSS") - rss_before
     assert grown < 32 * MiB, f"RSS grew by {grown >> 20} MiB"
     if peak_measured:
-        peak = (status_kib(pid, "VmHWM") - hwm_before) * 1024
+        peak = gateway_process.memory("VmHWM") - peak_before
         assert peak < 32 * MiB, f"peak RSS grew by {peak >> 20} MiB"
     assert gw.get(target).status == 404
+
+
+def test_upload_in_progress_survives_other_requests_by_the_same_user(
+    gw, gateway_process, workdir, rods, irods_path
+):
+    """Clients run requests in parallel (rclone, davfs2, Explorer): a second request by
+    alice must not take away the iRODS connection her running upload writes to."""
+    target = workdir + "parallel.bin"
+    first, second = b"a" * 65536, b"b" * 65536
+    sock = raw_request(
+        gw, put_head(target, f"Authorization: {AUTH_ALICE}", "Transfer-Encoding: chunked")
+    )
+    try:
+        sock.sendall(chunk(first))
+        wait_for_temporary(rods, irods_path(workdir))  # the upload is open in iRODS
+        assert gw.request("PROPFIND", workdir, headers={"Depth": "1"}).status == 207
+        assert gw.get("/irods/alice/notes.txt").status == 200
+        sock.sendall(chunk(second) + b"0\r\n\r\n")
+        status, _ = read_status(sock)
+    finally:
+        sock.close()
+    assert status.startswith("HTTP/1.1 201"), status
+    assert read_object(rods, irods_path(target)) == first + second
+    assert wait_for_no_leftovers(rods, irods_path(workdir), "parallel.bin") == []

@@ -6,19 +6,13 @@ Each test works in its own collection under alice's home (``workdir``), as alice
 from __future__ import annotations
 
 import http.client
-from urllib.parse import unquote, urlparse
 from xml.etree import ElementTree
 
 import pytest
 from dav.test_verbs import GET_DEAD, LOCKINFO, NAMED, PROPPATCH, propstats
-from irods_gateway import AUTH_ALICE, README, read_object
+from irods_gateway import AUTH_ALICE, README, hrefs, read_object
 
 DATA = bytes(range(256)) * 1000  # 256000 bytes, every offset distinct modulo 256
-
-
-def hrefs(body: bytes) -> dict[str, dict[str, str]]:
-    """``propstats`` keyed by the decoded path of each href."""
-    return {unquote(urlparse(href).path): props for href, props in propstats(body).items()}
 
 
 # --- OPTIONS, HEAD, GET --------------------------------------------------------------------

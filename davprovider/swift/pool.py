@@ -1,0 +1,180 @@
+"""swiftclient connections per identity: tokens cached, idle connections reused.
+
+A ``swiftclient.Connection`` holds one HTTP keep-alive connection and is not
+thread-safe, so it is leased to one user at a time (``acquire``/``release``).
+Tokens are kept per identity (method, user, hash of the password), so that a
+wrong password never matches a good login, and a password login is checked
+against Swift at most once per ``pool_ttl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from swiftclient.client import Connection
+from swiftclient.exceptions import ClientException
+
+from .errors import is_auth_failure, translate
+
+if TYPE_CHECKING:
+    from auth.identity import Identity
+
+    from .options import Options
+
+log = logging.getLogger("davprovider.swift")
+Key = tuple[str, str, str]
+IDLE_PER_IDENTITY = 8
+KEEPALIVE_SECONDS = 20.0  # below the proxy's keep-alive timeout: reconnect rather than fail
+
+
+def connection_params(options: Options, identity: Identity) -> dict[str, Any]:
+    """Keyword arguments of ``swiftclient.Connection`` for ``identity``.
+
+    Password logins (``basic``, and ``anonymous`` with a password) act as the
+    Swift user ``user_template`` makes of the login name; other identities use
+    the service profile configured for their mapped user, or are refused.
+    """
+    project = options.project_name
+    if identity.password is not None and identity.method in ("basic", "anonymous"):
+        user, key = options.swift_user(identity.user), identity.password
+    else:
+        profile = options.profiles.get(identity.user)
+        if profile is None:
+            raise PermissionError(
+                f"no Swift profile for {identity.method} user {identity.user!r} (options.profiles)"
+            )
+        user, key, project = profile.user, profile.key, profile.project_name or project
+    os_options: dict[str, Any] = {}
+    if options.auth_version != "1.0":
+        os_options = {
+            "project_name": project.format(user=identity.user) or None,
+            "project_id": options.project_id or None,
+            "user_domain_name": options.user_domain_name,
+            "project_domain_name": options.project_domain_name,
+            "region_name": options.region_name or None,
+            "endpoint_type": options.interface,
+            "service_type": "object-store",
+        }
+        if options.auth_version == "2.0":
+            os_options["tenant_name"] = os_options.pop("project_name")
+    if options.storage_url:
+        os_options["object_storage_url"] = options.storage_url
+    return {
+        "authurl": options.auth_url, "user": user, "key": key,
+        "auth_version": options.auth_version, "os_options": os_options, "retries": 0,
+        "timeout": options.timeout, "insecure": options.insecure,
+        "cacert": options.cacert or None,
+    }  # fmt: skip
+
+
+@dataclass
+class _Token:
+    url: str
+    token: str
+    checked: float
+
+
+class ConnectionPool:
+    """Connections leased per identity; at most ``pool_size`` identities kept."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self._lock = threading.Lock()
+        self._tokens: OrderedDict[Key, _Token] = OrderedDict()
+        self._idle: dict[Key, list[tuple[Connection, float]]] = {}
+
+    @staticmethod
+    def key(identity: Identity) -> Key:
+        secret = hashlib.sha256((identity.password or "").encode()).hexdigest()
+        return (identity.method, identity.user, secret)
+
+    def acquire(self, identity: Identity) -> Connection:
+        """A connection acting as ``identity`` (its own until ``release``)."""
+        key = self.key(identity)
+        now = time.monotonic()
+        with self._lock:
+            idle = self._idle.get(key, [])
+            while idle:
+                conn, since = idle.pop()
+                if now - since < KEEPALIVE_SECONDS:
+                    return conn
+                conn.close()
+            token = self._tokens.get(key)
+        params = connection_params(self.options, identity)
+        if token is not None:
+            params.update(preauthurl=token.url, preauthtoken=token.token)
+        conn = Connection(**params)
+        conn.dav_key = key
+        return conn
+
+    def release(self, conn: Connection) -> None:
+        """Take a connection back (its token is remembered for the identity)."""
+        key: Key | None = getattr(conn, "dav_key", None)
+        if key is None:
+            conn.close()
+            return
+        now = time.monotonic()
+        with self._lock:
+            if conn.url and conn.token:
+                old = self._tokens.get(key)
+                checked = old.checked if old and old.token == conn.token else now
+                self._tokens[key] = _Token(conn.url, conn.token, checked)
+                self._tokens.move_to_end(key)
+            idle = self._idle.setdefault(key, [])
+            if len(idle) < IDLE_PER_IDENTITY:
+                idle.append((conn, now))
+                conn = None
+            self._trim()
+        if conn is not None:
+            conn.close()
+
+    def _trim(self) -> None:
+        while len(self._tokens) > self.options.pool_size:
+            key, _ = self._tokens.popitem(last=False)
+            for conn, _since in self._idle.pop(key, []):
+                conn.close()
+
+    def login(self, identity: Identity) -> bool:
+        """Check a password with Swift's auth service (cached for ``pool_ttl``)."""
+        key = self.key(identity)
+        with self._lock:
+            token = self._tokens.get(key)
+            if token is not None and time.monotonic() - token.checked < self.options.pool_ttl:
+                return True
+        conn = Connection(**connection_params(self.options, identity))
+        try:
+            url, auth_token = conn.get_auth()
+        except ClientException as exc:
+            if is_auth_failure(exc):
+                return False
+            raise translate(exc, "login") from exc
+        except OSError as exc:  # requests' errors are OSErrors
+            raise translate(exc, "login") from exc
+        finally:
+            conn.close()
+        with self._lock:
+            self._tokens[key] = _Token(url, auth_token, time.monotonic())
+            self._trim()
+        return True
+
+    def forget(self, identity: Identity) -> None:
+        """Drop a token Swift no longer accepts."""
+        key = self.key(identity)
+        with self._lock:
+            self._tokens.pop(key, None)
+            for conn, _since in self._idle.pop(key, []):
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, {}
+            self._tokens.clear()
+        for conns in idle.values():
+            for conn, _since in conns:
+                conn.close()

@@ -1,0 +1,304 @@
+"""HTTPS for cheroot: our TLS policy, a handshake off the accept loop, the client's
+identity from the verified chain, and reloads on SIGHUP.
+
+- ``build_context(tls)``: an ``ssl.SSLContext`` built from nothing (no system CAs):
+  server certificate and chain; the client-CA bundle alone as trust store; CRLs checked
+  for the whole chain (``VERIFY_CRL_CHECK_CHAIN``: ``_LEAF`` would accept a proxy made
+  from a revoked certificate); RFC 3820 proxies allowed (``VERIFY_ALLOW_PROXY_CERTS``);
+  TLS 1.2 at least; no session tickets (TLS 1.2 and 1.3).
+- ``TLSAdapter``: cheroot's SSL adapter interface. ``wrap()`` runs in cheroot's accept
+  loop and only wraps the socket (no I/O); ``handshake()`` runs in a worker thread on
+  the connection's first read, so an idle or slow client blocks nobody.
+- The identity is computed once per connection from the verified chain
+  (``certchain.analyse_chain``). Python's ``ssl`` cannot switch off OpenSSL's server
+  session cache, and a resumed TLS 1.2 session has no verified chain, so the identity of
+  each full handshake is kept per session id (``SessionIdentities``): a resumed session
+  gets exactly the identity its full handshake verified, or none at all. The cache
+  belongs to one context: a reload starts a new context (whose sessions cannot resume
+  the old ones) with an empty cache.
+- ``reload()`` (SIGHUP) re-reads certificate, key, CA bundle and CRLs into a new context
+  for new connections; open connections keep theirs and are not dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import socket
+import ssl
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cheroot import errors as cheroot_errors
+from cheroot.makefile import StreamReader, StreamWriter
+from cheroot.ssl import Adapter
+from cryptography import x509
+
+from davprovider.certchain import PeerCertificate, analyse_chain
+from davprovider.settings import TLSSettings
+
+log = logging.getLogger("davprovider.tls")
+
+#: Environ key of the caller's ``PeerCertificate`` (absent without a client certificate).
+PEER_KEY = "davprovider.tls.peer"
+_VERIFY_MODES = {
+    "none": ssl.CERT_NONE,
+    "optional": ssl.CERT_OPTIONAL,
+    "required": ssl.CERT_REQUIRED,
+}
+_MISSING = object()
+
+
+def build_context(tls: TLSSettings) -> ssl.SSLContext:
+    """The server context for ``tls`` (see the module docstring); raises ``OSError``
+    or ``ssl.SSLError`` when a file cannot be read."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = (
+        ssl.TLSVersion.TLSv1_3 if tls.min_version == "1.3" else ssl.TLSVersion.TLSv1_2
+    )
+    context.options |= ssl.OP_NO_TICKET | ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    context.num_tickets = 0
+    _load_server_certificate(context, tls)
+    context.verify_mode = _VERIFY_MODES[tls.client_certificates]
+    if tls.client_certificates != "none":
+        context.load_verify_locations(cafile=tls.client_ca)
+        for crl in tls.crls:
+            _check_crl_file(crl)
+            context.load_verify_locations(cafile=crl)
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+        if tls.allow_proxies:
+            context.verify_flags |= ssl.VERIFY_ALLOW_PROXY_CERTS
+    return context
+
+
+def _load_server_certificate(context: ssl.SSLContext, tls: TLSSettings) -> None:
+    if not tls.chain:
+        context.load_cert_chain(tls.certificate, tls.key)
+        return
+    # The stdlib loads a chain only from the certificate file: join them in a private
+    # temporary file (certificates only; the key is read from its own file).
+    data = Path(tls.certificate).read_bytes().rstrip() + b"\n" + Path(tls.chain).read_bytes()
+    fd, joined = tempfile.mkstemp(prefix="davprovider-chain-", suffix=".pem")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        context.load_cert_chain(joined, tls.key)
+    finally:
+        os.unlink(joined)
+
+
+def _check_crl_file(path: str) -> None:
+    """Refuse a CRL file holding no CRL; warn about CRLs past their nextUpdate (OpenSSL
+    then refuses every certificate of that CA)."""
+    data = Path(path).read_bytes()
+    count = data.count(b"-----BEGIN X509 CRL-----")
+    if count == 0:
+        raise ssl.SSLError(f"{path}: no PEM CRL (-----BEGIN X509 CRL-----) in the file")
+    now = dt.datetime.now(dt.UTC)
+    for block in data.split(b"-----END X509 CRL-----")[:count]:
+        crl = x509.load_pem_x509_crl(
+            block[block.index(b"-----BEGIN") :] + b"-----END X509 CRL-----\n"
+        )
+        next_update = crl.next_update_utc
+        if next_update is not None and next_update < now:
+            log.warning(
+                "tls: CRL of %s in %s expired at %s: its certificates will be refused",
+                crl.issuer.rfc4514_string(),
+                path,
+                next_update.isoformat(),
+            )
+
+
+class SessionIdentities:
+    """Session id -> identity of the full handshake that created it (bounded, LRU)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[bytes, PeerCertificate | None] = OrderedDict()
+
+    def put(self, session_id: bytes, peer: PeerCertificate | None) -> None:
+        if not session_id:
+            return
+        with self._lock:
+            self._entries[session_id] = peer
+            self._entries.move_to_end(session_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def get(self, session_id: bytes) -> Any:
+        """The stored identity (possibly ``None``), or ``_MISSING``."""
+        with self._lock:
+            return self._entries.get(session_id, _MISSING) if session_id else _MISSING
+
+
+@dataclass(frozen=True)
+class TLSState:
+    """One generation of the TLS configuration: a context and its sessions."""
+
+    context: ssl.SSLContext
+    sessions: SessionIdentities
+
+
+class TLSReader(StreamReader):
+    """cheroot's reader, also reporting data already decrypted inside the TLS object
+    (so a pipelined request is not left waiting for the socket to turn readable)."""
+
+    def __init__(self, sock: Any, mode: str = "rb", bufsize: int = 8192) -> None:
+        super().__init__(sock, mode, bufsize)
+        self._tls_socket = sock
+
+    def has_data(self) -> bool:
+        if super().has_data():
+            return True
+        try:
+            return bool(self._tls_socket.pending())
+        except (OSError, ValueError):
+            return False
+
+
+class TLSAdapter(Adapter):
+    """cheroot SSL adapter with our policy (see the module docstring)."""
+
+    def __init__(self, tls: TLSSettings) -> None:  # noqa: D107 - no Adapter.__init__
+        self.settings = tls
+        self.certificate, self.private_key = tls.certificate, tls.key
+        self.certificate_chain, self.ciphers, self.private_key_password = tls.chain, None, None
+        self._state = TLSState(build_context(tls), SessionIdentities(tls.session_cache))
+
+    @property
+    def context(self) -> ssl.SSLContext:
+        """The context new connections are wrapped with."""
+        return self._state.context
+
+    def reload(self) -> bool:
+        """Re-read certificate, key, CA bundle and CRLs; keep the old context on error."""
+        try:
+            context = build_context(self.settings)
+        except (OSError, ValueError) as exc:
+            log.error("tls: reload failed, keeping the previous configuration: %s", exc)
+            return False
+        self._state = TLSState(context, SessionIdentities(self.settings.session_cache))
+        log.info("tls: certificate, client CAs and CRLs reloaded")
+        return True
+
+    def bind(self, sock: socket.socket) -> socket.socket:
+        return sock
+
+    def wrap(self, sock: socket.socket) -> tuple[ssl.SSLSocket, dict[str, str]]:
+        """Wrap without I/O (cheroot's accept loop); the handshake comes later."""
+        state = self._state
+        try:
+            wrapped = state.context.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+        except OSError as exc:
+            raise cheroot_errors.FatalSSLAlert(*exc.args) from exc
+        wrapped.davprovider_tls = state  # type: ignore[attr-defined]
+        return wrapped, {"wsgi.url_scheme": "https", "HTTPS": "on"}
+
+    def get_environ(self) -> dict[str, str]:
+        return {"wsgi.url_scheme": "https", "HTTPS": "on"}
+
+    def makefile(self, sock: Any, mode: str = "r", bufsize: int = 8192) -> Any:
+        if "r" in mode:
+            return TLSReader(sock, mode, bufsize)
+        return StreamWriter(sock, mode, bufsize)
+
+    def handshake(self, sock: ssl.SSLSocket, client: str) -> dict[str, Any] | None:
+        """Finish the handshake (in a worker thread); return the connection's TLS environ,
+        or ``None`` when the handshake failed (logged with the client and the reason)."""
+        try:
+            sock.do_handshake()
+        except ssl.SSLCertVerificationError as exc:
+            log.warning("tls: refused %s: client certificate: %s", client, exc.verify_message)
+            return None
+        except ssl.SSLError as exc:
+            log.warning("tls: refused %s: %s", client, _ssl_reason(exc))
+            return None
+        except OSError as exc:  # timeout, reset, closed before finishing
+            log.info("tls: handshake with %s not completed: %s", client, exc or type(exc).__name__)
+            return None
+        peer = self._identify(sock, client)
+        return _environ(sock, peer)
+
+    def _identify(self, sock: ssl.SSLSocket, client: str) -> PeerCertificate | None:
+        if self.settings.client_certificates == "none":
+            return None
+        state: TLSState = getattr(sock, "davprovider_tls", self._state)
+        session = sock.session
+        session_id = session.id if session is not None else b""
+        if sock.session_reused:
+            return self._resumed(sock, state, session_id, client)
+        ders = verified_chain(sock)
+        peer = analyse_chain(ders, accept_limited=True) if ders else None
+        state.sessions.put(session_id, peer)
+        if peer is not None and peer.problem:
+            log.warning("tls: %s presented %s: %s", client, peer.subject, peer.problem)
+        return peer
+
+    def _resumed(
+        self, sock: ssl.SSLSocket, state: TLSState, session_id: bytes, client: str
+    ) -> PeerCertificate | None:
+        cached = state.sessions.get(session_id)
+        if cached is _MISSING:
+            log.warning("tls: %s resumed a session of unknown identity: no certificate", client)
+            return None
+        leaf = sock.getpeercert(binary_form=True)
+        if cached is not None and (
+            leaf is None or hashlib.sha256(leaf).hexdigest() != cached.leaf_sha256
+        ):
+            log.warning("tls: %s resumed a session with another certificate: refused", client)
+            return None
+        peer: PeerCertificate | None = cached
+        return peer
+
+
+def verified_chain(sock: ssl.SSLSocket) -> list[bytes]:
+    """DER certificates of the chain OpenSSL verified, leaf first (empty without one)."""
+    public = getattr(sock, "get_verified_chain", None)  # Python 3.13+
+    if public is not None:
+        return [bytes(c) for c in public() or []]
+    sslobj = getattr(sock, "_sslobj", None)
+    chain = sslobj.get_verified_chain() if sslobj is not None else None
+    return [c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain or []]  # type: ignore[attr-defined]
+
+
+def _environ(sock: ssl.SSLSocket, peer: PeerCertificate | None) -> dict[str, Any]:
+    """The connection's TLS environ (mod_ssl names, computed by us; never from headers)."""
+    cipher = sock.cipher()
+    env: dict[str, Any] = {
+        "wsgi.url_scheme": "https",
+        "HTTPS": "on",
+        "SSL_PROTOCOL": sock.version() or "",
+        "SSL_CIPHER": cipher[0] if cipher else "",
+        "SSL_SESSION_RESUMED": "Resumed" if sock.session_reused else "Initial",
+        "SSL_CLIENT_VERIFY": "NONE",
+    }
+    if peer is not None:
+        env.update(
+            {
+                PEER_KEY: peer,
+                "SSL_CLIENT_VERIFY": "FAILED:" + peer.problem if peer.problem else "SUCCESS",
+                "SSL_CLIENT_S_DN": peer.subject,
+                "SSL_CLIENT_I_DN": peer.issuer,
+                "SSL_CLIENT_M_SERIAL": peer.serial,
+                "SSL_CLIENT_V_END": peer.not_after.isoformat(),
+                "SSL_CLIENT_IS_PROXY": "true" if peer.proxy else "false",
+            }
+        )
+    return env
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    reason = getattr(exc, "reason", None)
+    if reason == "HTTP_REQUEST":
+        return "plain HTTP sent to the HTTPS port"
+    text = str(reason or exc).replace("_", " ").lower()
+    return text or type(exc).__name__

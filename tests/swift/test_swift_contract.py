@@ -1,0 +1,9 @@
+"""The Swift backend passes the shared storage contract, against a real Swift."""
+
+from __future__ import annotations
+
+from backend_contract import BackendContract
+
+
+class TestSwiftBackend(BackendContract):
+    """Share root = one fresh container (``options.container``) per test."""

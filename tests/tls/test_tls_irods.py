@@ -1,0 +1,152 @@
+"""Certificate and IP identities on an iRODS share (the local zone): the gateway acts
+through a rodsadmin proxy session with client_user = the mapped user, so the zone's
+ACLs apply as for a password login. DNs mapped by grid-mapfile and by the zone's own
+DN registry (``iadmin aua``)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from irods.access import iRODSAccess
+from tlsgw import curl, tls_section
+
+HOME = "/tempZone/home"
+SECRET = b"bob's secret\n"
+NOTES = b"alice's notes\n"
+
+
+def write(session, path, data):
+    with session.data_objects.open(path, "w") as stream:
+        stream.write(data)
+
+
+@pytest.fixture(scope="module")
+def zone(irods_zone):
+    with irods_zone.session() as rods:
+        for user in ("alice", "bob"):
+            rods.users.create(user, "rodsuser")
+            rods.users.modify(user, "password", user)
+        rods.collections.create(f"{HOME}/shared")
+        write(rods, f"{HOME}/shared/readme.txt", b"shared\n")
+        for user in ("alice", "bob"):
+            rods.acls.set(iRODSAccess("read", f"{HOME}/shared", user))
+            rods.acls.set(iRODSAccess("read", f"{HOME}/shared/readme.txt", user))
+        rods.users.modify("alice", "addAuth", "/O=Test/CN=Alice")
+        rods.users.modify("rods", "addAuth", "/O=Test/CN=Eve/O=Admin")
+    for user, name, data in (("alice", "notes.txt", NOTES), ("bob", "secret.txt", SECRET)):
+        with irods_zone.session(user, user) as session:
+            write(session, f"{HOME}/{user}/{name}", data)
+    return irods_zone
+
+
+def irods_config(pki, zone, **x509):
+    return {
+        "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 20},
+        "logging": {"access_log": False},
+        "auth": {"chain": ["x509", "ipallow", "basic"]},
+        "tls": tls_section(pki),
+        "x509": {"gridmap": str(pki.gridmap), **x509},
+        "ipallow": {
+            "networks": [
+                {"cidr": "127.0.0.4/32", "user": "bob", "on_behalf_header": "X-On-Behalf-Of"}
+            ]
+        },
+        "shares": [
+            {
+                "path": "/irods",
+                "backend": "irods",
+                "options": {
+                    "port": zone.port,
+                    "root": "home",
+                    "proxy_user": "rods",
+                    "proxy_password": "rods",
+                    "timeout": 20,
+                },
+            }
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def gw(zone, test_pki, module_gateways):
+    return module_gateways(irods_config(test_pki, zone))
+
+
+@pytest.fixture(scope="module")
+def registry_gw(zone, test_pki, module_gateways):
+    return module_gateways(irods_config(test_pki, zone, mapping="irods", gridmap=""))
+
+
+def get(gw, pki, case, path, *args, interface=None):
+    return curl(f"https://127.0.0.1:{gw.port}{path}", pki, case, *args, interface=interface)
+
+
+def test_alice_certificate_reads_her_irods_home(gw, test_pki):
+    result = get(gw, test_pki, "alice", "/irods/alice/notes.txt")
+    assert (result.status, result.body) == (200, NOTES)
+
+
+def test_alice_certificate_writes_as_alice(gw, test_pki, zone):
+    put = get(gw, test_pki, "alice", "/irods/alice/by-cert.txt", "-X", "PUT", "--data-binary", "c")
+    assert put.status == 201, put
+    with zone.session() as rods:
+        obj = rods.data_objects.get(f"{HOME}/alice/by-cert.txt")
+        owners = {acl.user_name for acl in rods.acls.get(obj) if acl.access_name == "own"}
+    assert owners == {"alice"}
+
+
+@pytest.mark.parametrize("case", ["alice", "alice_proxy"])
+def test_alice_by_certificate_cannot_read_bobs_home(gw, test_pki, case):
+    result = get(gw, test_pki, case, "/irods/bob/secret.txt")
+    assert result.status in (403, 404), result
+    assert SECRET not in result.body
+    listing = get(gw, test_pki, case, "/irods/bob/", "-X", "PROPFIND", "-H", "Depth: 1")
+    assert b"secret.txt" not in listing.body
+
+
+def test_alice_proxy_reads_her_files(gw, test_pki):
+    assert get(gw, test_pki, "alice_proxy", "/irods/alice/notes.txt").body == NOTES
+
+
+def test_bob_revoked_certificate_is_refused(gw, test_pki):
+    result = get(gw, test_pki, "bob", "/irods/bob/secret.txt")
+    assert result.status == 0 and result.returncode != 0
+
+
+def test_password_login_still_works_through_the_chain(gw, test_pki):
+    result = get(gw, test_pki, None, "/irods/bob/secret.txt", "-u", "bob:bob")
+    assert (result.status, result.body) == (200, SECRET)
+
+
+def test_gateway_acting_for_alice_has_alices_rights(gw, test_pki):
+    named = ("-H", "X-On-Behalf-Of: alice")
+    mine = get(gw, test_pki, None, "/irods/alice/notes.txt", *named, interface="127.0.0.4")
+    assert (mine.status, mine.body) == (200, NOTES)
+    theirs = get(gw, test_pki, None, "/irods/bob/secret.txt", *named, interface="127.0.0.4")
+    assert theirs.status in (403, 404)
+    itself = get(gw, test_pki, None, "/irods/bob/secret.txt", interface="127.0.0.4")
+    assert (itself.status, itself.body) == (200, SECRET)
+
+
+def test_dn_registry_maps_alice(registry_gw, test_pki, caplog):
+    caplog.set_level(logging.INFO, logger="auth.controller")
+    assert get(registry_gw, test_pki, "alice", "/irods/alice/notes.txt").body == NOTES
+    assert "accepted as alice by x509" in caplog.text
+    secret = get(registry_gw, test_pki, "alice", "/irods/bob/secret.txt")
+    assert secret.status in (403, 404)
+
+
+def test_dn_registry_does_not_match_a_slash_inside_a_cn(registry_gw, test_pki, caplog):
+    caplog.set_level(logging.INFO, logger="auth.controller")
+    # CN "Eve/O=Admin" prints as /O=Test/CN=Eve/O=Admin, the DN registered for rods
+    result = get(registry_gw, test_pki, "eve_slash", "/irods/bob/secret.txt")
+    assert result.status == 403
+    assert b"is not mapped to a user" in result.body
+    assert "accepted as rods" not in caplog.text
+
+
+def test_dn_registry_unregistered_dn_is_403(registry_gw, test_pki):
+    result = get(registry_gw, test_pki, "carol", "/irods/alice/notes.txt")
+    assert result.status == 403
+    assert b"/O=Test/CN=Carol is not mapped to a user" in result.body

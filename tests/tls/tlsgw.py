@@ -1,0 +1,192 @@
+"""Helpers of the TLS tests: configs, an HTTPS client (Python's ssl) and curl."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from testpki import TestPKI
+
+USERS = {"alice": "alice-pw", "bob": "bob-pw", "portal": "portal-pw"}
+
+
+def tls_section(
+    pki: TestPKI, client_certificates: str = "optional", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "certificate": str(pki.server_cert),
+        "key": str(pki.server_key),
+        "client_ca": str(pki.ca),
+        "crls": [str(pki.crl)],
+        "client_certificates": client_certificates,
+        **extra,
+    }
+
+
+def memory_tls_config(
+    pki: TestPKI,
+    chain: list[str] | None = None,
+    client_certificates: str = "optional",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A memory share at /memory over HTTPS; x509 then basic by default."""
+    config: dict[str, Any] = {
+        "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 10},
+        "logging": {"access_log": False},
+        "auth": {"chain": ["x509", "basic"] if chain is None else chain},
+        "tls": tls_section(pki, client_certificates),
+        "x509": {"gridmap": str(pki.gridmap)},
+        "shares": [
+            {
+                "path": "/memory",
+                "backend": "memory",
+                "options": {"users": dict(USERS), "read_only_users": ["portal"]},
+            }
+        ],
+    }
+    config.update(overrides)
+    return config
+
+
+def basic(user: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{USERS.get(user, user)}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def client_context(
+    pki: TestPKI, case: str | None = None, max_version: ssl.TLSVersion | None = None
+) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(pki.ca))
+    if case is not None:
+        context.load_cert_chain(*pki.pair(case))
+    if max_version is not None:
+        context.maximum_version = max_version
+    return context
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def https(
+    port: int,
+    context: ssl.SSLContext,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Reply:
+    """One request on a fresh HTTPS connection (raises ``ssl.SSLError``/``OSError``
+    when the handshake is refused)."""
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=dict(headers or {}))
+        reply = conn.getresponse()
+        data = reply.read()
+        return Reply(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+@dataclass
+class CurlResult:
+    returncode: int
+    status: int  # 0 when no HTTP answer came
+    body: bytes
+    stderr: str
+
+
+def curl(
+    url: str,
+    pki: TestPKI,
+    case: str | None = None,
+    *args: str,
+    interface: str | None = None,
+    timeout: float = 20,
+) -> CurlResult:
+    """curl over HTTPS trusting the test CA, presenting ``case``'s certificate."""
+    out = Path(os.environ.get("TMPDIR", "/tmp")) / f"curl-{os.getpid()}-{id(args)}.out"
+    cmd = ["curl", "-sS", "--cacert", str(pki.ca), "-o", str(out), "-w", "%{http_code}"]
+    if case is not None:
+        cert, key = pki.pair(case)
+        cmd += ["--cert", cert, "--key", key]
+    if interface is not None:
+        cmd += ["--interface", interface]
+    run = subprocess.run([*cmd, *args, url], capture_output=True, text=True, timeout=timeout)
+    body = out.read_bytes() if out.exists() else b""
+    out.unlink(missing_ok=True)
+    code = run.stdout.strip()[-3:]
+    return CurlResult(run.returncode, int(code) if code.isdigit() else 0, body, run.stderr)
+
+
+SERVING = re.compile(r"serving \S+ \(\w+\) on https://([\d.]+):(\d+)/")
+
+
+@dataclass
+class GatewayProcess:
+    """``davprovider serve`` as a child process (stopped by PID)."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def rss(self) -> int:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        assert match, status
+        return int(match.group(1)) * 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def start_process(config: dict[str, Any], workdir: Path, timeout: float = 20) -> GatewayProcess:
+    """Write ``config``, run ``python -m davprovider serve``, wait for its HTTPS port."""
+    config_path = workdir / "gateway.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    log_path = workdir / "gateway.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "davprovider", "serve", "--config", str(config_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        match = SERVING.search(log_path.read_text(errors="replace"))
+        if match:
+            return GatewayProcess(process, int(match.group(2)), log_path)
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"gateway did not start:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.05)
