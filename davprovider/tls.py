@@ -216,6 +216,9 @@ class TLSAdapter(Adapter):
         or ``None`` when the handshake failed (logged with the client and the reason)."""
         try:
             sock.do_handshake()
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
+            log.info("tls: %s closed the connection during the handshake", client)
+            return None
         except ssl.SSLCertVerificationError as exc:
             log.warning("tls: refused %s: client certificate: %s", client, exc.verify_message)
             return None

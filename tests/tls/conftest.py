@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from dav.conftest import Gateway, running_gateway
 from testpki import TestPKI, make_test_pki
+from tlsgw import seed_zone
+
+from localgrid.irods import LocalZone
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +40,10 @@ def start_tls_gateway() -> Iterator[Any]:
             return stack.enter_context(running_gateway(config, factories))
 
         yield start
+
+
+@pytest.fixture(scope="module")
+def seeded_zone(irods_zone: LocalZone) -> LocalZone:
+    """The module's local iRODS zone seeded by ``tlsgw.seed_zone``."""
+    seed_zone(irods_zone)
+    return irods_zone

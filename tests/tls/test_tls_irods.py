@@ -8,74 +8,17 @@ from __future__ import annotations
 import logging
 
 import pytest
-from irods.access import iRODSAccess
-from tlsgw import curl, tls_section
-
-HOME = "/tempZone/home"
-SECRET = b"bob's secret\n"
-NOTES = b"alice's notes\n"
-
-
-def write(session, path, data):
-    with session.data_objects.open(path, "w") as stream:
-        stream.write(data)
+from tlsgw import HOME, NOTES, SECRET, curl, irods_tls_config
 
 
 @pytest.fixture(scope="module")
-def zone(irods_zone):
-    with irods_zone.session() as rods:
-        for user in ("alice", "bob"):
-            rods.users.create(user, "rodsuser")
-            rods.users.modify(user, "password", user)
-        rods.collections.create(f"{HOME}/shared")
-        write(rods, f"{HOME}/shared/readme.txt", b"shared\n")
-        for user in ("alice", "bob"):
-            rods.acls.set(iRODSAccess("read", f"{HOME}/shared", user))
-            rods.acls.set(iRODSAccess("read", f"{HOME}/shared/readme.txt", user))
-        rods.users.modify("alice", "addAuth", "/O=Test/CN=Alice")
-        rods.users.modify("rods", "addAuth", "/O=Test/CN=Eve/O=Admin")
-    for user, name, data in (("alice", "notes.txt", NOTES), ("bob", "secret.txt", SECRET)):
-        with irods_zone.session(user, user) as session:
-            write(session, f"{HOME}/{user}/{name}", data)
-    return irods_zone
-
-
-def irods_config(pki, zone, **x509):
-    return {
-        "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 20},
-        "logging": {"access_log": False},
-        "auth": {"chain": ["x509", "ipallow", "basic"]},
-        "tls": tls_section(pki),
-        "x509": {"gridmap": str(pki.gridmap), **x509},
-        "ipallow": {
-            "networks": [
-                {"cidr": "127.0.0.4/32", "user": "bob", "on_behalf_header": "X-On-Behalf-Of"}
-            ]
-        },
-        "shares": [
-            {
-                "path": "/irods",
-                "backend": "irods",
-                "options": {
-                    "port": zone.port,
-                    "root": "home",
-                    "proxy_user": "rods",
-                    "proxy_password": "rods",
-                    "timeout": 20,
-                },
-            }
-        ],
-    }
+def gw(seeded_zone, test_pki, module_gateways):
+    return module_gateways(irods_tls_config(test_pki, seeded_zone))
 
 
 @pytest.fixture(scope="module")
-def gw(zone, test_pki, module_gateways):
-    return module_gateways(irods_config(test_pki, zone))
-
-
-@pytest.fixture(scope="module")
-def registry_gw(zone, test_pki, module_gateways):
-    return module_gateways(irods_config(test_pki, zone, mapping="irods", gridmap=""))
+def registry_gw(seeded_zone, test_pki, module_gateways):
+    return module_gateways(irods_tls_config(test_pki, seeded_zone, mapping="irods", gridmap=""))
 
 
 def get(gw, pki, case, path, *args, interface=None):
@@ -87,10 +30,10 @@ def test_alice_certificate_reads_her_irods_home(gw, test_pki):
     assert (result.status, result.body) == (200, NOTES)
 
 
-def test_alice_certificate_writes_as_alice(gw, test_pki, zone):
+def test_alice_certificate_writes_as_alice(gw, test_pki, seeded_zone):
     put = get(gw, test_pki, "alice", "/irods/alice/by-cert.txt", "-X", "PUT", "--data-binary", "c")
     assert put.status == 201, put
-    with zone.session() as rods:
+    with seeded_zone.session() as rods:
         obj = rods.data_objects.get(f"{HOME}/alice/by-cert.txt")
         owners = {acl.user_name for acl in rods.acls.get(obj) if acl.access_name == "own"}
     assert owners == {"alice"}

@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from tlsgw import basic, client_context, https, memory_tls_config, start_process
+from tlsgw import basic, client_context, https, logged, memory_tls_config, start_process
 
 from localgrid import pki
 
@@ -151,8 +151,7 @@ def test_plain_http_on_the_https_port_is_refused(test_pki, start_tls_gateway, ca
         conn.request("GET", "/memory/", headers=basic("bob"))
         conn.getresponse()
     conn.close()
-    time.sleep(0.2)
-    assert "plain HTTP sent to the HTTPS port" in caplog.text
+    assert logged(caplog, "plain HTTP sent to the HTTPS port")
 
 
 def test_sighup_reloads_crls_without_dropping_connections(test_pki, process_gateway, tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from localgrid import pki
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,16 @@ def memory_tls_config(
     return config
 
 
+def logged(caplog: Any, text: str, timeout: float = 5.0) -> bool:
+    """Wait until ``text`` shows in the captured log (server threads log late)."""
+    deadline = time.monotonic() + timeout
+    while text not in caplog.text:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def basic(user: str) -> dict[str, str]:
     token = base64.b64encode(f"{user}:{USERS.get(user, user)}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
@@ -190,3 +200,71 @@ def start_process(config: dict[str, Any], workdir: Path, timeout: float = 20) ->
             process.wait()
             raise RuntimeError(f"gateway did not start:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.05)
+
+
+HOME = "/tempZone/home"
+SECRET = b"bob's secret\n"
+NOTES = b"alice's notes\n"
+
+
+def write_object(session: Any, path: str, data: bytes) -> None:
+    with session.data_objects.open(path, "w") as stream:
+        stream.write(data)
+
+
+def seed_zone(zone: Any) -> None:
+    """alice/alice and bob/bob with a file each (bob's readable by bob only), a shared
+    collection, and DNs in the zone's registry: alice's, and the three-RDN
+    ``/O=Test/CN=Eve/O=Admin`` for rods."""
+    from irods.access import iRODSAccess
+
+    with zone.session() as rods:
+        for user in ("alice", "bob"):
+            rods.users.create(user, "rodsuser")
+            rods.users.modify(user, "password", user)
+        rods.collections.create(f"{HOME}/shared")
+        write_object(rods, f"{HOME}/shared/readme.txt", b"shared\n")
+        for user in ("alice", "bob"):
+            rods.acls.set(iRODSAccess("read", f"{HOME}/shared", user))
+            rods.acls.set(iRODSAccess("read", f"{HOME}/shared/readme.txt", user))
+        rods.users.modify("alice", "addAuth", "/O=Test/CN=Alice")
+        rods.users.modify("rods", "addAuth", "/O=Test/CN=Eve/O=Admin")
+    for user, name, data in (("alice", "notes.txt", NOTES), ("bob", "secret.txt", SECRET)):
+        with zone.session(user, user) as session:
+            write_object(session, f"{HOME}/{user}/{name}", data)
+
+
+def irods_tls_config(
+    pki: TestPKI,
+    zone: Any,
+    chain: list[str] | None = None,
+    client_certificates: str = "optional",
+    **x509: Any,
+) -> dict[str, Any]:
+    """An iRODS share /irods over the zone's home (proxy user rods), HTTPS, chain
+    [x509, ipallow, basic]; 127.0.0.4 is a gateway (service user bob) that may name users."""
+    return {
+        "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 20},
+        "logging": {"access_log": False},
+        "auth": {"chain": ["x509", "ipallow", "basic"] if chain is None else chain},
+        "tls": tls_section(pki, client_certificates),
+        "x509": {"gridmap": str(pki.gridmap), **x509},
+        "ipallow": {
+            "networks": [
+                {"cidr": "127.0.0.4/32", "user": "bob", "on_behalf_header": "X-On-Behalf-Of"}
+            ]
+        },
+        "shares": [
+            {
+                "path": "/irods",
+                "backend": "irods",
+                "options": {
+                    "port": zone.port,
+                    "root": "home",
+                    "proxy_user": "rods",
+                    "proxy_password": "rods",
+                    "timeout": 20,
+                },
+            }
+        ],
+    }
