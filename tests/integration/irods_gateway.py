@@ -34,6 +34,7 @@ import yaml
 from dav.conftest import Gateway
 from dav.test_verbs import propstats
 from irods.access import iRODSAccess
+from prc_io import read_object, write_object  # noqa: F401  (re-exported to the tests)
 
 from localgrid.irods import LocalZone
 
@@ -161,18 +162,6 @@ def start_gateway(config: dict[str, Any], workdir: Path, timeout: float = 20.0) 
                 running.stop()
                 pytest.fail(f"gateway does not answer:\n{running.log_tail()}")
             time.sleep(0.05)
-
-
-def write_object(session: Any, path: str, data: bytes) -> None:
-    """Create (or truncate) a data object with ``data`` through PRC."""
-    with session.data_objects.open(path, "w") as stream:
-        stream.write(data)
-
-
-def read_object(session: Any, path: str) -> bytes:
-    with session.data_objects.open(path, "r") as stream:
-        data: bytes = stream.read()
-    return data
 
 
 def seed(zone: LocalZone) -> None:

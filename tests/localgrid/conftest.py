@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from irods.session import iRODSSession
+from prc_io import ZONE
 
-ZONE = "tempZone"
 RODS_HOME = f"/{ZONE}/home/rods"
 
 

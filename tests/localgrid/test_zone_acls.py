@@ -20,18 +20,7 @@ from irods.exception import (
     DataObjectDoesNotExist,
 )
 from irods.models import Collection, DataObject
-
-ZONE = "tempZone"
-
-
-def _write(session, path: str, data: bytes) -> None:
-    with session.data_objects.open(path, "w") as f:
-        f.write(data)
-
-
-def _read(session, path: str) -> bytes:
-    with session.data_objects.open(path, "r") as f:
-        return f.read()
+from prc_io import ZONE, read_object, write_object
 
 
 def _acls(session, path: str, collection: bool = False) -> set[tuple[str, str]]:
@@ -46,7 +35,7 @@ def shared(alice, bob, login):
     coll = f"{alice.home}/shared"
     alice_s.collections.create(coll)
     alice_s.acls.set(iRODSAccess("read", coll, bob.name, ZONE))
-    _write(alice_s, f"{coll}/secret.txt", b"alice only")
+    write_object(alice_s, f"{coll}/secret.txt", b"alice only")
     return coll
 
 
@@ -55,7 +44,7 @@ def shared(alice, bob, login):
 
 def test_new_object_is_owned_by_its_creator_only(alice, login):
     alice_s = login(alice)
-    _write(alice_s, f"{alice.home}/mine.txt", b"x")
+    write_object(alice_s, f"{alice.home}/mine.txt", b"x")
 
     assert _acls(alice_s, f"{alice.home}/mine.txt") == {("own", alice.name)}
     assert alice_s.data_objects.get(f"{alice.home}/mine.txt").owner_name == alice.name
@@ -96,7 +85,7 @@ def test_download_of_private_object_by_other_user_raises_no_access(bob, login, s
 
 
 def test_listing_hides_objects_the_user_cannot_read(alice, bob, login, shared):
-    _write(login(alice), f"{shared}/public.txt", b"for bob")
+    write_object(login(alice), f"{shared}/public.txt", b"for bob")
     login(alice).acls.set(iRODSAccess("read", f"{shared}/public.txt", bob.name, ZONE))
 
     names = [o.name for o in login(bob).collections.get(shared).data_objects]
@@ -118,13 +107,13 @@ def test_collection_without_access_is_invisible_to_other_user(alice, bob, login)
 def test_write_to_private_object_by_other_user_raises_no_access(alice, bob, login, shared):
     with pytest.raises(CAT_NO_ACCESS_PERMISSION):
         login(bob).data_objects.open(f"{shared}/secret.txt", "w")
-    assert _read(login(alice), f"{shared}/secret.txt") == b"alice only"
+    assert read_object(login(alice), f"{shared}/secret.txt") == b"alice only"
 
 
 def test_unlink_without_permission_raises_no_access(alice, bob, login, shared):
     with pytest.raises(CAT_NO_ACCESS_PERMISSION):
         login(bob).data_objects.unlink(f"{shared}/secret.txt", force=True)
-    assert _read(login(alice), f"{shared}/secret.txt") == b"alice only"
+    assert read_object(login(alice), f"{shared}/secret.txt") == b"alice only"
 
 
 def test_create_in_collection_without_write_raises_no_access(alice, bob, login, shared):
@@ -149,7 +138,7 @@ def test_read_grant_lets_other_user_read(alice, bob, login, shared):
 
     bob_s = login(bob)
     assert bob_s.data_objects.get(path).name == "secret.txt"
-    assert _read(bob_s, path) == b"alice only"
+    assert read_object(bob_s, path) == b"alice only"
     assert _acls(login(alice), path) == {("own", alice.name), ("read_object", bob.name)}
 
 
@@ -159,7 +148,7 @@ def test_read_grant_does_not_allow_writing(alice, bob, login, shared):
 
     with pytest.raises(CAT_NO_ACCESS_PERMISSION):
         login(bob).data_objects.open(path, "w")
-    assert _read(login(alice), path) == b"alice only"
+    assert read_object(login(alice), path) == b"alice only"
 
 
 def test_read_grant_does_not_allow_adding_metadata(alice, bob, login, shared):
@@ -175,9 +164,9 @@ def test_write_grant_lets_other_user_overwrite(alice, bob, login, shared):
     path = f"{shared}/secret.txt"
 
     login(alice).acls.set(iRODSAccess("write", path, bob.name, ZONE))
-    _write(login(bob), path, b"bob was here")
+    write_object(login(bob), path, b"bob was here")
 
-    assert _read(login(alice), path) == b"bob was here"
+    assert read_object(login(alice), path) == b"bob was here"
     assert ("modify_object", bob.name) in _acls(login(alice), path)
     assert login(alice).data_objects.get(path).owner_name == alice.name
 
@@ -204,7 +193,7 @@ def test_non_owner_setting_acl_raises_no_access(alice, bob, login, shared):
 def test_null_grant_revokes_access(alice, bob, login, shared):
     path = f"{shared}/secret.txt"
     login(alice).acls.set(iRODSAccess("read", path, bob.name, ZONE))
-    assert _read(login(bob), path) == b"alice only"
+    assert read_object(login(bob), path) == b"alice only"
 
     login(alice).acls.set(iRODSAccess("null", path, bob.name, ZONE))
 
@@ -232,16 +221,16 @@ def test_acls_get_on_collection_lists_grants(alice, bob, login, shared):
 def test_write_grant_on_collection_lets_other_user_create_objects(alice, bob, login, rods, shared):
     login(alice).acls.set(iRODSAccess("write", shared, bob.name, ZONE))
 
-    _write(login(bob), f"{shared}/from-bob.txt", b"hi")
+    write_object(login(bob), f"{shared}/from-bob.txt", b"hi")
 
     assert rods.data_objects.get(f"{shared}/from-bob.txt").owner_name == bob.name
-    assert _read(login(bob), f"{shared}/from-bob.txt") == b"hi"
+    assert read_object(login(bob), f"{shared}/from-bob.txt") == b"hi"
 
 
 def test_object_created_by_other_user_is_private_to_its_creator(alice, bob, login, shared):
     # Without inheritance, the collection owner gets no ACL on what others put in it.
     login(alice).acls.set(iRODSAccess("write", shared, bob.name, ZONE))
-    _write(login(bob), f"{shared}/from-bob.txt", b"hi")
+    write_object(login(bob), f"{shared}/from-bob.txt", b"hi")
 
     with pytest.raises(CAT_NO_ACCESS_PERMISSION):
         login(alice).data_objects.open(f"{shared}/from-bob.txt", "r")
@@ -256,13 +245,13 @@ def test_recursive_grant_reaches_existing_objects_at_every_depth(alice, bob, log
     alice_s.collections.create(f"{top}/a/b")
     paths = [f"{top}/t.txt", f"{top}/a/a.txt", f"{top}/a/b/b.txt"]
     for path in paths:
-        _write(alice_s, path, path.encode())
+        write_object(alice_s, path, path.encode())
 
     alice_s.acls.set(iRODSAccess("read", top, bob.name, ZONE), recursive=True)
 
     bob_s = login(bob)
     for path in paths:
-        assert _read(bob_s, path) == path.encode()
+        assert read_object(bob_s, path) == path.encode()
     assert ("read_object", bob.name) in _acls(alice_s, f"{top}/a/b", collection=True)
     assert [c.name for c in bob_s.collections.get(f"{top}/a").subcollections] == ["b"]
 
@@ -271,7 +260,7 @@ def test_non_recursive_grant_on_collection_leaves_contents_private(alice, bob, l
     alice_s = login(alice)
     top = f"{alice.home}/flat"
     alice_s.collections.create(top)
-    _write(alice_s, f"{top}/inside.txt", b"private")
+    write_object(alice_s, f"{top}/inside.txt", b"private")
 
     alice_s.acls.set(iRODSAccess("read", top, bob.name, ZONE))
 
@@ -283,16 +272,16 @@ def test_new_object_in_inheriting_collection_gets_collection_acls(alice, bob, lo
     alice_s = login(alice)
     coll = f"{alice.home}/inherits"
     alice_s.collections.create(coll)
-    _write(alice_s, f"{coll}/before.txt", b"older")
+    write_object(alice_s, f"{coll}/before.txt", b"older")
     alice_s.acls.set(iRODSAccess("inherit", coll))
     alice_s.acls.set(iRODSAccess("read", coll, bob.name, ZONE))
 
-    _write(alice_s, f"{coll}/after.txt", b"newer")
+    write_object(alice_s, f"{coll}/after.txt", b"newer")
 
     assert alice_s.collections.get(coll).inheritance is True
     assert _acls(alice_s, f"{coll}/after.txt") == {("own", alice.name), ("read_object", bob.name)}
     bob_s = login(bob)
-    assert _read(bob_s, f"{coll}/after.txt") == b"newer"
+    assert read_object(bob_s, f"{coll}/after.txt") == b"newer"
     assert [o.name for o in bob_s.collections.get(coll).data_objects] == ["after.txt"]
     with pytest.raises(CAT_NO_ACCESS_PERMISSION):
         bob_s.data_objects.open(f"{coll}/before.txt", "r")
@@ -310,7 +299,7 @@ def test_new_subcollection_of_inheriting_collection_inherits_acls_and_flag(alice
     child = alice_s.collections.get(f"{coll}/child")
     assert child.inheritance is True
     assert ("modify_object", bob.name) in _acls(alice_s, child.path, collection=True)
-    _write(login(bob), f"{coll}/child/by-bob.txt", b"ok")
+    write_object(login(bob), f"{coll}/child/by-bob.txt", b"ok")
 
 
 def test_noinherit_turns_inheritance_off(alice, login):
@@ -356,7 +345,7 @@ def test_grant_to_group_reaches_its_members(alice, bob, login, rods, unique, sha
 
     login(alice).acls.set(iRODSAccess("read", path, group, ZONE))
 
-    assert _read(login(bob), path) == b"alice only"
+    assert read_object(login(bob), path) == b"alice only"
     alice_s = login(alice)
     entries = alice_s.acls.get(alice_s.data_objects.get(path))
     assert ("read_object", group, "rodsgroup") in {

@@ -15,8 +15,7 @@ from irods.exception import (
     UserDoesNotExist,
 )
 from irods.models import User, UserAuth
-
-ZONE = "tempZone"
+from prc_io import ZONE
 
 
 def test_create_user_makes_rodsuser_with_home(rods, unique):

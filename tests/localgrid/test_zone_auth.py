@@ -24,18 +24,7 @@ from irods.exception import (
     SYS_PROXYUSER_NO_PRIV,
     DoesNotExist,
 )
-
-ZONE = "tempZone"
-
-
-def _write(session, path: str, data: bytes) -> None:
-    with session.data_objects.open(path, "w") as f:
-        f.write(data)
-
-
-def _read(session, path: str) -> bytes:
-    with session.data_objects.open(path, "r") as f:
-        return f.read()
+from prc_io import ZONE, read_object, write_object
 
 
 @pytest.fixture
@@ -149,8 +138,8 @@ def test_legacy_auth_logs_in(alice, login, legacy_auth):
     session = login(alice)
 
     assert session.collections.get(alice.home).path == alice.home
-    _write(session, f"{alice.home}/legacy.txt", b"old school")
-    assert _read(session, f"{alice.home}/legacy.txt") == b"old school"
+    write_object(session, f"{alice.home}/legacy.txt", b"old school")
+    assert read_object(session, f"{alice.home}/legacy.txt") == b"old school"
 
 
 def test_legacy_auth_with_wrong_password_raises_invalid_authentication(
@@ -171,8 +160,8 @@ def test_pam_login_with_zone_pam_password(irods_zone, rods, unique, pam_login):
     session = pam_login(carol, "pampw")
 
     assert session.username == carol
-    _write(session, f"/{ZONE}/home/{carol}/via-pam.txt", b"pam")
-    assert _read(session, f"/{ZONE}/home/{carol}/via-pam.txt") == b"pam"
+    write_object(session, f"/{ZONE}/home/{carol}/via-pam.txt", b"pam")
+    assert read_object(session, f"/{ZONE}/home/{carol}/via-pam.txt") == b"pam"
 
 
 def test_pam_login_with_wrong_password_raises_pam_password_failed(
@@ -227,13 +216,13 @@ def test_proxy_session_acts_as_client_user(alice, proxy_for_alice):
 def test_proxy_session_creates_objects_owned_by_client_user(alice, login, proxy_for_alice):
     path = f"{alice.home}/by-proxy.txt"
 
-    _write(proxy_for_alice, path, b"written for alice")
+    write_object(proxy_for_alice, path, b"written for alice")
 
     alice_s = login(alice)
     obj = alice_s.data_objects.get(path)
     assert obj.owner_name == alice.name
     assert alice_s.acls.get(obj) == [iRODSAccess("own", path, alice.name, ZONE)]
-    assert _read(alice_s, path) == b"written for alice"
+    assert read_object(alice_s, path) == b"written for alice"
 
 
 def test_proxy_session_creates_collections_owned_by_client_user(alice, login, proxy_for_alice):
@@ -244,7 +233,7 @@ def test_proxy_session_creates_collections_owned_by_client_user(alice, login, pr
 
 def test_proxy_session_cannot_read_other_users_private_data(bob, login, proxy_for_alice):
     path = f"{bob.home}/bob-private.txt"
-    _write(login(bob), path, b"bob only")
+    write_object(login(bob), path, b"bob only")
 
     with pytest.raises(CAT_NO_ACCESS_PERMISSION):
         proxy_for_alice.data_objects.open(path, "r")
@@ -261,10 +250,10 @@ def test_proxy_session_cannot_write_into_other_users_home(bob, login, proxy_for_
 def test_proxy_session_reads_what_client_user_was_granted(alice, bob, login, proxy_for_alice):
     path = f"{bob.home}/for-alice.txt"
     bob_s = login(bob)
-    _write(bob_s, path, b"shared with alice")
+    write_object(bob_s, path, b"shared with alice")
     bob_s.acls.set(iRODSAccess("read", path, alice.name, ZONE))
 
-    assert _read(proxy_for_alice, path) == b"shared with alice"
+    assert read_object(proxy_for_alice, path) == b"shared with alice"
 
 
 def test_proxy_login_by_non_admin_raises_proxyuser_no_priv(alice, bob, sessions):

@@ -6,15 +6,7 @@ import base64
 import hashlib
 from datetime import UTC, datetime
 
-
-def _write(session, path: str, data: bytes) -> None:
-    with session.data_objects.open(path, "w") as f:
-        f.write(data)
-
-
-def _read(session, path: str) -> bytes:
-    with session.data_objects.open(path, "r") as f:
-        return f.read()
+from prc_io import read_object, write_object
 
 
 def _sha2(data: bytes) -> str:
@@ -26,7 +18,7 @@ def _sha2(data: bytes) -> str:
 
 def test_chksum_returns_sha256_and_stores_it(rods, scratch):
     data = b"checksum me\n" * 1000
-    _write(rods, f"{scratch}/sum", data)
+    write_object(rods, f"{scratch}/sum", data)
 
     checksum = rods.data_objects.get(f"{scratch}/sum").chksum()
 
@@ -43,10 +35,10 @@ def test_chksum_of_empty_object(rods, scratch):
 
 
 def test_chksum_after_rewrite_reflects_new_content(rods, scratch):
-    _write(rods, f"{scratch}/sum", b"version one")
+    write_object(rods, f"{scratch}/sum", b"version one")
     rods.data_objects.chksum(f"{scratch}/sum")
 
-    _write(rods, f"{scratch}/sum", b"version two")
+    write_object(rods, f"{scratch}/sum", b"version two")
 
     # A write clears the stored checksum; computing it again gives the new content's.
     assert not rods.data_objects.get(f"{scratch}/sum").checksum
@@ -63,13 +55,13 @@ def test_touch_missing_path_creates_empty_object(rods, scratch):
 
 
 def test_touch_sets_modify_time(rods, scratch):
-    _write(rods, f"{scratch}/old", b"keep")
+    write_object(rods, f"{scratch}/old", b"keep")
 
     rods.data_objects.touch(f"{scratch}/old", seconds_since_epoch=1_500_000_000)
 
     obj = rods.data_objects.get(f"{scratch}/old")
     assert obj.modify_time == datetime.fromtimestamp(1_500_000_000, UTC)
-    assert _read(rods, f"{scratch}/old") == b"keep"
+    assert read_object(rods, f"{scratch}/old") == b"keep"
 
 
 def test_touch_with_no_create_leaves_missing_path_missing(rods, scratch):
@@ -79,19 +71,19 @@ def test_touch_with_no_create_leaves_missing_path_missing(rods, scratch):
 
 
 def test_truncate_shortens_object(rods, scratch):
-    _write(rods, f"{scratch}/long", b"0123456789")
+    write_object(rods, f"{scratch}/long", b"0123456789")
 
     rods.data_objects.truncate(f"{scratch}/long", 4)
 
-    assert _read(rods, f"{scratch}/long") == b"0123"
+    assert read_object(rods, f"{scratch}/long") == b"0123"
     assert rods.data_objects.get(f"{scratch}/long").size == 4
 
 
 def test_replica_truncate_shortens_object_and_answers_json(rods, scratch):
-    _write(rods, f"{scratch}/long", b"0123456789")
+    write_object(rods, f"{scratch}/long", b"0123456789")
 
     reply = rods.data_objects.replica_truncate(f"{scratch}/long", 3)
 
     assert isinstance(reply, dict)
-    assert _read(rods, f"{scratch}/long") == b"012"
+    assert read_object(rods, f"{scratch}/long") == b"012"
     assert rods.data_objects.get(f"{scratch}/long").size == 3

@@ -14,18 +14,7 @@ from irods.exception import (
     CollectionDoesNotExist,
 )
 from irods.models import Collection
-
-ZONE = "tempZone"
-
-
-def _write(session, path: str, data: bytes) -> None:
-    with session.data_objects.open(path, "w") as f:
-        f.write(data)
-
-
-def _read(session, path: str) -> bytes:
-    with session.data_objects.open(path, "r") as f:
-        return f.read()
+from prc_io import ZONE, read_object, write_object
 
 
 def test_create_returns_collection_owned_by_creator(rods, scratch):
@@ -106,8 +95,8 @@ def test_listing_returns_children_of_this_collection_only(rods, scratch):
         rods.collections.create(f"{scratch}/{name}")
     rods.collections.create(f"{scratch}/a/deeper")
     for name in ("y.txt", "x.txt"):
-        _write(rods, f"{scratch}/{name}", b"x")
-    _write(rods, f"{scratch}/a/inner.txt", b"x")
+        write_object(rods, f"{scratch}/{name}", b"x")
+    write_object(rods, f"{scratch}/a/inner.txt", b"x")
 
     coll = rods.collections.get(scratch)
 
@@ -118,8 +107,8 @@ def test_listing_returns_children_of_this_collection_only(rods, scratch):
 
 def test_walk_visits_the_whole_tree(rods, scratch):
     rods.collections.create(f"{scratch}/a/b")
-    _write(rods, f"{scratch}/top.txt", b"1")
-    _write(rods, f"{scratch}/a/b/leaf.txt", b"2")
+    write_object(rods, f"{scratch}/top.txt", b"1")
+    write_object(rods, f"{scratch}/a/b/leaf.txt", b"2")
 
     walked = {
         coll.path: ([c.name for c in subs], [o.name for o in objs])
@@ -143,11 +132,11 @@ def test_remove_empty_collection_non_recursively(rods, scratch):
 
 def test_remove_non_empty_collection_non_recursively_raises_not_empty(rods, scratch):
     rods.collections.create(f"{scratch}/full")
-    _write(rods, f"{scratch}/full/keep.txt", b"keep")
+    write_object(rods, f"{scratch}/full/keep.txt", b"keep")
 
     with pytest.raises(CAT_COLLECTION_NOT_EMPTY):
         rods.collections.remove(f"{scratch}/full", recurse=False)
-    assert _read(rods, f"{scratch}/full/keep.txt") == b"keep"
+    assert read_object(rods, f"{scratch}/full/keep.txt") == b"keep"
 
 
 def test_remove_collection_with_subcollection_non_recursively_raises_not_empty(rods, scratch):
@@ -162,7 +151,7 @@ def test_remove_collection_with_subcollection_non_recursively_raises_not_empty(r
 def test_remove_recursive_removes_whole_tree(rods, scratch, force):
     rods.collections.create(f"{scratch}/tree/sub/subsub")
     for path in (f"{scratch}/tree/a.txt", f"{scratch}/tree/sub/subsub/b.txt"):
-        _write(rods, path, b"data")
+        write_object(rods, path, b"data")
 
     rods.collections.remove(f"{scratch}/tree", recurse=True, force=force)
 
@@ -175,7 +164,7 @@ def test_remove_recursive_removes_whole_tree(rods, scratch, force):
 
 def test_remove_then_recreate_gives_empty_collection(rods, scratch):
     rods.collections.create(f"{scratch}/again")
-    _write(rods, f"{scratch}/again/old.txt", b"old")
+    write_object(rods, f"{scratch}/again/old.txt", b"old")
     rods.collections.remove(f"{scratch}/again", recurse=True, force=True)
 
     coll = rods.collections.create(f"{scratch}/again")
@@ -185,8 +174,8 @@ def test_remove_then_recreate_gives_empty_collection(rods, scratch):
 
 def test_move_to_new_name_renames_whole_subtree(rods, scratch):
     rods.collections.create(f"{scratch}/src/sub")
-    _write(rods, f"{scratch}/src/top.txt", b"top")
-    _write(rods, f"{scratch}/src/sub/deep.txt", b"deep")
+    write_object(rods, f"{scratch}/src/top.txt", b"top")
+    write_object(rods, f"{scratch}/src/sub/deep.txt", b"deep")
     before = rods.collections.get(f"{scratch}/src").id
 
     rods.collections.move(f"{scratch}/src", f"{scratch}/dst")
@@ -198,30 +187,30 @@ def test_move_to_new_name_renames_whole_subtree(rods, scratch):
     assert [c.path for c in moved.subcollections] == [f"{scratch}/dst/sub"]
     sub = rods.query(Collection.parent_name).filter(Collection.name == f"{scratch}/dst/sub").one()
     assert sub[Collection.parent_name] == f"{scratch}/dst"
-    assert _read(rods, f"{scratch}/dst/top.txt") == b"top"
-    assert _read(rods, f"{scratch}/dst/sub/deep.txt") == b"deep"
+    assert read_object(rods, f"{scratch}/dst/top.txt") == b"top"
+    assert read_object(rods, f"{scratch}/dst/sub/deep.txt") == b"deep"
     assert not rods.data_objects.exists(f"{scratch}/src/sub/deep.txt")
 
 
 def test_move_into_existing_collection_appends_basename(rods, scratch):
     rods.collections.create(f"{scratch}/mover")
     rods.collections.create(f"{scratch}/target")
-    _write(rods, f"{scratch}/mover/f.txt", b"f")
+    write_object(rods, f"{scratch}/mover/f.txt", b"f")
 
     rods.collections.move(f"{scratch}/mover", f"{scratch}/target")
 
     assert rods.collections.exists(f"{scratch}/target/mover")
-    assert _read(rods, f"{scratch}/target/mover/f.txt") == b"f"
+    assert read_object(rods, f"{scratch}/target/mover/f.txt") == b"f"
     assert not rods.collections.exists(f"{scratch}/mover")
 
 
 def test_move_of_collection_leaves_sibling_with_common_prefix_alone(rods, scratch):
     rods.collections.create(f"{scratch}/ab")
     rods.collections.create(f"{scratch}/abc")
-    _write(rods, f"{scratch}/abc/stay.txt", b"stay")
+    write_object(rods, f"{scratch}/abc/stay.txt", b"stay")
 
     rods.collections.move(f"{scratch}/ab", f"{scratch}/zz")
 
     assert rods.collections.exists(f"{scratch}/abc")
-    assert _read(rods, f"{scratch}/abc/stay.txt") == b"stay"
+    assert read_object(rods, f"{scratch}/abc/stay.txt") == b"stay"
     assert sorted(c.name for c in rods.collections.get(scratch).subcollections) == ["abc", "zz"]

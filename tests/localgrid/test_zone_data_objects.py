@@ -17,17 +17,7 @@ from irods.exception import (
     DataObjectDoesNotExist,
     iRODSException,
 )
-
-
-def _write(session, path: str, data: bytes, mode: str = "w") -> None:
-    with session.data_objects.open(path, mode) as f:
-        f.write(data)
-
-
-def _read(session, path: str) -> bytes:
-    with session.data_objects.open(path, "r") as f:
-        return f.read()
-
+from prc_io import read_object, write_object
 
 # --- create / get ------------------------------------------------------------------------------
 
@@ -46,16 +36,16 @@ def test_create_makes_empty_object_owned_by_creator(rods, scratch):
     assert len(obj.replicas) == 1
     assert obj.replicas[0].number == 0
     assert obj.replicas[0].status == "1"
-    assert _read(rods, f"{scratch}/empty") == b""
+    assert read_object(rods, f"{scratch}/empty") == b""
 
 
 def test_create_on_existing_object_truncates_it(rods, scratch):
-    _write(rods, f"{scratch}/full", b"content")
+    write_object(rods, f"{scratch}/full", b"content")
 
     obj = rods.data_objects.create(f"{scratch}/full")
 
     assert obj.size == 0
-    assert _read(rods, f"{scratch}/full") == b""
+    assert read_object(rods, f"{scratch}/full") == b""
 
 
 def test_create_where_collection_exists_raises_name_exists_as_collection(rods, scratch):
@@ -78,7 +68,7 @@ def test_get_missing_object_raises_does_not_exist(rods, scratch):
 
 
 def test_object_metadata_fields_reflect_content(rods, scratch):
-    _write(rods, f"{scratch}/sized", b"x" * 12345)
+    write_object(rods, f"{scratch}/sized", b"x" * 12345)
 
     obj = rods.data_objects.get(f"{scratch}/sized")
 
@@ -93,46 +83,46 @@ def test_object_metadata_fields_reflect_content(rods, scratch):
 
 
 def test_open_w_creates_and_r_reads_back(rods, scratch):
-    _write(rods, f"{scratch}/w.txt", b"hello world")
+    write_object(rods, f"{scratch}/w.txt", b"hello world")
 
-    assert _read(rods, f"{scratch}/w.txt") == b"hello world"
+    assert read_object(rods, f"{scratch}/w.txt") == b"hello world"
     assert rods.data_objects.get(f"{scratch}/w.txt").size == 11
 
 
 def test_open_w_on_existing_object_truncates(rods, scratch):
-    _write(rods, f"{scratch}/w.txt", b"a much longer first version")
-    _write(rods, f"{scratch}/w.txt", b"short")
+    write_object(rods, f"{scratch}/w.txt", b"a much longer first version")
+    write_object(rods, f"{scratch}/w.txt", b"short")
 
-    assert _read(rods, f"{scratch}/w.txt") == b"short"
+    assert read_object(rods, f"{scratch}/w.txt") == b"short"
     assert rods.data_objects.get(f"{scratch}/w.txt").size == 5
 
 
 def test_open_a_appends(rods, scratch):
-    _write(rods, f"{scratch}/a.txt", b"first,")
-    _write(rods, f"{scratch}/a.txt", b"second", mode="a")
+    write_object(rods, f"{scratch}/a.txt", b"first,")
+    write_object(rods, f"{scratch}/a.txt", b"second", mode="a")
 
-    assert _read(rods, f"{scratch}/a.txt") == b"first,second"
+    assert read_object(rods, f"{scratch}/a.txt") == b"first,second"
     assert rods.data_objects.get(f"{scratch}/a.txt").size == 12
 
 
 def test_open_a_on_missing_object_creates_it(rods, scratch):
-    _write(rods, f"{scratch}/new-a.txt", b"created", mode="a")
+    write_object(rods, f"{scratch}/new-a.txt", b"created", mode="a")
 
-    assert _read(rods, f"{scratch}/new-a.txt") == b"created"
+    assert read_object(rods, f"{scratch}/new-a.txt") == b"created"
 
 
 def test_open_r_plus_overwrites_in_place_without_truncating(rods, scratch):
-    _write(rods, f"{scratch}/rp.txt", b"hello world!")
+    write_object(rods, f"{scratch}/rp.txt", b"hello world!")
 
     with rods.data_objects.open(f"{scratch}/rp.txt", "r+") as f:
         f.seek(6)
         f.write(b"WORLD")
 
-    assert _read(rods, f"{scratch}/rp.txt") == b"hello WORLD!"
+    assert read_object(rods, f"{scratch}/rp.txt") == b"hello WORLD!"
 
 
 def test_open_r_plus_reads_and_writes_same_handle(rods, scratch):
-    _write(rods, f"{scratch}/rp2.txt", b"0123456789")
+    write_object(rods, f"{scratch}/rp2.txt", b"0123456789")
 
     with rods.data_objects.open(f"{scratch}/rp2.txt", "r+") as f:
         assert f.read(4) == b"0123"
@@ -143,7 +133,7 @@ def test_open_r_plus_reads_and_writes_same_handle(rods, scratch):
 
 
 def test_open_w_plus_truncates_and_reads_back(rods, scratch):
-    _write(rods, f"{scratch}/wp.txt", b"old old old")
+    write_object(rods, f"{scratch}/wp.txt", b"old old old")
 
     with rods.data_objects.open(f"{scratch}/wp.txt", "w+") as f:
         f.write(b"new")
@@ -172,7 +162,7 @@ def test_open_w_in_missing_collection_raises_unknown_collection(rods, scratch):
 
 def test_seek_and_read_at_offsets(rods, scratch):
     data = bytes(range(256)) * 100
-    _write(rods, f"{scratch}/seek.bin", data)
+    write_object(rods, f"{scratch}/seek.bin", data)
 
     with rods.data_objects.open(f"{scratch}/seek.bin", "r") as f:
         f.seek(1000)
@@ -189,7 +179,7 @@ def test_seek_and_read_at_offsets(rods, scratch):
 
 def test_read_in_small_pieces_returns_whole_content(rods, scratch):
     data = bytes(range(256)) * 1000
-    _write(rods, f"{scratch}/pieces.bin", data)
+    write_object(rods, f"{scratch}/pieces.bin", data)
 
     pieces = []
     with rods.data_objects.open(f"{scratch}/pieces.bin", "r") as f:
@@ -200,13 +190,13 @@ def test_read_in_small_pieces_returns_whole_content(rods, scratch):
 
 
 def test_write_past_end_fills_gap_with_zeros(rods, scratch):
-    _write(rods, f"{scratch}/sparse.bin", b"head")
+    write_object(rods, f"{scratch}/sparse.bin", b"head")
 
     with rods.data_objects.open(f"{scratch}/sparse.bin", "r+") as f:
         f.seek(10)
         f.write(b"tail")
 
-    assert _read(rods, f"{scratch}/sparse.bin") == b"head" + b"\0" * 6 + b"tail"
+    assert read_object(rods, f"{scratch}/sparse.bin") == b"head" + b"\0" * 6 + b"tail"
     assert rods.data_objects.get(f"{scratch}/sparse.bin").size == 14
 
 
@@ -215,7 +205,7 @@ def test_many_small_writes_are_concatenated(rods, scratch):
         for i in range(2000):
             f.write(b"%05d," % i)
 
-    assert _read(rods, f"{scratch}/many.txt") == b"".join(b"%05d," % i for i in range(2000))
+    assert read_object(rods, f"{scratch}/many.txt") == b"".join(b"%05d," % i for i in range(2000))
 
 
 def test_object_open_for_write_is_visible_to_other_clients(rods, sessions, scratch):
@@ -238,7 +228,7 @@ def test_modify_time_advances_on_write(rods, scratch):
     before = rods.data_objects.create(f"{scratch}/mtime").modify_time
     time.sleep(1.1)  # catalog times have one-second resolution
 
-    _write(rods, f"{scratch}/mtime", b"changed")
+    write_object(rods, f"{scratch}/mtime", b"changed")
 
     assert rods.data_objects.get(f"{scratch}/mtime").modify_time > before
 
@@ -247,12 +237,12 @@ def test_modify_time_advances_on_write(rods, scratch):
 
 
 def test_copy_duplicates_content_and_keeps_source(rods, scratch):
-    _write(rods, f"{scratch}/src", b"copy me")
+    write_object(rods, f"{scratch}/src", b"copy me")
 
     rods.data_objects.copy(f"{scratch}/src", f"{scratch}/dst")
 
-    assert _read(rods, f"{scratch}/dst") == b"copy me"
-    assert _read(rods, f"{scratch}/src") == b"copy me"
+    assert read_object(rods, f"{scratch}/dst") == b"copy me"
+    assert read_object(rods, f"{scratch}/src") == b"copy me"
     src, dst = rods.data_objects.get(f"{scratch}/src"), rods.data_objects.get(f"{scratch}/dst")
     assert dst.id != src.id
     assert dst.size == src.size == 7
@@ -260,29 +250,29 @@ def test_copy_duplicates_content_and_keeps_source(rods, scratch):
 
 def test_copy_into_collection_appends_basename(rods, scratch):
     rods.collections.create(f"{scratch}/into")
-    _write(rods, f"{scratch}/file.txt", b"abc")
+    write_object(rods, f"{scratch}/file.txt", b"abc")
 
     rods.data_objects.copy(f"{scratch}/file.txt", f"{scratch}/into")
 
-    assert _read(rods, f"{scratch}/into/file.txt") == b"abc"
+    assert read_object(rods, f"{scratch}/into/file.txt") == b"abc"
 
 
 def test_copy_onto_existing_object_without_force_raises_overwrite_without_force(rods, scratch):
-    _write(rods, f"{scratch}/src", b"new")
-    _write(rods, f"{scratch}/dst", b"old")
+    write_object(rods, f"{scratch}/src", b"new")
+    write_object(rods, f"{scratch}/dst", b"old")
 
     with pytest.raises(OVERWRITE_WITHOUT_FORCE_FLAG):
         rods.data_objects.copy(f"{scratch}/src", f"{scratch}/dst")
-    assert _read(rods, f"{scratch}/dst") == b"old"
+    assert read_object(rods, f"{scratch}/dst") == b"old"
 
 
 def test_copy_onto_existing_object_with_force_overwrites(rods, scratch):
-    _write(rods, f"{scratch}/src", b"new content")
-    _write(rods, f"{scratch}/dst", b"old")
+    write_object(rods, f"{scratch}/src", b"new content")
+    write_object(rods, f"{scratch}/dst", b"old")
 
     rods.data_objects.copy(f"{scratch}/src", f"{scratch}/dst", **{kw.FORCE_FLAG_KW: ""})
 
-    assert _read(rods, f"{scratch}/dst") == b"new content"
+    assert read_object(rods, f"{scratch}/dst") == b"new content"
     assert rods.data_objects.get(f"{scratch}/dst").size == 11
 
 
@@ -290,7 +280,7 @@ def test_copy_onto_existing_object_with_force_overwrites(rods, scratch):
 
 
 def test_move_renames_and_keeps_identity(rods, scratch):
-    _write(rods, f"{scratch}/old-name", b"moving")
+    write_object(rods, f"{scratch}/old-name", b"moving")
     before = rods.data_objects.get(f"{scratch}/old-name").id
 
     rods.data_objects.move(f"{scratch}/old-name", f"{scratch}/new-name")
@@ -298,23 +288,23 @@ def test_move_renames_and_keeps_identity(rods, scratch):
     assert not rods.data_objects.exists(f"{scratch}/old-name")
     moved = rods.data_objects.get(f"{scratch}/new-name")
     assert moved.id == before
-    assert _read(rods, f"{scratch}/new-name") == b"moving"
+    assert read_object(rods, f"{scratch}/new-name") == b"moving"
 
 
 def test_move_into_collection_appends_basename(rods, scratch):
     rods.collections.create(f"{scratch}/dir")
-    _write(rods, f"{scratch}/f.txt", b"f")
+    write_object(rods, f"{scratch}/f.txt", b"f")
 
     rods.data_objects.move(f"{scratch}/f.txt", f"{scratch}/dir")
 
-    assert _read(rods, f"{scratch}/dir/f.txt") == b"f"
+    assert read_object(rods, f"{scratch}/dir/f.txt") == b"f"
     assert not rods.data_objects.exists(f"{scratch}/f.txt")
     assert [o.name for o in rods.collections.get(f"{scratch}/dir").data_objects] == ["f.txt"]
 
 
 def test_move_to_other_collection_with_new_name(rods, scratch):
     rods.collections.create(f"{scratch}/there")
-    _write(rods, f"{scratch}/here.txt", b"x")
+    write_object(rods, f"{scratch}/here.txt", b"x")
 
     rods.data_objects.move(f"{scratch}/here.txt", f"{scratch}/there/renamed.txt")
 
@@ -324,13 +314,13 @@ def test_move_to_other_collection_with_new_name(rods, scratch):
 
 
 def test_move_onto_existing_object_raises_name_exists_as_dataobj(rods, scratch):
-    _write(rods, f"{scratch}/one", b"one")
-    _write(rods, f"{scratch}/two", b"two")
+    write_object(rods, f"{scratch}/one", b"one")
+    write_object(rods, f"{scratch}/two", b"two")
 
     with pytest.raises(CAT_NAME_EXISTS_AS_DATAOBJ):
         rods.data_objects.move(f"{scratch}/one", f"{scratch}/two")
-    assert _read(rods, f"{scratch}/one") == b"one"
-    assert _read(rods, f"{scratch}/two") == b"two"
+    assert read_object(rods, f"{scratch}/one") == b"one"
+    assert read_object(rods, f"{scratch}/two") == b"two"
 
 
 # --- unlink ----------------------------------------------------------------------------------
@@ -338,7 +328,7 @@ def test_move_onto_existing_object_raises_name_exists_as_dataobj(rods, scratch):
 
 @pytest.mark.parametrize("force", [False, True], ids=["to-trash", "force"])
 def test_unlink_removes_object_from_its_collection(rods, scratch, force):
-    _write(rods, f"{scratch}/doomed", b"bye")
+    write_object(rods, f"{scratch}/doomed", b"bye")
 
     rods.data_objects.unlink(f"{scratch}/doomed", force=force)
 
@@ -349,13 +339,13 @@ def test_unlink_removes_object_from_its_collection(rods, scratch, force):
 
 
 def test_unlink_then_recreate_starts_empty(rods, scratch):
-    _write(rods, f"{scratch}/phoenix", b"old life")
+    write_object(rods, f"{scratch}/phoenix", b"old life")
     rods.data_objects.unlink(f"{scratch}/phoenix", force=True)
 
     obj = rods.data_objects.create(f"{scratch}/phoenix")
 
     assert obj.size == 0
-    assert _read(rods, f"{scratch}/phoenix") == b""
+    assert read_object(rods, f"{scratch}/phoenix") == b""
 
 
 def test_unlink_missing_object_raises(rods, scratch):

@@ -3,7 +3,8 @@
 
 litmus (Debian) links neon against GnuTLS, which does not read the unencrypted PKCS#12
 that ``cryptography`` writes; the bundle is exported with the ``openssl`` command and
-an empty password instead."""
+an empty password instead. litmus skips its ``expect100`` test on TLS servers (103 of
+its 104 tests run)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def run_litmus(url, p12, cwd):
     for suite, summary in summaries.items():
         assert summary.endswith("0 failed. 100.0%"), f"{suite}: {summary}\n{output}"
     assert "warning" not in output.lower(), output
-    assert "skipped" not in output.lower(), output
+    # litmus itself skips its expect100 test on TLS servers; nothing else may be skipped
+    skipped = re.findall(r"^\s*\d+\. (\w+)\.+ SKIPPED(.*)$", output, re.MULTILINE)
+    assert skipped == [("expect100", " (skipping for SSL server)")], output
     assert run.returncode == 0, output
 
 
