@@ -24,10 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy localgrid davprovider auth
 
-# Debian tools the client tests drive; installed when we are root and they are missing.
-TOOLS := litmus
+# Debian packages the client tests drive, as package:command; installed when we are root
+# and a command is missing (CI runs as root; tests fail in CI when a tool is absent).
+TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl
 tools:
-	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for t in $(TOOLS); do command -v $${t##*:} >/dev/null || missing="$$missing $${t%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing:$$missing"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
@@ -37,7 +38,8 @@ test: lint typecheck tools
 	$(PY) -m pytest
 
 demo: $(STAMP)
-	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT)
+	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT) \
+		$(if $(filter 1,$(TLS)),--tls)
 
 bench: $(STAMP)
 	$(PY) bench/irods_zone.py

@@ -41,7 +41,7 @@ from auth.controller import SETTINGS_KEY, GatewayDomainController
 from davprovider.backend import BackendFactory, load_backend_type
 from davprovider.provider import GatewayProvider
 from davprovider.settings import Settings
-from davprovider.tls import TLSAdapter
+from davprovider.tls import SelectFirstServer, TLSAdapter, TLSConnection
 
 access_log = logging.getLogger("davprovider.access")
 server_log = logging.getLogger("davprovider.server")
@@ -311,37 +311,10 @@ class GatewayRequest(cheroot_server.HTTPRequest):
         super().send_headers()
 
 
-class GatewayConnection(cheroot_server.HTTPConnection):
-    """A connection that finishes its TLS handshake on its first turn in a worker."""
+class GatewayConnection(TLSConnection):
+    """A connection handled by ``GatewayRequest`` (TLS handshake in the worker)."""
 
     RequestHandlerClass = GatewayRequest
-    #: True until the connection first went through the selector (see ``_Server``).
-    fresh = True
-    _tls_pending = True
-
-    def communicate(self) -> bool:
-        adapter = self.server.ssl_adapter
-        if self._tls_pending and isinstance(adapter, TLSAdapter):
-            client = f"{self.remote_addr}:{self.remote_port}"
-            environ = adapter.handshake(self.socket, client)
-            if environ is None:
-                return False
-            self.ssl_env = environ
-            self._tls_pending = False
-        return bool(super().communicate())
-
-
-class _Server(cheroot_wsgi.Server):
-    """cheroot's WSGI server; a new connection goes to the selector first and reaches
-    a worker only once it has sent something."""
-
-    def process_conn(self, conn: Any) -> None:
-        if getattr(conn, "fresh", False):
-            conn.fresh = False
-            if self.ready:
-                self.put_conn(conn)
-                return
-        super().process_conn(conn)
 
 
 class GatewayWSGI(cheroot_wsgi.Gateway_10):
@@ -371,7 +344,7 @@ class GatewayServer:
     def __init__(self, settings: Settings, app: WsgiApp) -> None:
         opts = settings.server
         self.app = app
-        self._server = _Server(
+        self._server = SelectFirstServer(
             (opts.host, opts.port),
             app,
             numthreads=opts.threads,

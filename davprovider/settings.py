@@ -14,8 +14,6 @@ a new backend gets the same checks by declaring its options.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import os
 import re
 import types
 import typing
@@ -28,6 +26,27 @@ import yaml
 
 from auth import AUTHENTICATORS
 from davprovider.backend import load_backend_type
+from davprovider.identity_settings import (
+    AllowedNetwork,
+    IPAllowSettings,
+    IrodsRegistrySettings,
+    TLSSettings,
+    X509Settings,
+)
+
+__all__ = [
+    "AllowedNetwork",
+    "ConfigError",
+    "IPAllowSettings",
+    "IrodsRegistrySettings",
+    "Settings",
+    "ShareSettings",
+    "TLSSettings",
+    "X509Settings",
+    "chain_for",
+    "load_settings",
+    "settings_from_mapping",
+]
 
 Check = Callable[[Any], str | None]
 
@@ -67,34 +86,6 @@ def _backend_options(raw: Any, keypath: str, source: str, siblings: Mapping[str,
     except LookupError as exc:
         raise ConfigError(source, keypath.rsplit(".", 1)[0] + ".backend", str(exc)) from None
     return _build(module.Options, {} if raw is None else raw, keypath, source)
-
-
-def _readable(value: str) -> str | None:
-    if not value:
-        return None
-    return None if os.access(value, os.R_OK) else f"cannot read file {value!r}"
-
-
-def _readable_all(values: tuple[str, ...]) -> str | None:
-    return next((p for p in map(_readable, values) if p), None)
-
-
-def _network(value: str) -> str | None:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        return f"not an IP network (CIDR): {exc}"
-    return None
-
-
-def _networks(values: tuple[str, ...]) -> str | None:
-    return next((p for p in map(_network, values) if p), None)
-
-
-def _header_name(value: str) -> str | None:
-    if value and not re.fullmatch(r"[A-Za-z0-9-]+", value):
-        return "must be an HTTP header name (letters, digits, dashes)"
-    return None
 
 
 @dataclass(frozen=True)
@@ -143,86 +134,6 @@ class AuthSettings:
     """``auth:``: the authenticator chain; first match wins, empty denies."""
 
     chain: tuple[str, ...] = ("basic",)
-
-
-@dataclass(frozen=True)
-class TLSSettings:
-    """``tls:``: HTTPS on the server's port.
-
-    ``certificate`` (PEM, the server's certificate, optionally followed by its
-    intermediates) and ``key``; ``chain``: more intermediates to send. ``client_ca``:
-    the CAs trusted to issue client certificates, kept apart from the server chain.
-    ``crls``: PEM files with a current CRL for every CA in ``client_ca`` (the whole
-    chain is checked, so a CA without a CRL fails every client it issued).
-    """
-
-    certificate: str = field(metadata={"check": _readable})
-    key: str = field(metadata={"check": _readable})
-    chain: str = field(default="", metadata={"check": _readable})
-    client_ca: str = field(default="", metadata={"check": _readable})
-    client_certificates: Literal["none", "optional", "required"] = "none"
-    crls: tuple[str, ...] = field(default=(), metadata={"check": _readable_all})
-    allow_proxies: bool = True
-    min_version: Literal["1.2", "1.3"] = "1.2"
-    session_cache: int = field(default=10000, metadata={"check": _positive})
-
-    def __post_init__(self) -> None:
-        if self.client_certificates != "none" and not self.client_ca:
-            raise ValueError("client_ca is required when client_certificates is not none")
-        if self.client_certificates != "none" and not self.crls:
-            raise ValueError("crls are required when client certificates are checked")
-
-
-@dataclass(frozen=True)
-class IrodsRegistrySettings:
-    """``x509.irods:``: where the zone's DN registry is read (as a rodsadmin)."""
-
-    host: str = "127.0.0.1"
-    port: int = field(default=1247, metadata={"check": _port})
-    zone: str = "tempZone"
-    user: str = "rods"
-    password: str = field(default="", repr=False)
-    timeout: int = field(default=10, metadata={"check": _positive})
-
-
-@dataclass(frozen=True)
-class X509Settings:
-    """``x509:``: how a verified client certificate's subject becomes a user.
-
-    ``mapping``: ``gridmap`` (the file ``gridmap``, re-read when it changes) or
-    ``irods`` (the zone's DN registry: ``x509.irods``, or else the share's own iRODS
-    options with their ``proxy_user``). ``unmapped``: ``deny`` (403 with a reason) or
-    ``continue`` (let the rest of the chain try).
-    """
-
-    mapping: Literal["gridmap", "irods"] = "gridmap"
-    gridmap: str = field(default="", metadata={"check": _readable})
-    irods: IrodsRegistrySettings | None = None
-    cache_seconds: float = 60.0
-    unmapped: Literal["deny", "continue"] = "deny"
-    limited_proxies: bool = True
-
-
-@dataclass(frozen=True)
-class AllowedNetwork:
-    """``ipallow.networks[]``: callers from ``cidr`` act as ``user``; when
-    ``on_behalf_header`` is set, this network (a science gateway) may name the end
-    user in that header (one of ``on_behalf_users`` when that list is not empty)."""
-
-    cidr: str = field(metadata={"check": _network})
-    user: str
-    on_behalf_header: str = field(default="", metadata={"check": _header_name})
-    on_behalf_users: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class IPAllowSettings:
-    """``ipallow:``: networks mapped to service users. ``forwarded_header``
-    (``x-forwarded-for`` or ``forwarded``) is believed only from ``trusted_proxies``."""
-
-    networks: tuple[AllowedNetwork, ...] = ()
-    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"check": _networks})
-    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
 
 
 @dataclass(frozen=True)
@@ -316,6 +227,8 @@ def _check_chain(settings: Settings, chain: tuple[str, ...], keypath: str) -> No
 def _check_identity_sources(settings: Settings) -> None:
     """x509 and ipallow in a chain need their sections (and iRODS a proxy user)."""
     source = settings.source
+    if settings.tls is not None:
+        _check_tls(settings)
     used = {name for share in settings.shares for name in chain_for(settings, share)}
     if "x509" in used:
         tls = settings.tls
@@ -336,6 +249,17 @@ def _check_identity_sources(settings: Settings) -> None:
         if "x509" in chain and registry_needed and share.backend != "irods":
             problem = "x509.irods is required to map DNs for a share that is not iRODS"
             raise ConfigError(source, f"shares[{index}]", problem)
+
+
+def _check_tls(settings: Settings) -> None:
+    """Load certificate, key, client CAs and CRLs once, as the server will."""
+    from davprovider.tls import build_context  # tls imports this module
+
+    assert settings.tls is not None
+    try:
+        build_context(settings.tls)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(settings.source, "tls", f"cannot be loaded: {exc}") from None
 
 
 def _check_gridmap(settings: Settings) -> None:

@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from cheroot import errors as cheroot_errors
+from cheroot import server as cheroot_server
+from cheroot import wsgi as cheroot_wsgi
 from cheroot.makefile import StreamReader, StreamWriter
 from cheroot.ssl import Adapter
 from cryptography import x509
@@ -57,7 +59,7 @@ _MISSING = object()
 
 def build_context(tls: TLSSettings) -> ssl.SSLContext:
     """The server context for ``tls`` (see the module docstring); raises ``OSError``
-    or ``ssl.SSLError`` when a file cannot be read."""
+    (``ssl.SSLError``) or ``ValueError`` when a file cannot be read or used."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = (
         ssl.TLSVersion.TLSv1_3 if tls.min_version == "1.3" else ssl.TLSVersion.TLSv1_2
@@ -78,8 +80,9 @@ def build_context(tls: TLSSettings) -> ssl.SSLContext:
 
 
 def _load_server_certificate(context: ssl.SSLContext, tls: TLSSettings) -> None:
+    password = tls.key_password.encode()  # a callable: OpenSSL never prompts on a terminal
     if not tls.chain:
-        context.load_cert_chain(tls.certificate, tls.key)
+        context.load_cert_chain(tls.certificate, tls.key, password=lambda: password)
         return
     # The stdlib loads a chain only from the certificate file: join them in a private
     # temporary file (certificates only; the key is read from its own file).
@@ -88,7 +91,7 @@ def _load_server_certificate(context: ssl.SSLContext, tls: TLSSettings) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        context.load_cert_chain(joined, tls.key)
+        context.load_cert_chain(joined, tls.key, password=lambda: password)
     finally:
         os.unlink(joined)
 
@@ -99,12 +102,13 @@ def _check_crl_file(path: str) -> None:
     data = Path(path).read_bytes()
     count = data.count(b"-----BEGIN X509 CRL-----")
     if count == 0:
-        raise ssl.SSLError(f"{path}: no PEM CRL (-----BEGIN X509 CRL-----) in the file")
+        raise ValueError(f"{path}: no PEM CRL (-----BEGIN X509 CRL-----) in the file")
     now = dt.datetime.now(dt.UTC)
     for block in data.split(b"-----END X509 CRL-----")[:count]:
-        crl = x509.load_pem_x509_crl(
-            block[block.index(b"-----BEGIN") :] + b"-----END X509 CRL-----\n"
-        )
+        start = block.find(b"-----BEGIN X509 CRL-----")
+        if start < 0:
+            raise ValueError(f"{path}: a CRL block without its BEGIN line")
+        crl = x509.load_pem_x509_crl(block[start:] + b"-----END X509 CRL-----\n")
         next_update = crl.next_update_utc
         if next_update is not None and next_update < now:
             log.warning(
@@ -261,6 +265,38 @@ class TLSAdapter(Adapter):
             return None
         peer: PeerCertificate | None = cached
         return peer
+
+
+class TLSConnection(cheroot_server.HTTPConnection):
+    """A connection that finishes its TLS handshake on its first turn in a worker
+    (``TLSAdapter.handshake``) and keeps the TLS environ computed there."""
+
+    #: True until the connection first went through the selector (``SelectFirstServer``).
+    fresh = True
+    _tls_pending = True
+
+    def communicate(self) -> bool:
+        adapter = self.server.ssl_adapter
+        if self._tls_pending and isinstance(adapter, TLSAdapter):
+            environ = adapter.handshake(self.socket, f"{self.remote_addr}:{self.remote_port}")
+            if environ is None:
+                return False
+            self.ssl_env = environ
+            self._tls_pending = False
+        return bool(super().communicate())
+
+
+class SelectFirstServer(cheroot_wsgi.Server):
+    """cheroot's WSGI server; a new connection waits in the selector and reaches a
+    worker only once it has sent something (idle connections hold no thread)."""
+
+    def process_conn(self, conn: Any) -> None:
+        if getattr(conn, "fresh", False):
+            conn.fresh = False
+            if self.ready:
+                self.put_conn(conn)
+                return
+        super().process_conn(conn)
 
 
 def verified_chain(sock: ssl.SSLSocket) -> list[bytes]:

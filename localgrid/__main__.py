@@ -3,6 +3,12 @@
 ``up`` starts the local iRODS zone under ``DATA/irods`` and seeds the demo accounts
 (alice/alice, bob/bob, each home with sample files, a shared collection); ``demo`` does the
 same and then runs the gateway (``davprovider serve``) in front of it. Ctrl-C stops all.
+
+``demo --tls``: HTTPS on the same port with a demo PKI under ``DATA/pki`` (CA, server
+certificate, alice's and bob's certificates and PKCS#12 bundles, a proxy of alice's, a CRL
+revoking bob), a grid-mapfile, the DNs in the zone's registry too, and a gateway config
+``DATA/pki/gateway-tls.yaml`` (chain x509 then basic; certificate logins act through the
+rodsadmin proxy session).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from localgrid.irods import LocalZone
+from localgrid.pki import DemoPKI
 
 DEMO_USERS = {"alice": "alice", "bob": "bob"}
 SAMPLES = {
@@ -73,6 +80,67 @@ davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the z
 """
 
 
+def tls_setup(data: Path, config: str, zone: LocalZone) -> tuple[Path, DemoPKI]:
+    """The demo PKI (made once under DATA/pki), its DNs registered in the zone, and
+    ``config`` turned into an HTTPS config with client certificates."""
+    import yaml
+
+    from localgrid.pki import ensure_demo_pki
+
+    demo = ensure_demo_pki((data / "pki").resolve())
+    with zone.session() as rods:
+        for user, dn in demo.dns.items():
+            rods.users.modify(user, "addAuth", dn)
+    raw: dict[str, Any] = yaml.safe_load(Path(config).read_text()) or {}
+    raw["tls"] = {
+        "certificate": str(demo.server_cert),
+        "key": str(demo.server_key),
+        "client_ca": str(demo.ca),
+        "crls": [str(demo.crl)],
+        "client_certificates": "optional",
+    }
+    raw["x509"] = {"mapping": "gridmap", "gridmap": str(demo.gridmap)}
+    raw["auth"] = {"chain": ["x509", "basic"]}
+    for share in raw.get("shares", []):
+        if share.get("backend") == "irods":
+            options = share.setdefault("options", {})
+            options.update(port=zone.port, proxy_user="rods", proxy_password=zone.admin_password)
+    p12 = demo.users["alice"][2]
+    davfs2 = demo.folder / "davfs2.conf"
+    davfs2.write_text(
+        f"trust_ca_cert {demo.ca}\nclientcert {p12}\nsecrets {demo.folder / 'davfs2.secrets'}\n"
+        "ask_auth 0\nbuf_size 64\ndelay_upload 0\n"
+    )
+    secrets = demo.folder / "davfs2.secrets"
+    secrets.write_text(f"{p12} alice\n")
+    secrets.chmod(0o600)
+    path = demo.folder / "gateway-tls.yaml"
+    path.write_text(
+        "# made by python -m localgrid demo --tls\n" + yaml.safe_dump(raw, sort_keys=False)
+    )
+    return path, demo
+
+
+def tls_instructions(port: int, demo: DemoPKI) -> str:
+    url = f"https://127.0.0.1:{port}/irods"
+    pki = demo.folder
+    curl = f"curl --cacert {pki}/ca.pem"
+    return f"""
+davprovider demo over HTTPS: {url}/   (Ctrl-C stops the gateway and the zone)
+  demo PKI in {pki}: CA ca.pem, CRL ca-crl.pem (bob is revoked), grid-mapfile,
+  alice.pem/alice.key, alice.p12 (password alice), alice-proxy.pem (an RFC 3820 proxy)
+  chain: x509, then basic (alice/alice and bob/bob still work)
+
+  certificate:  {curl} --cert {pki}/alice.pem --key {pki}/alice.key {url}/alice/README.txt
+  proxy:        {curl} --cert {pki}/alice-proxy.pem {url}/alice/README.txt
+  upload:       {curl} --cert {pki}/alice.pem --key {pki}/alice.key -T local.txt {url}/alice/
+  revoked bob:  {curl} --cert {pki}/bob.pem --key {pki}/bob.key {url}/bob/   (refused)
+  password:     {curl} -u bob:bob {url}/bob/README.txt
+  davfs2:       mkdir -p /mnt/dav && mount -t davfs -o conf={pki}/davfs2.conf {url}/alice/ /mnt/dav
+                (as root; davfs2.conf presents alice.p12, its password is in davfs2.secrets)
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localgrid", description=__doc__)
     parser.add_argument("command", choices=["up", "demo"])
@@ -80,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--irods-port", type=int, default=1247)
     parser.add_argument("--port", type=int, default=8080, help="gateway port (demo)")
     parser.add_argument("--config", default="wsgidav.yaml", help="gateway config (demo)")
+    parser.add_argument("--tls", action="store_true", help="HTTPS with a demo PKI (demo)")
     args = parser.parse_args(argv)
     zone = LocalZone(args.data / "irods", port=args.irods_port)
     gateway: subprocess.Popen[Any] | None = None
@@ -91,9 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             signal.pause()
             return 0
-        cmd = [sys.executable, "-m", "davprovider", "serve", "--config", args.config]
+        config, demo = (
+            tls_setup(args.data, args.config, zone) if args.tls else (Path(args.config), None)
+        )
+        cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(config)]
         gateway = subprocess.Popen([*cmd, "--port", str(args.port)])
-        print(instructions(args.port), flush=True)
+        text = instructions(args.port) if demo is None else tls_instructions(args.port, demo)
+        print(text, flush=True)
         return gateway.wait()
     except KeyboardInterrupt:
         return 0

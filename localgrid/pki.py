@@ -123,14 +123,17 @@ def _by(ca: Issued, builder: x509.CertificateBuilder) -> x509.Certificate:
     return builder.add_extension(aki, False).sign(ca.key, hashes.SHA256())
 
 
-def make_ca(subject: x509.Name, *, days: int = 3650) -> Issued:
-    """A self-signed root CA."""
+def make_ca(subject: x509.Name, *, days: int = 3650, parent: Issued | None = None) -> Issued:
+    """A self-signed root CA, or an intermediate CA signed by ``parent``."""
     key = new_key()
+    issuer = parent.subject if parent else subject
     builder = _builder(
-        subject, subject, key, serial=None, not_before=None, not_after=None, days=days
+        subject, issuer, key, serial=None, not_before=None, not_after=None, days=days
     )
     builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
     builder = builder.add_extension(_key_usage(sign_certs=True), True)
+    if parent is not None:
+        return Issued(_by(parent, builder), key, (parent.cert, *parent.chain))
     return Issued(builder.sign(key, hashes.SHA256()), key)
 
 
@@ -333,9 +336,14 @@ def slash(subject: x509.Name) -> str:
 DEMO_O = "davprovider demo"
 
 
+def demo_subject(user: str) -> x509.Name:
+    """``/O=davprovider demo/OU=Users/CN=Alice`` for ``alice``."""
+    return name(("O", DEMO_O), ("OU", "Users"), ("CN", user.capitalize()))
+
+
 @dataclass(frozen=True)
 class DemoPKI:
-    """Paths of the demo PKI's files (all in ``folder``)."""
+    """Paths of the demo PKI's files (all in ``folder``) and the users' DNs."""
 
     folder: Path
     ca: Path
@@ -345,6 +353,21 @@ class DemoPKI:
     gridmap: Path
     users: dict[str, tuple[Path, Path, Path]]  # user -> (cert, key, p12)
     proxy: Path
+    dns: dict[str, str]
+
+
+def _demo_paths(folder: Path, users: list[str]) -> DemoPKI:
+    return DemoPKI(
+        folder=folder,
+        ca=folder / "ca.pem",
+        crl=folder / "ca-crl.pem",
+        server_cert=folder / "server.pem",
+        server_key=folder / "server.key",
+        gridmap=folder / "grid-mapfile",
+        users={u: (folder / f"{u}.pem", folder / f"{u}.key", folder / f"{u}.p12") for u in users},
+        proxy=folder / f"{users[0]}-proxy.pem",
+        dns={u: slash(demo_subject(u)) for u in users},
+    )
 
 
 def create_demo_pki(
@@ -353,25 +376,46 @@ def create_demo_pki(
     """The demo's PKI in ``folder``: CA, CRL (revoking ``revoked``), server certificate,
     one certificate, key and PKCS#12 (password = user name) per user, a proxy of the
     first user's, and a grid-mapfile mapping each user's DN to the user."""
+    users = list(users)
+    paths = _demo_paths(folder, users)
     folder.mkdir(parents=True, exist_ok=True)
     ca = make_ca(name(("O", DEMO_O), ("CN", "Demo CA")))
-    (folder / "ca.pem").write_bytes(pem(ca.cert))
+    paths.ca.write_bytes(pem(ca.cert))
     write_private(folder / "ca.key", key_pem(ca.key))
-    server_cert, server_key = write_pair(folder, "server", issue_server(ca))
-    issued: dict[str, Issued] = {}
-    paths: dict[str, tuple[Path, Path, Path]] = {}
+    write_pair(folder, "server", issue_server(ca))
     lines = ['# grid-mapfile of the davprovider demo: "DN" user']
+    first: Issued | None = None
     for user in users:
-        subject = name(("O", DEMO_O), ("OU", "Users"), ("CN", user.capitalize()))
-        issued[user] = issue_user(ca, subject)
-        cert, key = write_pair(folder, user, issued[user])
-        p12 = write_p12(folder / f"{user}.p12", issued[user], user, user)
-        paths[user] = (cert, key, p12)
-        lines.append(f'"{slash(subject)}" {user}')
-    crl = folder / "ca-crl.pem"
-    crl.write_bytes(pem(make_crl(ca, [issued[u].cert for u in revoked if u in issued])))
-    first = next(iter(issued))
-    proxy = write_proxy_file(folder / f"{first}-proxy.pem", issue_proxy(issued[first]))
-    gridmap = folder / "grid-mapfile"
-    gridmap.write_text("\n".join(lines) + "\n")
-    return DemoPKI(folder, folder / "ca.pem", crl, server_cert, server_key, gridmap, paths, proxy)
+        issued = issue_user(ca, demo_subject(user))
+        first = first or issued
+        write_pair(folder, user, issued)
+        write_p12(paths.users[user][2], issued, user, user)
+        lines.append(f'"{paths.dns[user]}" {user}')
+    assert first is not None
+    write_proxy_file(paths.proxy, issue_proxy(first, hours=24 * 30))
+    paths.gridmap.write_text("\n".join(lines) + "\n")
+    refresh_demo_crl(paths, revoked)
+    return paths
+
+
+def refresh_demo_crl(paths: DemoPKI, revoked: Iterable[str]) -> None:
+    """Sign a fresh CRL (30 days) revoking ``revoked`` users' certificates."""
+    ca_cert = x509.load_pem_x509_certificate(paths.ca.read_bytes())
+    ca_key = serialization.load_pem_private_key((paths.folder / "ca.key").read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    certs = [x509.load_pem_x509_certificate(paths.users[u][0].read_bytes()) for u in revoked]
+    paths.crl.write_bytes(pem(make_crl(Issued(ca_cert, ca_key), certs)))
+
+
+def ensure_demo_pki(
+    folder: Path, users: Iterable[str] = ("alice", "bob"), revoked: Iterable[str] = ("bob",)
+) -> DemoPKI:
+    """The demo PKI in ``folder``: made once, its CRL renewed on every call."""
+    users, revoked = list(users), list(revoked)
+    paths = _demo_paths(folder, users)
+    needed = [paths.ca, paths.server_cert, paths.server_key, paths.gridmap, paths.proxy]
+    needed += [path for files in paths.users.values() for path in files]
+    if not all(p.exists() for p in [*needed, folder / "ca.key"]):
+        return create_demo_pki(folder, users, revoked)
+    refresh_demo_crl(paths, revoked)
+    return paths

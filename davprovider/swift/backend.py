@@ -19,8 +19,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import quote, urlsplit
 
 from swiftclient.exceptions import ClientException
+from swiftclient.utils import generate_temp_url
 
 from davprovider.backend import Backend, Entry, Upload
 
@@ -383,6 +385,32 @@ class SwiftBackend(Backend):
             if headers is not None:
                 return dead_properties(user_meta(headers, "object"))
         return {}
+
+    # --- temp URLs ---------------------------------------------------------------------
+
+    @translated
+    def temp_url(self, path: str) -> str | None:
+        """A URL that GETs the object at ``path`` without credentials for
+        ``temp_url_seconds``, or ``None`` when ``temp_url_redirect`` is off or
+        the account has no temp URL key."""
+        if not self.options.temp_url_redirect:
+            return None
+        loc = self.locate(path)
+        entry, _ = self.lookup(loc)
+        if entry.is_dir:
+            raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
+        key = self.options.temp_url_key or self.conn.head_account().get(
+            "x-account-meta-temp-url-key"
+        )
+        if not key:
+            return None
+        storage = urlsplit(self.conn.url)
+        target = f"{storage.path}/{loc.container}/{loc.obj}"
+        signed = generate_temp_url(
+            target, self.options.temp_url_seconds, key, "GET", digest=self.options.temp_url_digest
+        )
+        query = signed.split("?", 1)[1]
+        return f"{storage.scheme}://{storage.netloc}{quote(target)}?{query}"
 
     # --- helpers for uploads and tree.py ---------------------------------------------------
 

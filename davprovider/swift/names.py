@@ -10,8 +10,10 @@ empty folders exist. An object ``a`` whose content type is a directory type
 Dead properties are user metadata ``Dav-<name>`` where ``<name>`` is the Clark
 name with every byte outside ``[a-z0-9]`` written ``-xx`` (lowercase hex):
 Swift lowercases metadata names and drops those with ``_``. Values are
-percent-encoded UTF-8 (``%`` alone is the empty string); a value longer than
-Swift's per-value limit continues in ``Dav-<name>--1``, ``--2`` ...
+percent-encoded UTF-8 (swiftclient decodes them again when it reads headers); a
+value longer than Swift's per-value limit continues in ``Dav-<name>--1``,
+``--2`` ... (cut between characters), and an empty value is ``Dav-<name>--e: 1``
+(Swift does not keep empty metadata).
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 DIR_TYPES = frozenset({"application/directory", "text/directory", "application/x-directory"})
 MARKER_TYPE = "application/directory"
 META_PREFIX = "dav-"
 _PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 _VALUE_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "%")
-_PART = re.compile(r"^(.*?)(?:--(\d+))?$")
+_PART = re.compile(r"^(.*?)(?:--(\d+|e))?$")
 
 
 @dataclass(frozen=True)
@@ -132,26 +134,18 @@ def decode_name(key: str) -> str | None:
         return None
 
 
-def encode_value(value: str) -> str:
-    return quote(value, safe=_VALUE_SAFE) if value else "%"
-
-
-def decode_value(stored: str) -> str:
-    return "" if stored == "%" else unquote(stored)
-
-
-def _split(encoded: str, size: int) -> list[str]:
-    """Cut an encoded value into pieces of at most ``size`` characters, never
-    inside a ``%xx`` escape."""
-    parts, start = [], 0
-    while start < len(encoded):
-        end = min(start + size, len(encoded))
-        escape = encoded.rfind("%", max(start, end - 2), end)
-        if end < len(encoded) and escape != -1:
-            end = escape
-        parts.append(encoded[start:end])
-        start = end
-    return parts or [""]
+def _parts(value: str, size: int) -> list[str]:
+    """Percent-encode ``value`` in pieces of at most ``size`` characters, cut between
+    characters so that each piece decodes on its own."""
+    parts: list[str] = []
+    current = ""
+    for char in value:
+        piece = quote(char, safe=_VALUE_SAFE)
+        if len(current) + len(piece) > size:
+            parts.append(current)
+            current = ""
+        current += piece
+    return [*parts, current]
 
 
 def meta_headers(props: Mapping[str, str], limits: MetaLimits) -> dict[str, str]:
@@ -160,20 +154,23 @@ def meta_headers(props: Mapping[str, str], limits: MetaLimits) -> dict[str, str]
     headers: dict[str, str] = {}
     for name, value in props.items():
         key = encode_name(name)
-        parts = _split(encode_value(value), limits.value)
-        longest = key + (f"--{len(parts) - 1}" if len(parts) > 1 else "")
+        parts = _parts(value, limits.value) if value else []
+        longest = key + (f"--{len(parts) - 1}" if len(parts) > 1 else "--e")
         if len(longest) > limits.name:
             raise ValueError(
                 f"property name {name!r} is too long for Swift metadata "
                 f"({len(longest)} of at most {limits.name} characters encoded)"
             )
+        if not parts:
+            headers[f"{key}--e"] = "1"
         for index, part in enumerate(parts):
             headers[key if index == 0 else f"{key}--{index}"] = part
     return headers
 
 
 def dead_properties(meta: Mapping[str, str]) -> dict[str, str]:
-    """User metadata (names without the ``X-*-Meta-`` prefix) -> dead properties."""
+    """User metadata as swiftclient returns it (names without the ``X-*-Meta-``
+    prefix, values already percent-decoded) -> dead properties."""
     pieces: dict[str, dict[int, str]] = {}
     for key, value in meta.items():
         key = key.lower()
@@ -181,14 +178,14 @@ def dead_properties(meta: Mapping[str, str]) -> dict[str, str]:
             continue
         match = _PART.match(key[len(META_PREFIX) :])  # "--" never occurs inside a name
         assert match is not None
-        base, index = META_PREFIX + match.group(1), int(match.group(2) or 0)
+        base, suffix = META_PREFIX + match.group(1), match.group(2) or "0"
         if decode_name(base) is not None:
-            pieces.setdefault(base, {})[index] = value
+            pieces.setdefault(base, {})[-1 if suffix == "e" else int(suffix)] = value
     props = {}
     for base, parts in pieces.items():
         name = decode_name(base)
         assert name is not None
-        props[name] = decode_value("".join(parts[i] for i in sorted(parts)))
+        props[name] = "".join(parts[i] for i in sorted(parts) if i >= 0)
     return props
 
 

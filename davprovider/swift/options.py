@@ -27,19 +27,21 @@ class Profile:
 class Options:
     """Where Swift is, how callers authenticate, and how uploads are cut.
 
-    ``container``: serve one container as the share root instead of the list of
-    the account's containers. ``auth_version``: ``1.0`` (tempauth/swauth, ``auth_url`` ends in ``/auth/v1.0``)
-    or ``3`` (Keystone v3; needs python-keystoneclient installed; ``2.0`` is
-    accepted for old clouds). ``user_template`` turns the HTTP Basic login name
-    into the Swift user: ``"{user}"`` (Keystone), ``"{user}:{user}"`` or
-    ``"research:{user}"`` (tempauth ``account:user``). ``project_name`` may use
-    ``{user}`` too. ``profiles`` maps a user name, as the x509/ipallow
-    authenticators map callers, to service credentials; such a caller without
-    a profile is refused (403). Objects above ``segment_size`` bytes are stored as
-    Static Large Objects with segments in ``<container><segment_suffix>``.
-    ``temp_url_redirect`` answers GET with a 307 to a Swift temp URL valid for
-    ``temp_url_seconds`` (``temp_url_key``: the account's
-    ``X-Account-Meta-Temp-URL-Key``; empty = read it from the account).
+    - ``auth_version``: ``1.0`` (tempauth/swauth; ``auth_url`` ends in
+      ``/auth/v1.0``) or ``3`` (Keystone v3, needs python-keystoneclient;
+      ``2.0`` is accepted for old clouds).
+    - ``user_template``: the Swift user for an HTTP Basic login name:
+      ``"{user}"`` (Keystone), ``"{user}:{user}"`` or ``"research:{user}"``
+      (tempauth ``account:user``). ``project_name`` may use ``{user}`` too.
+    - ``container``: serve one container as the share root instead of the
+      account's list of containers.
+    - ``profiles``: mapped user name (from the x509/ipallow authenticators) ->
+      service credentials; such a caller without a profile is refused (403).
+    - ``segment_size``: larger uploads become Static Large Objects with their
+      segments in ``<container><segment_suffix>``.
+    - ``temp_url_redirect``: GET answered by a 307 to a Swift temp URL valid for
+      ``temp_url_seconds`` (``temp_url_key``: the account's
+      ``X-Account-Meta-Temp-URL-Key``; empty = read it from the account).
     """
 
     auth_url: str = "http://127.0.0.1:8080/auth/v1.0"

@@ -20,14 +20,12 @@ from typing import Any
 import pytest
 from swiftclient.client import Connection
 
-from auth.identity import Identity
 from davprovider.swift import Options, SwiftBackend, SwiftFactory, create_factory
 from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))  # backend_contract
-
-MiB = 1 << 20
-USER, KEY = "test:tester", "testing"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # swift_helpers
+from swift_helpers import KEY, USER, MiB, tester  # noqa: E402
 
 
 def _unavailable(reason: str) -> None:
@@ -99,10 +97,6 @@ def make_factory(swift_store: LocalSwift) -> Iterator[Callable[..., SwiftFactory
     yield make
     for factory in made:
         factory.close()
-
-
-def tester() -> Identity:
-    return Identity(user=USER, method="basic", password=KEY)
 
 
 @pytest.fixture

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from auth.identity import Identity
 from davprovider.backend import Backend, Entry
 
 MiB = 1 << 20
+USER, KEY = "test:tester", "testing"
+
+
+def tester() -> Identity:
+    """The identity of the test Swift's ``test:tester`` (a Basic login)."""
+    return Identity(user=USER, method="basic", password=KEY)
 
 
 def put(backend: Backend, path: str, data: bytes, chunk: int = 256 * 1024, **kw: Any) -> Entry:

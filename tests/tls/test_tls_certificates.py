@@ -9,6 +9,8 @@ import ssl
 import pytest
 from tlsgw import basic, client_context, curl, https, logged, memory_tls_config
 
+from localgrid import pki
+
 PROPFIND = ("-X", "PROPFIND", "-H", "Depth: 0")
 
 
@@ -175,3 +177,36 @@ def test_tls_1_1_is_refused_by_the_server(gw, test_pki, caplog):
     with pytest.raises((ssl.SSLError, ConnectionError)):
         https(gw.port, context, "GET", "/memory/")
     assert logged(caplog, "unsupported protocol")
+
+
+# --- the server's own chain is not a client trust store ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chained(test_pki, tmp_path_factory, module_gateways):
+    """A server certificate from an intermediate CA sent via ``tls.chain``; a client
+    certificate from that same intermediate."""
+    folder = tmp_path_factory.mktemp("server-chain")
+    root = pki.make_ca(pki.name(("O", "Hosting"), ("CN", "Server Root")))
+    intermediate = pki.make_ca(pki.name(("O", "Hosting"), ("CN", "Server CA")), parent=root)
+    cert, key = pki.write_pair(folder, "server", pki.issue_server(intermediate))
+    (folder / "chain.pem").write_bytes(pki.pem(intermediate.cert))
+    (folder / "root.pem").write_bytes(pki.pem(root.cert))
+    intruder = pki.issue_user(intermediate, pki.name(("O", "Test"), ("CN", "Alice")))
+    (folder / "intruder.pem").write_bytes(pki.pem(intruder.cert, intermediate.cert, root.cert))
+    pki.write_private(folder / "intruder.key", pki.key_pem(intruder.key))
+    config = memory_tls_config(test_pki)
+    config["tls"].update(certificate=str(cert), key=str(key), chain=str(folder / "chain.pem"))
+    return module_gateways(config), folder
+
+
+def test_server_chain_is_sent_and_its_ca_does_not_vouch_for_clients(chained, test_pki):
+    gw, folder = chained
+    context = ssl.create_default_context(cafile=str(folder / "root.pem"))
+    context.load_cert_chain(*test_pki.pair("alice"))
+    reply = https(gw.port, context, "PROPFIND", "/memory/", headers={"Depth": "0"})
+    assert reply.status == 207  # the client verified the server through the sent chain
+    intruder = ssl.create_default_context(cafile=str(folder / "root.pem"))
+    intruder.load_cert_chain(str(folder / "intruder.pem"), str(folder / "intruder.key"))
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        https(gw.port, intruder, "PROPFIND", "/memory/", headers={"Depth": "0"})
