@@ -7,7 +7,7 @@ DATA   ?= var/demo
 PORT   ?= 8080
 IRODS_PORT ?= 1247
 
-.PHONY: test demo bench lint typecheck install clean tools
+.PHONY: test demo bench lint typecheck install clean tools swiftvenv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ tools:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
 	fi
 
-test: lint typecheck tools
+# The real OpenStack Swift the tests start lives in its own venv (eventlet monkeypatches).
+swiftvenv: $(STAMP)
+	$(PY) -m localgrid.swift install
+
+test: lint typecheck tools swiftvenv
 	$(PY) -m pytest
 
 demo: $(STAMP)
@@ -46,4 +50,4 @@ bench: $(STAMP)
 	$(PY) bench/gateway_memory.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .swiftvenv .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,14 @@ caller's ``Identity`` (see ``auth/identity.py``): the factory may pool
 sessions per identity; the backend object it returns is used by one request
 (one thread) at a time.
 
+Sync-client extensions (each has a default here, so a backend that does not
+implement one keeps working): ``set_mtime`` (``X-OC-Mtime``, PROPPATCH of the
+modification time), ``digests``/``list_digests``/``store_digests`` (content
+checksums for ``Want-Digest``, ``oc:checksums`` and friends, see
+``digests.py``), ``Upload.set_digests`` (what the gateway computed while the
+body streamed) and ``quota`` (RFC 4331). Digest algorithms are named as in
+``DIGEST_ALGORITHMS``; digest values are lowercase hex strings.
+
 Backend types are looked up by name (``backend: memory`` in the config) in
 ``BACKEND_TYPES``, or by a dotted module path. Such a module exposes
 ``Options`` (a frozen dataclass describing its ``options:`` mapping, validated
@@ -42,10 +50,12 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from davprovider.digests import DIGEST_ALGORITHMS, checksum_digests
 
 if TYPE_CHECKING:
     from auth.identity import Identity
@@ -56,6 +66,26 @@ BACKEND_TYPES: dict[str, str] = {
     "irods": "davprovider.irods",
     "swift": "davprovider.swift",
 }
+
+__all__ = [
+    "BACKEND_TYPES",
+    "DIGEST_ALGORITHMS",
+    "Backend",
+    "BackendFactory",
+    "Entry",
+    "Quota",
+    "Upload",
+    "load_backend_type",
+]
+
+
+@dataclass(frozen=True)
+class Quota:
+    """RFC 4331 figures for a collection, in bytes; ``None`` where the backend
+    cannot tell (the property is then omitted, never reported as 0)."""
+
+    used: int | None = None
+    available: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +141,20 @@ class Upload(ABC):
         """Discard the written bytes; the target keeps its old content (or
         stays absent). MUST remove any temporary object. MUST NOT raise for a
         backend that is already gone (it logs instead)."""
+
+    def set_digests(self, digests: Mapping[str, str]) -> None:
+        """Digests of every byte written, as the gateway computed them while
+        the body streamed (algorithm -> lowercase hex); called once, after the
+        last ``write()`` and before ``commit()``, and only for bodies whose
+        client-sent checksums matched.
+
+        A backend that computes its own checksum on commit SHOULD compare it
+        and refuse the commit on a mismatch (``OSError(errno.EIO)``, old
+        content kept); one that can keep metadata SHOULD store them with the
+        new content, so that ``digests``/``list_digests`` know them later.
+        Default: ignored.
+        """
+        del digests
 
 
 class Backend(ABC):
@@ -200,6 +244,67 @@ class Backend(ABC):
         """
         base = path.rstrip("/")
         return {name: self.get_meta(f"{base}/{name}") for name in names}
+
+
+    # --- sync-client extensions (defaults keep other backends working) ----------
+
+    def set_mtime(self, path: str, mtime: float) -> None:
+        """Set the modification time (POSIX seconds) of the object or collection
+        at ``path``, as ``stat``/``list`` report it afterwards in
+        ``Entry.modified`` (one second precision or better). Where the store has
+        no settable mtime, keep it as metadata that every listing reports (for
+        Swift: ``X-Object-Meta-Mtime``). MUST NOT change the content or the
+        dead properties. Default: ``NotImplementedError`` (the gateway then
+        does not answer ``X-OC-Mtime: accepted`` and refuses a PROPPATCH of
+        ``DAV:getlastmodified`` with 403; Windows' ``Win32LastModifiedTime`` is
+        kept as a dead property instead)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot set modification times")
+
+    def digests(
+        self, path: str, entry: Entry, algorithms: Collection[str], *, compute: bool = False
+    ) -> dict[str, str]:
+        """Digests of the content of the object at ``path`` (described by
+        ``entry``, from this request's ``stat``) that the backend knows, for
+        those of ``algorithms`` it can give: algorithm -> lowercase hex.
+
+        With ``compute``, the backend MAY compute a missing one with its own
+        means (e.g. iRODS ``chksum``, which also registers it) but MUST NOT
+        stream the content through the gateway for it: the caller does that,
+        within its configured limit, and hands the result to
+        ``store_digests``. Default: ``entry.checksum``, when it names one of
+        ``algorithms``."""
+        del path, compute
+        return _wanted(entry.checksum, algorithms)
+
+    def list_digests(
+        self, path: str, entries: Sequence[Entry], algorithms: Collection[str]
+    ) -> dict[str, dict[str, str]]:
+        """Known digests of the members ``entries`` (from one ``list`` of the
+        collection at ``path``), keyed by member name; never computed. Used by
+        PROPFIND Depth 1 (``oc:checksums``); backends that keep digests as
+        metadata SHOULD fetch them with one query per collection. Default: each
+        entry's ``checksum`` (no backend call)."""
+        del path
+        return {e.name: _wanted(e.checksum, algorithms) for e in entries if not e.is_dir}
+
+    def store_digests(self, path: str, digests: Mapping[str, str]) -> None:
+        """Remember digests of the current content of ``path`` that the gateway
+        computed by reading it, so that later requests need not read it again.
+        SHOULD be bound to that content (a later overwrite by another client
+        must not leave them standing). Default: forgotten."""
+        del path, digests
+
+    def quota(self, path: str) -> Quota | None:
+        """RFC 4331 usage of the collection at ``path`` (``None`` when the
+        backend cannot tell: the properties are then omitted, not zero). A
+        Swift backend can report the account's bytes used and its quota.
+        Default: ``None``."""
+        del path
+        return None
+
+
+def _wanted(checksum: str | None, algorithms: Collection[str]) -> dict[str, str]:
+    return {a: v for a, v in checksum_digests(checksum).items() if a in algorithms}
 
 
 class BackendFactory(Protocol):

@@ -162,8 +162,8 @@ def ensure_swift_venv(venv: Path = DEFAULT_VENV, *, quiet: bool = True) -> Path:
     bin_dir = venv / "bin"
     stamp = venv / ".davprovider-swift"
     want = f"swift=={SWIFT_VERSION} python-swiftclient=={SWIFTCLIENT_VERSION}\n"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(str(venv) + ".lock", "w") as lock:
+    venv.mkdir(parents=True, exist_ok=True)
+    with open(venv / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         ready = (bin_dir / "swift-proxy-server").exists() and stamp.exists()
         if ready and stamp.read_text() == want:
@@ -253,9 +253,6 @@ class LocalSwift:
     def auth_url(self) -> str:
         return self.url + "/auth/v1.0"
 
-    def storage_url(self, account: str = "test") -> str:
-        return f"{self.url}/v1/AUTH_{account}"
-
     # --- start and stop ---------------------------------------------------------------
 
     def start(self, timeout: float = 60.0) -> LocalSwift:
@@ -268,9 +265,11 @@ class LocalSwift:
         self.stop_stale()
         if self.base_port is None:
             self.base_port = self._remembered_port() or free_base_port()
-        busy = _busy([self.port(name) for name in SERVERS])
-        if busy:  # fail fast: Swift itself retries a busy port for 30 s
-            raise OSError(f"ports already in use on 127.0.0.1: {busy}")
+        ports, deadline = [self.port(name) for name in SERVERS], time.monotonic() + 2
+        while busy := _busy(ports):  # a server just stopped frees its port within ~0.1 s
+            if time.monotonic() > deadline:  # fail fast: Swift itself retries for 30 s
+                raise OSError(f"ports already in use on 127.0.0.1: {busy}")
+            time.sleep(0.05)
         self._write_configs()
         for name in SERVERS:
             conf = self.root / "etc" / f"{name}-server.conf"
@@ -376,15 +375,14 @@ class LocalSwift:
     def stop_stale(self, timeout: float = 10.0) -> None:
         """Stop servers left by an earlier run on this folder (found by PID file, and
         only if that PID still runs a Swift server of this folder)."""
-        for pid_file in sorted((self.root / "run").glob("*.pid")):
-            pid = int(pid_file.read_text().strip() or 0)
-            if pid and self._is_ours(pid):
-                os.kill(pid, signal.SIGTERM)
-                deadline = time.monotonic() + timeout
-                while self._is_ours(pid) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                if self._is_ours(pid):
-                    os.kill(pid, signal.SIGKILL)
+        for pid in self.running().values():
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while self._is_ours(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self._is_ours(pid):
+                os.kill(pid, signal.SIGKILL)
+        for pid_file in (self.root / "run").glob("*.pid"):
             pid_file.unlink(missing_ok=True)
 
     def _is_ours(self, pid: int) -> bool:
@@ -398,12 +396,10 @@ class LocalSwift:
     def running(self) -> dict[str, int]:
         """Server name -> PID, for the servers of this folder that are running."""
         found = {}
-        for name in SERVERS:
-            pid_file = self.root / "run" / f"{name}.pid"
-            if pid_file.exists():
-                pid = int(pid_file.read_text().strip() or 0)
-                if pid and self._is_ours(pid):
-                    found[name] = pid
+        for pid_file in (self.root / "run").glob("*.pid"):
+            pid = int(pid_file.read_text().strip() or 0)
+            if pid and self._is_ours(pid):
+                found[pid_file.stem] = pid
         return found
 
     def add_listing_rows(

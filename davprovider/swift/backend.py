@@ -10,15 +10,12 @@ work (recursive DELETE, COPY, MOVE) lives in ``tree.py``.
 from __future__ import annotations
 
 import builtins
-import calendar
 import dataclasses
 import errno
 import mimetypes
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote, urlsplit
 
 from swiftclient.exceptions import ClientException
@@ -27,6 +24,7 @@ from swiftclient.utils import generate_temp_url
 from davprovider.backend import Backend, Entry, Upload
 
 from . import tree
+from .entries import Row, dir_entry, header_time, iso_time, row_entry
 from .errors import status_of, translated
 from .names import (
     MARKER_TYPE,
@@ -37,7 +35,7 @@ from .names import (
     locate,
     meta_headers,
     user_meta,
-)  # fmt: skip
+)
 from .reader import SwiftReader
 from .upload import SwiftUpload, segment_size_for
 
@@ -46,47 +44,7 @@ if TYPE_CHECKING:
 
     from auth.identity import Identity
 
-    from . import SwiftFactory
-
-Row = dict[str, Any]
-
-
-def _micro(seconds: int, micro: int) -> float:
-    return (seconds * 1_000_000 + micro) / 1_000_000
-
-
-def iso_time(value: str | None) -> float | None:
-    """A listing's ``last_modified`` (UTC, ISO 8601) as a POSIX timestamp."""
-    if not value:
-        return None
-    stamp = datetime.fromisoformat(value)
-    return _micro(calendar.timegm(stamp.utctimetuple()), stamp.microsecond)
-
-
-def header_time(value: str | None) -> float | None:
-    """An ``X-Timestamp`` header as a POSIX timestamp (same rounding as ``iso_time``)."""
-    if not value:
-        return None
-    micro = int(Decimal(value) * 1_000_000)
-    return _micro(micro // 1_000_000, micro % 1_000_000)
-
-
-def dir_entry(name: str, modified: float | None = None) -> Entry:
-    return Entry(name, True, None, modified, None, None, None)
-
-
-def row_entry(row: Row, name: str) -> Entry:
-    """The entry of one object row of a container listing."""
-    content_type = row.get("content_type")
-    if row["name"].endswith("/") or is_dir_type(content_type):
-        return dir_entry(name, iso_time(row.get("last_modified")))
-    slo_etag = (row.get("slo_etag") or "").strip('"')
-    return Entry(
-        name=name, is_dir=False, size=int(row.get("bytes") or 0),
-        modified=iso_time(row.get("last_modified")), etag=slo_etag or row.get("hash"),
-        content_type=content_type or None,
-        checksum=None if slo_etag else f"md5:{row.get('hash')}",
-    )  # fmt: skip
+    from . import Limits, SwiftFactory
 
 
 class SwiftBackend(Backend):
@@ -97,6 +55,7 @@ class SwiftBackend(Backend):
         self.options, self.pool = factory.options, factory.pool
         self.root = f"/{self.options.container}" if self.options.container else ""
         self._conn: Connection | None = None
+        self._stated: tuple[str, Entry] | None = None  # GET: the stat just before open_read
 
     def locate(self, path: str) -> Location:
         """The Swift location of a share path (below ``options.container`` if set)."""
@@ -111,7 +70,7 @@ class SwiftBackend(Backend):
         return self._conn
 
     @property
-    def limits(self) -> Any:
+    def limits(self) -> Limits:
         return self.factory.limits(self.conn)
 
     def segment_size_for(self, size: int | None) -> int:
@@ -183,6 +142,7 @@ class SwiftBackend(Backend):
     @translated
     def stat(self, path: str) -> Entry:
         entry = self.lookup(self.locate(path))[0]
+        self._stated = (path, entry)
         return dataclasses.replace(entry, name="") if path in ("", "/") else entry
 
     @translated
@@ -224,8 +184,11 @@ class SwiftBackend(Backend):
 
     @translated
     def open_read(self, path: str) -> BinaryIO:
+        """The size and ETag come from this request's ``stat`` of ``path`` when there
+        was one; the GETs carry ``If-Match`` so that a changed object fails."""
         loc = self.locate(path)
-        entry, _ = self.lookup(loc)
+        stated, self._stated = self._stated, None
+        entry = stated[1] if stated and stated[0] == path else self.lookup(loc)[0]
         if entry.is_dir:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         conn = self.pool.acquire(self.identity)
@@ -237,6 +200,7 @@ class SwiftBackend(Backend):
     def open_write(
         self, path: str, *, size: int | None = None, content_type: str | None = None
     ) -> Upload:
+        self._stated = None
         loc = self.locate(path)
         if loc.is_account or loc.is_container:
             if path in ("", "/") or self.find(loc) is not None:
@@ -268,6 +232,7 @@ class SwiftBackend(Backend):
 
     @translated
     def mkdir(self, path: str) -> None:
+        self._stated = None
         loc = self.locate(path)
         if path in ("", "/"):
             raise FileExistsError(errno.EEXIST, "the share root exists")
@@ -294,6 +259,7 @@ class SwiftBackend(Backend):
 
     @translated
     def remove(self, path: str, *, recursive: bool = False) -> None:
+        self._stated = None
         loc = self.locate(path)
         if path in ("", "/"):
             raise PermissionError(errno.EACCES, "the share root cannot be removed")
@@ -304,10 +270,12 @@ class SwiftBackend(Backend):
     def copy(
         self, src: str, dst: str, *, depth_infinity: bool = True, overwrite: bool = False
     ) -> None:
+        self._stated = None
         tree.transfer(self, src, dst, depth_infinity=depth_infinity, overwrite=overwrite)
 
     @translated
     def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        self._stated = None
         tree.transfer(self, src, dst, depth_infinity=True, overwrite=overwrite, move=True)
 
     # --- dead properties -----------------------------------------------------------------
@@ -342,6 +310,7 @@ class SwiftBackend(Backend):
 
     @translated
     def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
+        self._stated = None
         loc = self.locate(path)
         (kind, name), current = self.all_meta(loc)
         props = dead_properties(current)

@@ -36,13 +36,14 @@ KEEPALIVE_SECONDS = 20.0  # below the proxy's keep-alive timeout: reconnect rath
 def connection_params(options: Options, identity: Identity) -> dict[str, Any]:
     """Keyword arguments of ``swiftclient.Connection`` for ``identity``.
 
-    Password logins (``basic``, and ``anonymous`` with a password) act as the
-    Swift user ``user_template`` makes of the login name; other identities use
-    the service profile configured for their mapped user, or are refused.
+    Password logins (``basic``, and an ``anonymous`` share account with a
+    password) act as the Swift user ``user_template`` makes of the login name;
+    other identities use the service profile configured for their mapped user,
+    or are refused.
     """
     project = options.project_name
-    if identity.password is not None and identity.method in ("basic", "anonymous"):
-        user, key = options.swift_user(identity.user), identity.password
+    if identity.method == "basic" or (identity.method == "anonymous" and identity.password):
+        user, key = options.swift_user(identity.user), identity.password or ""
     else:
         profile = options.profiles.get(identity.user)
         if profile is None:
@@ -68,7 +69,7 @@ def connection_params(options: Options, identity: Identity) -> dict[str, Any]:
     return {
         "authurl": options.auth_url, "user": user, "key": key,
         "auth_version": options.auth_version, "os_options": os_options, "retries": 0,
-        "timeout": options.timeout, "insecure": options.insecure,
+        "starting_backoff": 0.1, "timeout": options.timeout, "insecure": options.insecure,
         "cacert": options.cacert or None,
     }  # fmt: skip
 
@@ -127,6 +128,8 @@ class ConnectionPool:
                 self._tokens[key] = _Token(conn.url, conn.token, checked)
                 self._tokens.move_to_end(key)
             idle = self._idle.setdefault(key, [])
+            if any(c is conn for c, _since in idle):
+                return  # released twice
             if len(idle) < IDLE_PER_IDENTITY:
                 idle.append((conn, now))
                 conn = None

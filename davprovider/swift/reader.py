@@ -22,8 +22,8 @@ class SwiftReader(io.RawIOBase):
     The GET starts on the first read at the current position (``Range:
     bytes=pos-``), so a ``seek`` costs nothing until bytes are wanted. The
     leased connection goes back to the pool on ``close()``.
-    ``if_match`` (the ETag of the stat) makes a re-issued GET fail rather than
-    mix two versions of an object that changed between two ranges.
+    ``if_match`` (the ETag of the stat) makes a GET fail rather than deliver
+    another version of the object than the one whose size was announced.
     """
 
     def __init__(
@@ -90,7 +90,7 @@ class SwiftReader(io.RawIOBase):
     def _open(self) -> None:
         assert self._conn is not None
         headers = {"Range": f"bytes={self._pos}-"} if self._pos else {}
-        if self._if_match and self._pos:
+        if self._if_match:
             headers["If-Match"] = self._if_match
         _, self._body = self._conn.get_object(
             self.container, self.obj, resp_chunk_size=CHUNK, headers=headers

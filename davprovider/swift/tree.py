@@ -29,7 +29,8 @@ from .names import Location
 if TYPE_CHECKING:
     from swiftclient.client import Connection
 
-    from .backend import Row, SwiftBackend
+    from .backend import SwiftBackend
+    from .entries import Row
 
 log = logging.getLogger("davprovider.swift")
 T = TypeVar("T")
@@ -142,8 +143,20 @@ def remove(
     delete_rows(backend, loc.container, rows, keep_segments=False)
     if loc.is_container:
         conn.delete_container(loc.container)
+        _drop_if_empty(conn, loc.container + backend.options.segment_suffix)
     else:
         keep_parent(backend, loc)
+
+
+def _drop_if_empty(conn: Connection, container: str) -> None:
+    """Remove a segments container that nothing uses any more (else leave it)."""
+    from swiftclient.exceptions import ClientException
+
+    try:
+        conn.delete_container(container)
+    except ClientException as exc:
+        if exc.http_status not in (404, 409):
+            raise
 
 
 def transfer(
@@ -180,7 +193,8 @@ def transfer(
             backend.conn.delete_object(s.container, s.obj)  # an SLO's segments moved along
             keep_parent(backend, s)
         return
-    _, meta = backend.all_meta(s)
+    _, found = backend.all_meta(s)
+    meta = {k: v for k, v in found.items() if k.startswith("dav-")}  # not quotas, keys...
     if d.is_container:
         headers = {f"X-Container-Meta-{k}": v for k, v in meta.items()}
         backend.conn.put_container(d.container, headers=headers)

@@ -199,8 +199,12 @@ class SwiftUpload(Upload):
 
     def _start(self) -> None:
         self.conn = self.backend.pool.acquire(self.backend.identity)
+        # A request without a body first: an expired token is renewed here, since a
+        # streamed body cannot be sent twice.
         if self.segmented:
             self.conn.put_container(self.seg_container)
+        else:
+            self.conn.head_container(self.loc.container)
         self.thread = threading.Thread(target=self._run, name="swift-put", daemon=True)
         self.thread.start()
 

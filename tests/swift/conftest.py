@@ -25,7 +25,7 @@ from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))  # backend_contract
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # swift_helpers
-from swift_helpers import KEY, USER, MiB, tester  # noqa: E402
+from swift_helpers import KEY, USER, MiB, as_tester  # noqa: E402
 
 
 def _unavailable(reason: str) -> None:
@@ -102,10 +102,10 @@ def make_factory(swift_store: LocalSwift) -> Iterator[Callable[..., SwiftFactory
 @pytest.fixture
 def account(make_factory: Callable[..., SwiftFactory]) -> SwiftBackend:
     """A backend whose share root is test:tester's account (containers on top)."""
-    return make_factory()(tester())
+    return make_factory()(as_tester())
 
 
 @pytest.fixture
 def backend(make_factory: Callable[..., SwiftFactory], container: str) -> SwiftBackend:
     """A backend whose share root is a fresh container (for the contract suite)."""
-    return make_factory(container=container)(tester())
+    return make_factory(container=container)(as_tester())

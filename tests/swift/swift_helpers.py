@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections import Counter
 from typing import Any
+
+import pytest
 
 from auth.identity import Identity
 from davprovider.backend import Backend, Entry
@@ -12,7 +16,7 @@ MiB = 1 << 20
 USER, KEY = "test:tester", "testing"
 
 
-def tester() -> Identity:
+def as_tester() -> Identity:
     """The identity of the test Swift's ``test:tester`` (a Basic login)."""
     return Identity(user=USER, method="basic", password=KEY)
 
@@ -55,3 +59,14 @@ def count_requests(conn: Any) -> Counter[str]:
 
     conn._retry = counting
     return calls
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; skip without it, but fail when CI=true (as the
+    ``require_tool`` of tests/conftest.py, which a test here cannot import by name)."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required in CI but is not installed")
+        pytest.skip(f"{name} is not installed")
+    return path

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
-from swift_helpers import count_requests, put, read, tester
+from swift_helpers import KEY, USER, as_tester, count_requests, put, read
 
 from auth.identity import Identity
-from davprovider.settings import ConfigError, settings_from_mapping
+from davprovider.settings import ConfigError, load_settings, settings_from_mapping
 from davprovider.swift import Options, Profile, connection_params
 from localgrid.swift import free_base_port
 
@@ -86,7 +88,8 @@ def test_keystone_v3_options_build_the_connection_parameters():
     params = connection_params(options, Identity("alice", "basic", password="pw"))
     assert params == {
         "authurl": "https://keystone.example.org:5000/v3", "user": "alice", "key": "pw",
-        "auth_version": "3", "retries": 0, "timeout": 30.0, "insecure": False,
+        "auth_version": "3", "retries": 0, "starting_backoff": 0.1, "timeout": 30.0,
+        "insecure": False,
         "cacert": "/etc/ssl/ca.pem",
         "os_options": {
             "project_name": "proj-alice", "project_id": None, "user_domain_name": "Users",
@@ -149,7 +152,7 @@ def test_temp_url_redirect_target_serves_the_object_without_credentials(
     make_factory, swift_conn, container
 ):
     swift_conn.post_account({"X-Account-Meta-Temp-URL-Key": "k3y"})
-    backend = make_factory(container=container, temp_url_redirect=True)(tester())
+    backend = make_factory(container=container, temp_url_redirect=True)(as_tester())
     put(backend, "/some file ü.txt", b"shared for a while")
     url = backend.temp_url("/some file ü.txt")
     assert url is not None and "temp_url_sig=" in url and "temp_url_expires=" in url
@@ -158,19 +161,43 @@ def test_temp_url_redirect_target_serves_the_object_without_credentials(
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(url.replace("temp_url_sig=", "temp_url_sig=0"))
     assert caught.value.code == 401
-    off = make_factory(container=container)(tester())
+    off = make_factory(container=container)(as_tester())
     assert off.temp_url("/some file ü.txt") is None
     assert read(off, "/some file ü.txt") == b"shared for a while"
 
 
 def test_connections_are_reused_between_requests(make_factory):
     factory = make_factory()
-    first = factory(tester())
+    first = factory(as_tester())
     first.list("/")
     conn = first.conn
     del first  # the request ends: its connection goes back to the pool
-    second = factory(tester())
+    second = factory(as_tester())
     assert second.conn is conn
     calls = count_requests(conn)
     second.list("/")
     assert dict(calls) == {"get_account": 1}
+
+
+def test_a_stale_token_is_renewed_before_a_streamed_upload(make_factory, container):
+    factory = make_factory(container=container)
+    assert factory.login(USER, KEY)
+    factory.pool._tokens[factory.pool.key(as_tester())].token = "AUTH_ftk" + "A" * 40  # expired
+    backend = factory(as_tester())
+    data = os.urandom(600_000)
+    assert put(backend, "/f.bin", data, chunk=100_000).size == len(data)
+    assert read(backend, "/f.bin") == data
+
+
+def test_an_anonymous_share_account_uses_its_password_or_a_profile(make_factory, container):
+    factory = make_factory(profiles={"guest": Profile(user="test:tester", key="testing")})
+    with_password = factory(Identity("test:tester", "anonymous", password="testing"))
+    assert container in [e.name for e in with_password.list("/")]
+    by_profile = factory(Identity("guest", "anonymous", password=""))
+    assert container in [e.name for e in by_profile.list("/")]
+
+
+def test_the_annotated_example_config_is_valid():
+    settings = load_settings(Path(__file__).parents[2] / "config" / "swift.example.yaml")
+    (share,) = settings.shares
+    assert share.backend == "swift" and share.options.user_template == "{user}:{user}"

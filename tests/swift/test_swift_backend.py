@@ -192,6 +192,17 @@ def test_seek_issues_a_ranged_get(backend):
     assert calls["get_object"] == 2
 
 
+def test_a_get_after_a_stat_is_one_request(backend):
+    put(backend, "/f", b"0123456789")
+    backend.stat("/f")
+    calls = count_requests(backend.conn)
+    stream = backend.open_read("/f")
+    stream_calls = count_requests(stream._conn)
+    assert stream.read() == b"0123456789"
+    stream.close()
+    assert dict(calls) == {} and dict(stream_calls) == {"get_object": 1}
+
+
 def _tree(backend):
     backend.mkdir("/src")
     put(backend, "/src/a.txt", b"a", content_type="text/plain")
@@ -235,18 +246,28 @@ def test_copy_between_containers_and_of_whole_containers(account, swift_conn, co
         account.move(f"/{other}/e", f"/{container}/moved-in")
         assert read(account, f"/{container}/moved-in/x.txt") == b"x"
         assert names(swift_conn, other) == ["d/", "d/x.txt"]
+        account.move(f"/{other}", f"/{other}-renamed")
+        assert names(swift_conn, f"{other}-renamed") == ["d/", "d/x.txt"]
+        assert account.get_meta(f"/{other}-renamed") == {"{urn:z}c": "container"}
+        assert other not in [e.name for e in account.list("/")]
     finally:
-        account.remove(f"/{other}", recursive=True)
+        for name in (other, f"{other}-renamed"):
+            if account.find(account.locate(f"/{name}")):
+                account.remove(f"/{name}", recursive=True)
 
 
 def test_delete_of_a_folder_removes_everything_under_it(backend, swift_conn, container):
     _tree(backend)
+    for i in range(40):
+        swift_conn.put_object(container, f"src/sub/many/{i:02}", b"m")
     put(backend, "/srcfile", b"not under /src")
     with pytest.raises(OSError) as caught:
         backend.remove("/src")
     assert caught.value.errno == errno.ENOTEMPTY
+    calls = count_requests(backend.conn)
     backend.remove("/src", recursive=True)
     assert names(swift_conn, container) == ["srcfile"]
+    assert calls["post_account"] == 1 and calls["delete_object"] == 0  # one bulk delete
     with pytest.raises(FileNotFoundError):
         backend.stat("/src")
 
@@ -256,11 +277,15 @@ def test_delete_of_a_container_needs_recursive_when_not_empty(account, swift_con
     account.mkdir(f"/{name}")
     account.mkdir(f"/{name}/a")
     put(account, f"/{name}/a/b.txt", b"b")
+    put(account, f"/{name}/a/large.bin", b"L" * (2 * MiB + 1))  # an SLO: 3 segments
+    assert len(names(swift_conn, f"{name}_segments")) == 3
     with pytest.raises(OSError) as caught:
         account.remove(f"/{name}")
     assert caught.value.errno == errno.ENOTEMPTY
     account.remove(f"/{name}", recursive=True)
     assert name not in [e.name for e in account.list("/")]
+    containers = [c["name"] for c in swift_conn.get_account()[1]]
+    assert name not in containers and f"{name}_segments" not in containers
 
 
 def test_etag_and_checksum_are_swift_md5(backend, swift_conn, container):

@@ -8,7 +8,7 @@ import os
 import tracemalloc
 
 import pytest
-from swift_helpers import MiB, names, put, read, tester
+from swift_helpers import MiB, as_tester, names, put, read
 
 BODY = os.urandom(3 * MiB + MiB // 2)  # 3.5 MiB: three full segments and a half one
 
@@ -78,7 +78,7 @@ def test_overwriting_an_slo_removes_its_old_segments(backend, swift_conn, contai
 
 
 def test_uploads_of_unknown_size(make_factory, swift_conn, container):
-    backend = make_factory(container=container, segment_size=6 * MiB)(tester())
+    backend = make_factory(container=container, segment_size=6 * MiB)(as_tester())
     for name, size in (("small", 300_000), ("spooled-over", 5 * MiB), ("large", 13 * MiB)):
         data = os.urandom(size)
         upload = backend.open_write(f"/{name}")  # chunked: no Content-Length
@@ -117,7 +117,7 @@ def test_move_of_an_slo_moves_only_its_manifest(backend, swift_conn, container):
 @pytest.mark.slow
 @pytest.mark.parametrize("segment_size", [64 * MiB, 4 * MiB])
 def test_upload_memory_stays_flat(make_factory, container, segment_size):
-    backend = make_factory(container=container, segment_size=segment_size)(tester())
+    backend = make_factory(container=container, segment_size=segment_size)(as_tester())
     block = os.urandom(256 * 1024)
     total = 48 * MiB
     tracemalloc.start()
