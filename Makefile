@@ -41,7 +41,7 @@ swiftvenv: $(STAMP)
 test: lint typecheck tools swiftvenv
 	$(PY) -m pytest
 
-demo: $(STAMP)
+demo: $(STAMP) swiftvenv
 	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT) \
 		$(if $(filter 1,$(TLS)),--tls)
 

@@ -245,7 +245,6 @@ class Backend(ABC):
         base = path.rstrip("/")
         return {name: self.get_meta(f"{base}/{name}") for name in names}
 
-
     # --- sync-client extensions (defaults keep other backends working) ----------
 
     def set_mtime(self, path: str, mtime: float) -> None:

@@ -11,6 +11,10 @@ backend (``imeta ls``, ``swift stat``) can read it:
 
 ``decode_value`` reverses this; the rule is unambiguous because text that
 starts with ``"<"`` is always stored serialised (and escaped there).
+
+Not dead, hence never stored: everything in ``DAV:``, and the properties the gateway
+computes (``COMPUTED``: checksums, Windows' modification time, RFC 4331 quota; see
+``liveprops.py``). Windows' other Win32 properties are dead: they are stored.
 """
 
 from __future__ import annotations
@@ -20,16 +24,26 @@ from typing import Any
 
 from lxml import etree
 
+from davprovider.clients import WIN32_MTIME
+
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 
 #: Live properties that belong to WsgiDAV's lock manager.
 LOCK_PROPERTIES = frozenset({"{DAV:}lockdiscovery", "{DAV:}supportedlock"})
 
+OC_CHECKSUMS = "{http://owncloud.org/ns}checksums"
+OC_CHECKSUM = "{http://owncloud.org/ns}checksum"
+DCACHE_CHECKSUMS = "{http://www.dcache.org/2013/webdav}Checksums"
+QUOTA_USED = "{DAV:}quota-used-bytes"
+QUOTA_AVAILABLE = "{DAV:}quota-available-bytes"
+#: Properties the gateway computes when (and only when) a PROPFIND names them.
+COMPUTED = frozenset({OC_CHECKSUMS, DCACHE_CHECKSUMS, QUOTA_USED, QUOTA_AVAILABLE, WIN32_MTIME})
+
 
 def is_dead(name: str) -> bool:
-    """True for names stored as backend metadata (anything outside ``DAV:``
-    and the Microsoft Win32 namespace, which WsgiDAV handles itself)."""
-    return not name.startswith(("{DAV:}", "{urn:schemas-microsoft-com:}"))
+    """True for names stored as backend metadata: anything outside ``DAV:`` that
+    the gateway does not compute (``COMPUTED``)."""
+    return not name.startswith("{DAV:}") and name not in COMPUTED
 
 
 def encode_value(element: Any) -> str:

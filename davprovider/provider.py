@@ -5,7 +5,11 @@ It maps a request path to a resource (``resources.resolve``) and the caller's
 from the share's ``BackendFactory``. It also enforces what WsgiDAV leaves to
 providers: PROPFIND Depth:infinity refused unless configured, read-only
 anonymous access, a bound on XML request bodies, and 201 (not 204) when a
-native COPY/MOVE created its destination.
+native COPY/MOVE created its destination. For sync and desktop clients
+(``clients.py``): a malformed ``X-OC-Mtime`` is a 400 before anything runs,
+an applied one is answered ``X-OC-Mtime: accepted``; GET/HEAD answer
+``Want-Digest``/``Want-Repr-Digest``; macOS side files are refused with 403
+when ``apple_files: refuse``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
     HTTP_FORBIDDEN,
     HTTP_NOT_FOUND,
@@ -27,6 +32,8 @@ from wsgidav.dav_provider import DAVProvider
 
 from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
 from davprovider.backend import Backend, BackendFactory
+from davprovider.clients import created_name, is_apple_file, oc_mtime
+from davprovider.liveprops import OC_MTIME_KEY, digest_headers
 from davprovider.resources import (
     CACHE_KEY,
     CREATED_KEY,
@@ -96,9 +103,33 @@ class GatewayProvider(DAVProvider):
         self._check_identity(environ, method)
         self._check_depth(environ, method)
         self._check_body_size(environ, method)
-        if method in ("COPY", "MOVE"):
-            start_response = _created_status(environ, start_response)
-        return default_handler(environ, start_response)
+        self._check_client_files(environ)
+        self._check_oc_mtime(environ, method)
+        extra: list[tuple[str, str]] = []
+        if method in ("GET", "HEAD"):
+            extra = self._digest_headers(environ)
+        return default_handler(environ, _answering(environ, start_response, extra))
+
+    def _check_client_files(self, environ: dict[str, Any]) -> None:
+        mode = self.share.apple_files or self.settings.clients.apple_files
+        name = created_name(environ) if mode == "refuse" else None
+        if name is not None and is_apple_file(name):
+            log.info("refused macOS side file %s (apple_files: refuse)", name)
+            raise DAVError(HTTP_FORBIDDEN, f"{name}: macOS side files are not stored here")
+
+    def _check_oc_mtime(self, environ: dict[str, Any], method: str) -> None:
+        if method not in ("PUT", "COPY", "MOVE"):
+            return
+        try:
+            oc_mtime(environ)
+        except ValueError as exc:
+            raise DAVError(HTTP_BAD_REQUEST, str(exc)) from None
+
+    def _digest_headers(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
+        if "HTTP_WANT_DIGEST" not in environ and "HTTP_WANT_REPR_DIGEST" not in environ:
+            return []
+        resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+        return digest_headers(resource, environ)
 
     def _check_identity(self, environ: dict[str, Any], method: str) -> None:
         identity: Identity | None = environ.get(ENVIRON_KEY)
@@ -124,13 +155,20 @@ class GatewayProvider(DAVProvider):
             raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"{method} body too large")
 
 
-def _created_status(environ: dict[str, Any], start_response: StartResponse) -> StartResponse:
-    """WsgiDAV answers 204 to every native COPY/MOVE; RFC 4918 wants 201
-    when the destination did not exist (``resources`` notes that)."""
+def _answering(
+    environ: dict[str, Any], start_response: StartResponse, extra: list[tuple[str, str]]
+) -> StartResponse:
+    """Finish the response head: 201 (not WsgiDAV's 204) when a native COPY/MOVE
+    created its destination (``resources`` notes that), ``X-OC-Mtime: accepted``,
+    and ``extra`` headers (digests) on a 200 or 206."""
 
     def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         if status.startswith("204") and environ.get(CREATED_KEY):
             status = "201 Created"
+        if status.startswith(("200", "206")):
+            headers = [*headers, *extra]
+        if environ.get(OC_MTIME_KEY) and status.startswith("2"):
+            headers = [*headers, ("X-OC-Mtime", "accepted")]
         return start_response(status, headers, exc_info)
 
     return wrapped

@@ -16,87 +16,56 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from wsgidav import util
 from wsgidav.dav_error import (
-    HTTP_BAD_GATEWAY,
-    HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
-    HTTP_FORBIDDEN,
-    HTTP_GATEWAY_TIMEOUT,
-    HTTP_INTERNAL_ERROR,
-    HTTP_METHOD_NOT_ALLOWED,
     HTTP_NOT_FOUND,
     HTTP_PRECONDITION_FAILED,
     DAVError,
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from davprovider.backend import Backend, Entry, Upload
-from davprovider.properties import MetaLoader, SiblingMeta, decode_value, encode_value, is_dead
+from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry
+from davprovider.dav_errors import backend_errors, to_dav_error
+from davprovider.liveprops import (
+    CACHE_KEY,
+    DigestLoader,
+    LiveProperties,
+    apply_oc_mtime,
+    forget,
+)
+from davprovider.properties import (
+    COMPUTED,
+    MetaLoader,
+    SiblingMeta,
+    decode_value,
+    encode_value,
+    is_dead,
+)
+from davprovider.uploads import Writer, client_checksums, expected_length
+
+__all__ = [
+    "CACHE_KEY",
+    "CREATED_KEY",
+    "FileResource",
+    "FolderResource",
+    "backend_errors",
+    "backend_path",
+    "child_path",
+    "expected_length",
+    "forget",
+    "make_resource",
+    "to_dav_error",
+]
 
 log = logging.getLogger(__name__)
 
-CACHE_KEY = "davprovider.resources"
 CREATED_KEY = "davprovider.created"
-
-
-def to_dav_error(
-    exc: BaseException, *, exists: int = HTTP_METHOD_NOT_ALLOWED, missing: int = HTTP_NOT_FOUND
-) -> DAVError:
-    """Map a backend exception to a DAVError (see ``backend.py``'s table).
-
-    ``exists`` is the status for ``FileExistsError`` (405 for MKCOL, 412 for
-    COPY/MOVE without overwrite); ``missing`` the one for
-    ``FileNotFoundError`` (409 when a parent is missing on create).
-    """
-    if isinstance(exc, DAVError):
-        return exc
-    if isinstance(exc, FileExistsError):
-        status = exists
-    elif isinstance(exc, IsADirectoryError | NotADirectoryError) or _not_empty(exc):
-        status = HTTP_CONFLICT
-    elif isinstance(exc, FileNotFoundError):
-        status = missing
-    elif isinstance(exc, PermissionError):
-        status = HTTP_FORBIDDEN
-    elif isinstance(exc, ConnectionError):
-        status = HTTP_BAD_GATEWAY
-    elif isinstance(exc, TimeoutError):
-        status = HTTP_GATEWAY_TIMEOUT
-    elif isinstance(exc, ValueError):
-        status = HTTP_BAD_REQUEST
-    else:
-        status = HTTP_INTERNAL_ERROR
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return DAVError(status, context_info=reason or None, src_exception=exc)
-
-
-def _not_empty(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno == errno.ENOTEMPTY
-
-
-@contextmanager
-def backend_errors(
-    path: str, *, exists: int = HTTP_METHOD_NOT_ALLOWED, missing: int = HTTP_NOT_FOUND
-) -> Iterator[None]:
-    """Run a backend call, re-raising its built-in errors as ``DAVError``."""
-    try:
-        yield
-    except DAVError:
-        raise
-    except (OSError, ValueError) as exc:
-        error = to_dav_error(exc, exists=exists, missing=missing)
-        level = logging.WARNING if error.value in (HTTP_BAD_GATEWAY, 504) else logging.DEBUG
-        log.log(level, "backend refused %s: %s -> %s", path, exc, error.value)
-        raise error from exc
 
 
 def backend_path(path: str) -> str:
@@ -108,33 +77,21 @@ def child_path(parent: str, name: str) -> str:
     return backend_path(parent).rstrip("/") + "/" + name
 
 
-def forget(environ: dict[str, Any]) -> None:
-    """Drop the request's resource cache (called after every write)."""
-    environ.pop(CACHE_KEY, None)
-
-
 def make_resource(
     path: str,
     environ: dict[str, Any],
     backend: Backend,
     entry: Entry,
     meta: MetaLoader | None = None,
+    digests: DigestLoader | None = None,
 ) -> Any:
-    """Build the resource class matching ``entry``."""
+    """Build the resource class matching ``entry``; ``meta`` and ``digests`` are the
+    loaders of a listing member (one backend call for the whole collection)."""
     cls = FolderResource if entry.is_dir else FileResource
-    return cls(path, environ, backend, entry, meta)
+    return cls(path, environ, backend, entry, meta, digests)
 
 
-def expected_length(environ: dict[str, Any]) -> int | None:
-    """Announced body length: Content-Length, or for chunked bodies the
-    ``X-Expected-Entity-Length`` macOS sends; ``None`` when unknown."""
-    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    header = environ.get("HTTP_X_EXPECTED_ENTITY_LENGTH" if chunked else "CONTENT_LENGTH")
-    header = (header or "").strip()
-    return int(header) if header.isdigit() else None
-
-
-class _BackendResource:
+class _BackendResource(LiveProperties):
     """Behaviour shared by files and folders (mixed into WsgiDAV's classes)."""
 
     path: str
@@ -142,11 +99,18 @@ class _BackendResource:
     provider: Any
     is_collection: bool
 
-    def _setup(self, backend: Backend, entry: Entry | None, meta: MetaLoader | None) -> None:
+    def _setup(
+        self,
+        backend: Backend,
+        entry: Entry | None,
+        meta: MetaLoader | None,
+        digests: DigestLoader | None,
+    ) -> None:
         self.backend = backend
         self.entry = entry
         self._meta_loader = meta or (lambda: self.backend.get_meta(self.path))
         self._meta_cache: dict[str, str] | None = None
+        self._setup_live(digests)
 
     # --- live properties -------------------------------------------------
 
@@ -173,6 +137,8 @@ class _BackendResource:
         return names + [name for name in self._meta() if is_dead(name)]
 
     def get_property_value(self, name: str) -> Any:
+        if name in COMPUTED:
+            return self.computed_value(name)
         if not is_dead(name):
             return super().get_property_value(name)  # type: ignore[misc]
         stored = self._meta().get(name)
@@ -181,15 +147,20 @@ class _BackendResource:
         return decode_value(name, stored)
 
     def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> Any:
+        if self.set_live_property(name, value, dry_run=dry_run):
+            return None
         if not is_dead(name):
             return super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
-        if dry_run:
-            return None
+        if not dry_run:
+            self.store_dead_property(name, value)
+        return None
+
+    def store_dead_property(self, name: str, value: Any) -> None:
+        """Store (or, for ``None``, remove) one dead property in the backend."""
         stored = None if value is None else encode_value(value)
         with backend_errors(self.path):
             self.backend.set_meta(self.path, {name: stored})
         self._meta_cache = None
-        return None
 
     def remove_all_properties(self, *, recursive: bool) -> None:
         """Dead properties live with the object: the backend removes them."""
@@ -232,6 +203,7 @@ class _BackendResource:
         with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
             self.backend.copy(self.path, dest, depth_infinity=depth_infinity, overwrite=overwrite)
         forget(self.environ)
+        apply_oc_mtime(self.backend, dest, self.environ)
         return True
 
     def handle_move(self, dest_path: str) -> bool:
@@ -250,25 +222,8 @@ class _BackendResource:
             dest_url = quote(self.provider.share_path + dest)
             self.provider.lock_manager.remove_all_locks_from_url(dest_url, recursive=True)
         forget(self.environ)
+        apply_oc_mtime(self.backend, dest, self.environ)
         return True
-
-
-class _Writer:
-    """The file-like object WsgiDAV writes a PUT body into."""
-
-    def __init__(self, upload: Upload, path: str) -> None:
-        self.upload = upload
-        self.path = path
-        self.entry: Entry | None = None
-
-    def write(self, data: bytes) -> None:
-        with backend_errors(self.path):
-            self.upload.write(data)
-
-    def close(self) -> None:
-        """Commit: the backend checks the byte count against the announced length."""
-        with backend_errors(self.path):
-            self.entry = self.upload.commit()
 
 
 class FileResource(_BackendResource, DAVNonCollection):
@@ -281,10 +236,11 @@ class FileResource(_BackendResource, DAVNonCollection):
         backend: Backend,
         entry: Entry | None,
         meta: MetaLoader | None = None,
+        digests: DigestLoader | None = None,
     ) -> None:
         DAVNonCollection.__init__(self, backend_path(path), environ)
-        self._setup(backend, entry, meta)
-        self._writer: _Writer | None = None
+        self._setup(backend, entry, meta, digests)
+        self._writer: Writer | None = None
 
     def get_content_length(self) -> int:
         return (self.entry.size or 0) if self.entry else 0
@@ -312,29 +268,34 @@ class FileResource(_BackendResource, DAVNonCollection):
         with backend_errors(self.path):
             return self.backend.open_read(self.path)
 
-    def begin_write(self, *, content_type: str | None = None) -> _Writer:
-        """Open an ``Upload`` announcing the body length for commit's check."""
+    def begin_write(self, *, content_type: str | None = None) -> Writer:
+        """Open an ``Upload`` announcing the body length for commit's check; the
+        body is hashed on its way for the client's checksums and ``checksums.upload``."""
         size = expected_length(self.environ)
+        expected = client_checksums(self.environ)
         with backend_errors(self.path, missing=HTTP_CONFLICT):
             upload = self.backend.open_write(self.path, size=size, content_type=content_type)
-        self._writer = _Writer(upload, self.path)
+        algorithms = self.provider.settings.checksums.upload
+        self._writer = Writer(upload, self.path, expected, algorithms)
         return self._writer
 
     def end_write(self, *, with_errors: bool) -> None:
-        """Abort unless the body arrived complete and ``close()`` committed it."""
+        """Abort unless the body arrived complete and ``close()`` committed it;
+        then apply ``X-OC-Mtime``."""
         writer, self._writer = self._writer, None
         forget(self.environ)
         if writer is None:
             return
         if with_errors or writer.entry is None:
             log.warning("PUT %s failed: upload aborted, old content kept", self.path)
-            try:
-                writer.upload.abort()
-            except (OSError, ValueError) as exc:
-                log.warning("PUT %s: abort failed: %s", self.path, exc)
+            writer.abort()
             return
         self.entry = writer.entry
         self._meta_cache = None
+        self._digests = None
+        if apply_oc_mtime(self.backend, self.path, self.environ):
+            with backend_errors(self.path):
+                self.entry = self.backend.stat(self.path)
 
 
 class FolderResource(_BackendResource, DAVCollection):
@@ -347,9 +308,10 @@ class FolderResource(_BackendResource, DAVCollection):
         backend: Backend,
         entry: Entry,
         meta: MetaLoader | None = None,
+        digests: DigestLoader | None = None,
     ) -> None:
         DAVCollection.__init__(self, backend_path(path), environ)
-        self._setup(backend, entry, meta)
+        self._setup(backend, entry, meta, digests)
         self._members: dict[str, Any] | None = None
 
     def get_etag(self) -> str | None:
@@ -362,7 +324,9 @@ class FolderResource(_BackendResource, DAVCollection):
         if self._members is None:
             with backend_errors(self.path):
                 entries = self.backend.list(self.path)
+            by_name = {e.name: e for e in entries}
             siblings = SiblingMeta(lambda names: self.backend.list_meta(self.path, names))
+            sums = SiblingMeta(lambda names: self._list_digests([by_name[n] for n in names]))
             self._members = {
                 e.name: make_resource(
                     child_path(self.path, e.name),
@@ -370,10 +334,16 @@ class FolderResource(_BackendResource, DAVCollection):
                     self.backend,
                     e,
                     siblings.loader(e.name),
+                    sums.loader(e.name),
                 )
                 for e in entries
             }
         return self._members
+
+    def _list_digests(self, entries: list[Entry]) -> dict[str, dict[str, str]]:
+        files = [e for e in entries if not e.is_dir]
+        with backend_errors(self.path):
+            return self.backend.list_digests(self.path, files, DIGEST_ALGORITHMS)
 
     def get_member_names(self) -> list[str]:
         return list(self._listing())

@@ -26,6 +26,7 @@ import yaml
 
 from auth import AUTHENTICATORS
 from davprovider.backend import load_backend_type
+from davprovider.client_settings import ChecksumSettings, ClientSettings
 from davprovider.identity_settings import (
     AllowedNetwork,
     IPAllowSettings,
@@ -36,6 +37,8 @@ from davprovider.identity_settings import (
 
 __all__ = [
     "AllowedNetwork",
+    "ChecksumSettings",
+    "ClientSettings",
     "ConfigError",
     "IPAllowSettings",
     "IrodsRegistrySettings",
@@ -119,7 +122,7 @@ class AnonymousSettings:
 @dataclass(frozen=True)
 class ShareSettings:
     """``shares[]``: one mount point served by one backend type; ``auth`` overrides
-    ``auth.chain`` for this share."""
+    ``auth.chain`` and ``apple_files`` overrides ``clients.apple_files`` for this share."""
 
     path: str = field(metadata={"check": _share_path})
     backend: str
@@ -127,6 +130,7 @@ class ShareSettings:
     read_only: bool = False
     anonymous: AnonymousSettings | None = None
     auth: tuple[str, ...] | None = None
+    apple_files: Literal["store", "refuse"] | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,8 @@ class Settings:
     max_xml_body: int = field(default=1 << 20, metadata={"check": _positive})
     lock_storage: Literal["memory", "none"] = "memory"
     dir_browser: bool = True
+    checksums: ChecksumSettings = ChecksumSettings()
+    clients: ClientSettings = ClientSettings()
     source: str = field(default="<settings>", metadata={"internal": True})
 
 

@@ -1,8 +1,9 @@
 """``python -m localgrid up|demo``: the local grid for the demo.
 
-``up`` starts the local iRODS zone under ``DATA/irods`` and seeds the demo accounts
-(alice/alice, bob/bob, each home with sample files, a shared collection); ``demo`` does the
-same and then runs the gateway (``davprovider serve``) in front of it. Ctrl-C stops all.
+``up`` starts the local iRODS zone under ``DATA/irods`` and a real OpenStack Swift under
+``DATA/swift`` and seeds the demo accounts (alice/alice, bob/bob: iRODS homes with sample
+files and a shared collection; Swift accounts with a ``sample`` container); ``demo`` does the
+same and then runs the gateway (``davprovider serve``) in front of both. Ctrl-C stops all.
 
 ``demo --tls``: HTTPS on the same port with a demo PKI under ``DATA/pki`` (CA, server
 certificate, alice's and bob's certificates and PKCS#12 bundles, a proxy of alice's, a CRL
@@ -22,6 +23,7 @@ from typing import Any
 
 from localgrid.irods import LocalZone
 from localgrid.pki import DemoPKI
+from localgrid.swift import LocalSwift, ensure_swift_venv
 
 DEMO_USERS = {"alice": "alice", "bob": "bob"}
 SAMPLES = {
@@ -63,11 +65,27 @@ def seed_irods(zone: LocalZone) -> None:
                     fh.write(content)
 
 
+def seed_swift(swift: LocalSwift) -> None:
+    """Give alice's and bob's Swift accounts a ``sample`` container with a file (idempotent)."""
+    from swiftclient.client import Connection
+
+    for user, key in DEMO_USERS.items():
+        conn = Connection(authurl=swift.auth_url, user=f"{user}:{user}", key=key, retries=2)
+        try:
+            conn.put_container("sample")
+            conn.put_object(
+                "sample", "hello.txt", contents=f"Hello {user}, this object lives in Swift.\n"
+            )
+        finally:
+            conn.close()
+
+
 def instructions(port: int) -> str:
     url = f"http://127.0.0.1:{port}/irods"
     return f"""
 davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the zone)
   accounts: alice/alice, bob/bob (homes {url}/alice/ and {url}/bob/, shared {url}/shared/)
+  swift:    http://127.0.0.1:{port}/swift/  (each user's own Swift account, container sample)
 
   curl:     curl -u alice:alice {url}/alice/README.txt
             curl -u alice:alice -T local.txt {url}/alice/local.txt
@@ -146,17 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "demo"])
     parser.add_argument("--data", type=Path, default=Path("var/demo"))
     parser.add_argument("--irods-port", type=int, default=1247)
+    parser.add_argument("--swift-port", type=int, default=18080, help="Swift proxy port")
     parser.add_argument("--port", type=int, default=8080, help="gateway port (demo)")
     parser.add_argument("--config", default="wsgidav.yaml", help="gateway config (demo)")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a demo PKI (demo)")
     args = parser.parse_args(argv)
     zone = LocalZone(args.data / "irods", port=args.irods_port)
+    swift = LocalSwift(args.data / "swift", base_port=args.swift_port)
     gateway: subprocess.Popen[Any] | None = None
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         zone.start()
         seed_irods(zone)
         print(f"local iRODS zone {zone.zone} on {zone.host}:{zone.port} (rods/rods)", flush=True)
+        ensure_swift_venv()
+        swift.start()
+        seed_swift(swift)
+        print(f"local Swift on {swift.auth_url} (alice:alice/alice, bob:bob/bob)", flush=True)
         if args.command == "up":
             signal.pause()
             return 0
@@ -174,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         if gateway is not None and gateway.poll() is None:
             gateway.terminate()
             gateway.wait(10)
+        swift.stop()
         zone.stop()
 
 

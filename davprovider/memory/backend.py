@@ -5,10 +5,11 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import BinaryIO
 
-from davprovider.backend import Backend, Entry, Upload
+from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry, Upload
+from davprovider.digests import Hasher
 from davprovider.memory.tree import File, Folder, Node, Tree, duplicate, is_below, split
 
 
@@ -21,6 +22,15 @@ def _entry(name: str, node: Node) -> Entry:
     return Entry(
         name, False, len(node.data), node.modified, etag, node.content_type, checksum, node.created
     )
+
+
+def _digests(node: File, algorithms: Collection[str]) -> dict[str, str]:
+    """Every digest of the file's bytes, computed once (a write makes a new node)."""
+    if not node.digests:
+        hasher = Hasher(DIGEST_ALGORITHMS)
+        hasher.update(node.data)
+        node.digests = hasher.hexdigests()
+    return {a: v for a, v in node.digests.items() if a in algorithms}
 
 
 def _name(path: str) -> str:
@@ -164,3 +174,27 @@ class MemoryBackend(Backend):
         with self._tree.lock:
             children = self._tree.folder(path).children
             return {n: dict(children[n].meta) for n in names if n in children}
+
+    # --- sync-client extensions ----------------------------------------------------------
+
+    def set_mtime(self, path: str, mtime: float) -> None:
+        self._check_writable(path)
+        with self._tree.lock:
+            self._tree.find(path).modified = mtime
+
+    def digests(
+        self, path: str, entry: Entry, algorithms: Collection[str], *, compute: bool = False
+    ) -> dict[str, str]:
+        with self._tree.lock:
+            node = self._tree.find(path)
+        if not isinstance(node, File):
+            raise IsADirectoryError(errno.EISDIR, "is a collection", path)
+        return _digests(node, algorithms)
+
+    def list_digests(
+        self, path: str, entries: Sequence[Entry], algorithms: Collection[str]
+    ) -> dict[str, dict[str, str]]:
+        with self._tree.lock:
+            children = self._tree.folder(path).children
+            files = {e.name: children.get(e.name) for e in entries}
+        return {n: _digests(f, algorithms) for n, f in files.items() if isinstance(f, File)}

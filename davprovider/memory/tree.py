@@ -41,6 +41,7 @@ class File(Node):
     data: bytes = b""
     content_type: str | None = None
     md5: str | None = None
+    digests: dict[str, str] = field(default_factory=dict)  # computed on first need
 
 
 @dataclass
@@ -115,6 +116,8 @@ def duplicate(node: Node, *, with_members: bool) -> Node:
         clone = copy.copy(node)
         clone.meta = dict(node.meta)
         clone.tag = next(_etags)
+        if isinstance(clone, File):
+            clone.digests = dict(clone.digests)
     clone.created = clone.modified = now
     return clone
 
