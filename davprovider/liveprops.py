@@ -49,6 +49,7 @@ from davprovider.properties import (
     DCACHE_CHECKSUMS,
     OC_CHECKSUM,
     OC_CHECKSUMS,
+    OC_PERMISSIONS,
     QUOTA_AVAILABLE,
     QUOTA_USED,
 )
@@ -143,7 +144,7 @@ class LiveProperties:
             # rclone sends its checksum with the mtime; ours come from the content.
             log.debug("PROPPATCH %s: client oc:checksums ignored", self.path)
             return True
-        if name in (DCACHE_CHECKSUMS, QUOTA_USED, QUOTA_AVAILABLE):
+        if name in (DCACHE_CHECKSUMS, OC_PERMISSIONS, QUOTA_USED, QUOTA_AVAILABLE):
             raise DAVError(HTTP_FORBIDDEN, err_condition=PRECONDITION_CODE_ProtectedProperty)
         return False
 
@@ -176,7 +177,7 @@ class LiveProperties:
             return util.get_rfc1123_time(modified)
         if name in (QUOTA_USED, QUOTA_AVAILABLE):
             return self._quota_value(name)
-        if self.is_collection or self.entry is None:
+        if self.is_collection or self.entry is None or name not in (OC_CHECKSUMS, DCACHE_CHECKSUMS):
             raise DAVError(HTTP_NOT_FOUND)
         if name == OC_CHECKSUMS:
             text = owncloud_text(self.content_digests(OWNCLOUD_ORDER, compute=True))
@@ -237,5 +238,8 @@ class LiveProperties:
                 computed = compute_digests(stream, algorithms, block)
             finally:
                 stream.close()
+        try:
             self.backend.store_digests(self.path, computed)
+        except (OSError, ValueError) as exc:  # a reader may not write metadata: fine
+            log.info("digests of %s not kept: %s", self.path, exc)
         return computed

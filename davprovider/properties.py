@@ -33,11 +33,16 @@ LOCK_PROPERTIES = frozenset({"{DAV:}lockdiscovery", "{DAV:}supportedlock"})
 
 OC_CHECKSUMS = "{http://owncloud.org/ns}checksums"
 OC_CHECKSUM = "{http://owncloud.org/ns}checksum"
+#: Asked for by rclone in every listing; never stored, so answered 404 without a
+#: metadata lookup (ownCloud's share permissions have no meaning here).
+OC_PERMISSIONS = "{http://owncloud.org/ns}permissions"
 DCACHE_CHECKSUMS = "{http://www.dcache.org/2013/webdav}Checksums"
 QUOTA_USED = "{DAV:}quota-used-bytes"
 QUOTA_AVAILABLE = "{DAV:}quota-available-bytes"
 #: Properties the gateway computes when (and only when) a PROPFIND names them.
-COMPUTED = frozenset({OC_CHECKSUMS, DCACHE_CHECKSUMS, QUOTA_USED, QUOTA_AVAILABLE, WIN32_MTIME})
+COMPUTED = frozenset(
+    {OC_CHECKSUMS, OC_PERMISSIONS, DCACHE_CHECKSUMS, QUOTA_USED, QUOTA_AVAILABLE, WIN32_MTIME}
+)
 
 
 def is_dead(name: str) -> bool:

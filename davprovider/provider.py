@@ -126,10 +126,16 @@ class GatewayProvider(DAVProvider):
             raise DAVError(HTTP_BAD_REQUEST, str(exc)) from None
 
     def _digest_headers(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
+        """``Digest``/``Repr-Digest`` for a GET/HEAD asking for them; a failure to
+        get digests costs the headers, not the download."""
         if "HTTP_WANT_DIGEST" not in environ and "HTTP_WANT_REPR_DIGEST" not in environ:
             return []
-        resource = self.get_resource_inst(environ["PATH_INFO"], environ)
-        return digest_headers(resource, environ)
+        try:
+            resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+            return digest_headers(resource, environ)
+        except DAVError as error:
+            log.warning("no digests for %s: %s", environ["PATH_INFO"], error.get_user_info())
+            return []
 
     def _check_identity(self, environ: dict[str, Any], method: str) -> None:
         identity: Identity | None = environ.get(ENVIRON_KEY)

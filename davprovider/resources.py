@@ -8,7 +8,11 @@
 - Every write drops the request's resource cache (``forget``; the cache
   itself is filled by ``GatewayProvider.get_resource_inst``).
 - PUT streams into ``Backend.open_write``'s ``Upload``: committed only when
-  the body arrived complete, aborted otherwise (old content stays).
+  the body arrived complete and matches the client's checksums, aborted
+  otherwise (old content stays; ``uploads.py``).
+- Properties and headers of sync clients (modification times, checksums,
+  quota) are computed only when asked for (``liveprops.py``); a listing's
+  members share one ``list_digests`` call as they share one ``list_meta``.
 - DELETE, COPY and MOVE are single server-side backend calls (WsgiDAV's
   "native" handlers); MOVE falls back to copy + remove when the backend
   cannot rename.

@@ -9,6 +9,7 @@ shares:
       zone: tempZone
       root: user            # zone | home | user | /tempZone/some/collection
       auth_scheme: native   # or pam_password
+      register_checksums: true  # uploads register the catalog checksum (verified)
 """
 
 from __future__ import annotations

@@ -2,21 +2,22 @@
 
 Listings are two GenQueries per collection (subcollections, data objects), paged by
 PRC; dead properties are AVUs named ``dav:<Clark name>``, so imeta shows them and they
-move with the object. Uploads go to a hidden temporary object in the target collection
-and are renamed over the target on commit.
+move with the object (see ``avus.py``). Uploads go to a hidden temporary object in the
+target collection and are renamed over the target on commit. Modification times and
+digests: ``sync.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import errno
-import functools
 import posixpath
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from irods import exception as ex
+from irods import keywords as kw
 from irods.api_number import api_number
 from irods.column import Criterion, Like
 from irods.message import FileOpenRequest, OpenedDataObjRequest, StringStringMap, iRODSMessage
@@ -25,7 +26,9 @@ from irods.models import Collection, CollectionMeta, DataObject, DataObjectMeta
 
 from davprovider.backend import Backend, Entry, Upload
 
-from .errors import BROKEN, translated
+from .avus import DIGEST_PREFIX, META_PREFIX, decode_meta, encode_meta
+from .errors import retried
+from .sync import SyncExtensions
 from .upload import IrodsUpload
 
 if TYPE_CHECKING:
@@ -34,32 +37,12 @@ if TYPE_CHECKING:
     from .options import Options
     from .pool import Pooled, SessionPool
 
-P = ParamSpec("P")
-T = TypeVar("T")
 TEMP_PREFIX = ".davprovider-upload-"
-META_PREFIX = "dav:"
-EMPTY_UNIT = "davprovider:empty"
 DATA_COLUMNS = (
     DataObject.id, DataObject.name, DataObject.size, DataObject.checksum,
     DataObject.create_time, DataObject.modify_time,
 )  # fmt: skip
 COLL_COLUMNS = (Collection.id, Collection.name, Collection.create_time, Collection.modify_time)
-
-
-def retried(fn: Callable[P, T]) -> Callable[P, T]:
-    """Retry once on a new session when the pooled connection turns out to be dead."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        backend = args[0]
-        assert isinstance(backend, IrodsBackend)
-        try:
-            return fn(*args, **kwargs)
-        except BROKEN:
-            backend.renew()
-            return fn(*args, **kwargs)
-
-    return translated(wrapper)
 
 
 def _stamp(value: Any) -> float | None:
@@ -87,21 +70,14 @@ def coll_entry(row: Mapping[Any, Any]) -> Entry:
     )  # fmt: skip
 
 
-def _encode_meta(value: str) -> tuple[str, str]:
-    return (value, "") if value else ("-", EMPTY_UNIT)
-
-
-def _decode_meta(value: str, units: str | None) -> str:
-    return "" if units == EMPTY_UNIT else value
-
-
-class IrodsBackend(Backend):
+class IrodsBackend(SyncExtensions, Backend):
     """One identity's view of the share; share paths map below ``root``."""
 
     def __init__(self, pool: SessionPool, entry: Pooled, identity: Identity, options: Options):
         self.pool, self.entry, self.identity = pool, entry, identity
         self.root = options.collection_for(identity.user)
         self.trash = options.trash
+        self.register_checksums = options.register_checksums
 
     @property
     def session(self) -> Any:
@@ -214,7 +190,8 @@ class IrodsBackend(Backend):
         if self.session.query(Collection.id).filter(Collection.name == parent).first() is None:
             raise FileNotFoundError(errno.ENOENT, f"parent collection missing: {path}")
         temp = f"{parent}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"[:1024]
-        handle = self.session.data_objects.open(temp, "w")
+        register = {kw.REG_CHKSUM_KW: ""} if self.register_checksums else {}
+        handle = self.session.data_objects.open(temp, "w", **register)
         return IrodsUpload(self, path, temp, handle, size)
 
     @retried
@@ -280,15 +257,20 @@ class IrodsBackend(Backend):
         raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
 
     def _copy_meta(self, src: str, dst: str) -> None:
-        props = self.get_meta(src)
-        if props:
-            self.set_meta(dst, props)
+        """Dead properties and, for an object, its digests (the copy keeps its checksum)."""
+        ops = [
+            AVUOperation(operation="add", avu=iRODSMeta(a.name, a.value, a.units or ""))
+            for a in self._meta_target(src).metadata.items()
+            if a.name.startswith((META_PREFIX, DIGEST_PREFIX))
+        ]
+        if ops:
+            self._meta_target(dst).metadata.apply_atomic_operations(*ops)
 
     @retried
     def get_meta(self, path: str) -> dict[str, str]:
         target = self._meta_target(path)
         return {
-            avu.name[len(META_PREFIX) :]: _decode_meta(avu.value, avu.units)
+            avu.name[len(META_PREFIX) :]: decode_meta(avu.value, avu.units)
             for avu in target.metadata.items()
             if avu.name.startswith(META_PREFIX)
         }
@@ -306,7 +288,7 @@ class IrodsBackend(Backend):
             if attr in current:
                 ops.append(AVUOperation(operation="remove", avu=current[attr]))
             if value is not None:
-                ops.append(AVUOperation(operation="add", avu=iRODSMeta(attr, *_encode_meta(value))))
+                ops.append(AVUOperation(operation="add", avu=iRODSMeta(attr, *encode_meta(value))))
         if ops:
             target.metadata.apply_atomic_operations(*ops)
 
@@ -321,8 +303,8 @@ class IrodsBackend(Backend):
         ).filter(Collection.name == full, like)
         for r in q.get_results():
             if r[DataObject.name] in wanted:
-                found[r[DataObject.name]][r[DataObjectMeta.name][len(META_PREFIX) :]] = (
-                    _decode_meta(r[DataObjectMeta.value], r[DataObjectMeta.units])
+                found[r[DataObject.name]][r[DataObjectMeta.name][len(META_PREFIX) :]] = decode_meta(
+                    r[DataObjectMeta.value], r[DataObjectMeta.units]
                 )
         cq = self.session.query(
             Collection.name, CollectionMeta.name, CollectionMeta.value, CollectionMeta.units
@@ -333,7 +315,7 @@ class IrodsBackend(Backend):
         for r in cq.get_results():
             base = posixpath.basename(r[Collection.name])
             if base in wanted:
-                found[base][r[CollectionMeta.name][len(META_PREFIX) :]] = _decode_meta(
+                found[base][r[CollectionMeta.name][len(META_PREFIX) :]] = decode_meta(
                     r[CollectionMeta.value], r[CollectionMeta.units]
                 )
         return found

@@ -7,7 +7,7 @@ import functools
 import logging
 import socket
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from irods import exception as ex
 
@@ -91,3 +91,23 @@ def translated(fn: Callable[P, T]) -> Callable[P, T]:
             raise translate(exc, what) from exc
 
     return wrapper
+
+
+class Renewable(Protocol):
+    def renew(self) -> None: ...
+
+
+def retried(fn: Callable[P, T]) -> Callable[P, T]:
+    """Translated, and retried once on a new session (``args[0].renew()``) when the
+    pooled connection turns out to be dead."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except BROKEN:
+            backend: Renewable = args[0]  # type: ignore[assignment]
+            backend.renew()
+            return fn(*args, **kwargs)
+
+    return translated(wrapper)

@@ -16,6 +16,9 @@ class Options:
     home, as Davrods' ``DavrodsExposedRoot User``) or an absolute collection path.
     ``irods_environment``: an ``irods_environment.json`` whose host, port, zone and
     authentication scheme fill the fields left at their defaults.
+    ``register_checksums``: uploads ask iRODS to register the catalog checksum on close
+    (``regChksum``; iRODS reads the new object once more), which the gateway then
+    compares with the SHA-256 it computed while the body streamed.
     """
 
     host: str = "127.0.0.1"
@@ -30,6 +33,7 @@ class Options:
     pool_ttl: float = 300.0
     timeout: int = 120
     irods_environment: str = ""
+    register_checksums: bool = True
 
     def __post_init__(self) -> None:
         if self.auth_scheme not in ("native", "pam_password"):

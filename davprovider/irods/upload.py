@@ -1,14 +1,25 @@
-"""An upload into a hidden temporary object, renamed over the target on commit."""
+"""An upload into a hidden temporary object, renamed over the target on commit.
+
+With ``register_checksums`` iRODS registers the temporary object's checksum when it is
+closed; commit compares it with the SHA-256 the gateway computed while the body
+streamed (``set_digests``) and refuses on a mismatch (``OSError(EIO)``: the bytes in
+iRODS are not the bytes received). The digests and the old object's dead properties
+are put on the temporary object in one atomic AVU operation before it is renamed.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from irods import exception as ex
 
 from davprovider.backend import Entry, Upload
+from davprovider.digests import checksum_digests
 
+from .avus import add_dead, digest_binding, replace_digests
 from .errors import BROKEN, translated
 
 if TYPE_CHECKING:
@@ -28,11 +39,15 @@ class IrodsUpload(Upload):
         self.size = size
         self.written = 0
         self.done = False
+        self.digests: dict[str, str] = {}
 
     @translated
     def write(self, data: bytes) -> None:
         self.handle.write(data)
         self.written += len(data)
+
+    def set_digests(self, digests: Mapping[str, str]) -> None:
+        self.digests = dict(digests)
 
     @translated
     def commit(self) -> Entry:
@@ -45,10 +60,16 @@ class IrodsUpload(Upload):
         self.handle = None
         session, target = self.backend.session, self.backend.irods_path(self.path)
         try:
-            if self.backend._data_row(self.path) is not None:
-                old = self.backend.get_meta(self.path)
-                if old:
-                    self.backend.apply_meta(session.data_objects.get(self.temp), old)
+            temp = session.data_objects.get(self.temp)
+            self._check_checksum(temp.checksum or None)
+            replacing = self.backend._data_row(self.path) is not None
+            ops = add_dead(self.backend.get_meta(self.path)) if replacing else []
+            binding = digest_binding(self.digests, temp.checksum or None)
+            if binding is not None:
+                ops += replace_digests((), self.digests, binding)
+            if ops:
+                temp.metadata.apply_atomic_operations(*ops)
+            if replacing:
                 session.data_objects.unlink(target, force=True)
             session.data_objects.move(self.temp, target)
         except BaseException:
@@ -56,6 +77,14 @@ class IrodsUpload(Upload):
             raise
         self.done = True
         return self.backend.stat(self.path)
+
+    def _check_checksum(self, catalog: str | None) -> None:
+        ours, theirs = self.digests.get("sha-256"), checksum_digests(catalog).get("sha-256")
+        if ours and theirs and ours != theirs:
+            log.error(
+                "upload of %s: iRODS has sha-256 %s, gateway sent %s", self.path, theirs, ours
+            )
+            raise OSError(errno.EIO, f"iRODS stored other bytes than received for {self.path}")
 
     def abort(self) -> None:
         if self.done:

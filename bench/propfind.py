@@ -1,0 +1,257 @@
+"""PROPFIND Depth:1 latency on collections of 100, 1,000 and 10,000 entries (not a test),
+with the backend requests each PROPFIND made, and the gateway's memory over 100 repeated
+listings.
+
+Collections: iRODS ``/tempZone/home/alice/listN`` (empty objects created by PRC sessions in
+threads); Swift containers ``listN`` in alice's account, whose listing rows are written
+straight into the container server (``LocalSwift.add_listing_rows``: real rows, no object
+data behind them: enough for listings, which never read objects); a local folder ``listN``
+of empty files for stock WsgiDAV. Every front end is asked over plain HTTP on a keep-alive
+connection, one untimed request first. Backend requests: iRODS API requests counted inside
+the gateway (``serve_counting.py``); Swift client requests counted in the proxy's log
+(gateway and rclone alike; rclone's auth requests included).
+
+    python bench/propfind.py [--sizes 100,1000,10000] [--runs 5] [--repeat 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from common import (
+    ALICE,
+    MiB,
+    ZONE_HOME,
+    Environment,
+    Server,
+    fmt3,
+    make_irods_objects,
+    md_table,
+    start_environment,
+    start_rclone,
+    summary,
+    swift_requests,
+)
+
+NAMED = b"""<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop>
+<D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
+</D:prop></D:propfind>"""
+BODIES = {"named": NAMED, "allprop": b""}
+GENQUERY = 702
+RESPONSE = re.compile(rb"<(?:\w+:)?response[\s>]")
+
+#: key -> (label, backend)
+SYSTEMS = {
+    "gw-irods": ("gateway /irods", "iRODS"),
+    "gw-swift": ("gateway /swift", "Swift"),
+    "rclone-nocache": ("rclone serve webdav, --dir-cache-time 0s", "Swift"),
+    "rclone": ("rclone serve webdav, default (5 min dir cache)", "Swift"),
+    "stock": ("stock WsgiDAV, local folder", "tmpfs"),
+}
+
+
+def names(count: int) -> list[str]:
+    return [f"f{i:05d}.txt" for i in range(count)]
+
+
+def create_collections(env: Environment, sizes: list[int]) -> dict[str, float]:
+    """The listN collections on every backend; seconds each took."""
+    import time
+
+    took = {}
+    for size in sizes:
+        started = time.perf_counter()
+        make_irods_objects(env.zone, f"{ZONE_HOME}/alice/list{size}", names(size))
+        took[f"irods {size}"] = time.perf_counter() - started
+        started = time.perf_counter()
+        conn = env.swift_conn()
+        conn.put_container(f"list{size}")
+        conn.close()
+        env.swift.add_listing_rows("AUTH_alice", f"list{size}", names(size))
+        took[f"swift {size}"] = time.perf_counter() - started
+        folder = env.folder / f"list{size}"
+        folder.mkdir()
+        for name in names(size):
+            (folder / name).touch()
+    return took
+
+
+def target(env: Environment, key: str, size: int) -> tuple[Server, str, tuple[str, str] | None]:
+    if key == "gw-irods":
+        return env.gateway["http"], f"/irods/alice/list{size}/", ALICE
+    if key == "gw-swift":
+        return env.gateway["http"], f"/swift/list{size}/", ALICE
+    if key == "rclone":
+        return env.rclone["http"], f"/list{size}/", None
+    if key == "rclone-nocache":
+        return env.extra["rclone-nocache"], f"/list{size}/", None
+    return env.stock["http"], f"/list{size}/", None
+
+
+def backend_requests(env: Environment, key: str) -> int | None:
+    if key == "gw-irods":
+        return sum(env.gateway["http"].irods_calls().values())
+    if key in ("gw-swift", "rclone", "rclone-nocache"):
+        return swift_requests(env.swift)
+    return None
+
+
+def measure(
+    env: Environment, sizes: list[int], runs: int, repeat: int, systems: list[str]
+) -> dict[str, Any]:
+    """Latencies (ms) per body, size and system; backend requests; RSS."""
+    if "rclone-nocache" in systems and "rclone-nocache" not in env.extra:
+        env.extra["rclone-nocache"] = start_rclone(
+            env.root, "rclone-nocache", env.swift, None, "--dir-cache-time", "0s"
+        )
+    setup = create_collections(env, sizes)
+    latency: dict[str, dict[str, dict[str, list[float]]]] = {}
+    requests: dict[str, dict[str, int | None]] = {}
+    memory: dict[str, dict[str, float]] = {}
+    for body_name, body in BODIES.items():
+        latency[body_name] = {}
+        for size in sizes:
+            cell = latency[body_name][str(size)] = {key: [] for key in systems}
+            clients = {}
+            for key in systems:  # one untimed request each (logins, caches), then counted
+                server, path, auth = target(env, key, size)
+                client = clients[key] = server.client(auth)
+                before = backend_requests(env, key)
+                if server is env.gateway["http"]:
+                    server.reset_peak()
+                check(client.request("PROPFIND", path, body, {"Depth": "1"}), size, key)
+                if before is not None and body_name == "named":
+                    after = backend_requests(env, key)
+                    assert after is not None
+                    requests.setdefault(key, {})[str(size)] = after - before
+            for _ in range(runs):
+                for key in systems:
+                    _, path, _ = target(env, key, size)
+                    reply = clients[key].request("PROPFIND", path, body, {"Depth": "1"})
+                    check(reply, size, key)
+                    cell[key].append(reply.seconds * 1000)
+            for client in clients.values():
+                client.close()
+            gw = env.gateway["http"].memory()
+            memory[f"{body_name} {size}"] = {"peak": gw["VmHWM"] / MiB, "rss": gw["VmRSS"] / MiB}
+            print(f"  PROPFIND {body_name} {size}: " + ", ".join(
+                f"{k} {summary(v)[0]:.0f} ms" for k, v in cell.items()), file=sys.stderr,
+                flush=True)  # fmt: skip
+    repeated = repeated_listings(env, max(s for s in sizes if s <= 1000), repeat)
+    return {"sizes": sizes, "runs": runs, "latency_ms": latency, "requests": requests,
+            "gateway_memory_mib": memory, "repeated": repeated, "setup_s": setup}  # fmt: skip
+
+
+def check(reply: Any, size: int, key: str) -> None:
+    if reply.status != 207:
+        raise RuntimeError(f"{key}: PROPFIND answered {reply.status}: {reply.body[:300]!r}")
+    found = len(RESPONSE.findall(reply.body))
+    if found != size + 1:
+        raise RuntimeError(f"{key}: PROPFIND listed {found - 1} members, expected {size}")
+
+
+def repeated_listings(env: Environment, size: int, repeat: int) -> dict[str, Any]:
+    """RSS of the gateway after each of ``repeat`` PROPFINDs of listN, per backend."""
+    gateway = env.gateway["http"]
+    series: dict[str, list[float]] = {}
+    for key in ("gw-irods", "gw-swift"):
+        _, path, auth = target(env, key, size)
+        rss = []
+        with gateway.client(auth) as client:
+            for _ in range(repeat):
+                check(client.request("PROPFIND", path, NAMED, {"Depth": "1"}), size, key)
+                rss.append(gateway.memory()["VmRSS"] / MiB)
+        series[key] = rss
+    return {"size": size, "repeat": repeat, "rss_mib": series}
+
+
+def report(result: dict[str, Any]) -> str:
+    sizes = result["sizes"]
+    out = []
+    for body_name, title in (("named", "4 named properties"), ("allprop", "allprop (empty body)")):
+        cells = result["latency_ms"][body_name]
+        keys = list(cells[str(sizes[0])])
+        rows = []
+        for key in keys:
+            label, backend = SYSTEMS[key]
+            rows.append([label, backend] + [fmt3(cells[str(s)][key]) for s in sizes])
+        header = ["system", "backend"] + [f"{s:,} entries, ms" for s in sizes]
+        out.append(f"PROPFIND Depth:1, {title}: latency, median (min–max)\n\n"
+                   + md_table(header, rows))  # fmt: skip
+    out.append(ratio_table(result))
+    rows = []
+    for key, counts in result["requests"].items():
+        label, backend = SYSTEMS[key]
+        rows.append([label, backend] + [str(counts.get(str(s), "n/a")) for s in sizes])
+    out.append("Backend requests made by one PROPFIND Depth:1 (named properties)\n\n" + md_table(
+        ["system", "backend"] + [f"{s:,} entries" for s in sizes], rows))  # fmt: skip
+    rep = result["repeated"]
+    rows = []
+    for key, series in rep["rss_mib"].items():
+        rows.append([SYSTEMS[key][0], f"{series[0]:.1f}", f"{series[9]:.1f}", f"{series[-1]:.1f}",
+                     f"{max(series):.1f}", f"{series[-1] - series[9]:+.1f}"])  # fmt: skip
+    out.append(f"Gateway RSS over {rep['repeat']} PROPFIND Depth:1 of {rep['size']:,} entries, MiB\n\n"
+               + md_table(["share", "after 1st", "after 10th", f"after {rep['repeat']}th", "max",
+                           "growth 10th→last"], rows))  # fmt: skip
+    return "\n\n".join(out) + "\n"
+
+
+def ratios(result: dict[str, Any], body: str = "named") -> dict[str, dict[str, list[float]]]:
+    """Latency ratios per size, taken round by round (same run)."""
+    pairs = {
+        "gateway/iRODS ÷ stock": ("gw-irods", "stock"),
+        "gateway/Swift ÷ stock": ("gw-swift", "stock"),
+        "gateway/Swift ÷ rclone, no dir cache": ("gw-swift", "rclone-nocache"),
+        "gateway/Swift ÷ rclone, default dir cache": ("gw-swift", "rclone"),
+    }
+    found: dict[str, dict[str, list[float]]] = {}
+    for label, (num, den) in pairs.items():
+        for size in result["sizes"]:
+            cell = result["latency_ms"][body][str(size)]
+            if num in cell and den in cell:
+                found.setdefault(label, {})[str(size)] = [
+                    n / d for n, d in zip(cell[num], cell[den], strict=True)
+                ]
+    return found
+
+
+def ratio_table(result: dict[str, Any]) -> str:
+    sizes = result["sizes"]
+    out = []
+    for body in ("named", "allprop"):
+        rows = []
+        for label, per_size in ratios(result, body).items():
+            rows.append([label] + [fmt3(per_size.get(str(s)), 2) for s in sizes])
+        out.append(f"Latency ratios ({body}; lower is faster; same round)\n\n" + md_table(
+            ["ratio"] + [f"{s:,} entries" for s in sizes], rows))  # fmt: skip
+    return "\n\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    env = start_environment(schemes=("http",))
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        result = measure(env, sizes, args.runs, args.repeat, args.systems.split(","))
+    finally:
+        env.close()
+    print(report(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""Small files (not a test): 1,000 files of 4 KiB, PUT then GET then PROPFIND Depth:0 of
+each, with 1 and 8 concurrent clients; then the same GETs and PROPFINDs on the iRODS share
+authenticated (Basic, alice) and anonymous (a share with ``anonymous:``), interleaved.
+
+Clients are Python threads, each with its own keep-alive ``http.client`` connection. Every
+run writes into a fresh folder (a Swift container for the Swift front ends). Figures:
+operations per second (wall clock) and p50/p99 latency of the single requests.
+
+    python bench/small_files.py [--files 1000] [--runs 3] [--clients 1,8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from common import (
+    ALICE,
+    MiB,
+    ZONE_HOME,
+    Client,
+    Environment,
+    Server,
+    fmt3,
+    md_table,
+    open_clients,
+    percentile,
+    run_clients,
+    start_environment,
+)
+
+DEPTH0 = b"""<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop>
+<D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
+</D:prop></D:propfind>"""
+SIZE = 4096
+VERBS = ("PUT", "GET", "PROPFIND")
+
+#: key -> label
+SYSTEMS = {
+    "gw-irods": "gateway /irods (iRODS)",
+    "gw-swift": "gateway /swift (Swift)",
+    "rclone": "rclone serve webdav (Swift)",
+    "stock": "stock WsgiDAV (local folder)",
+}
+
+
+def front(env: Environment, key: str) -> tuple[Server, str, tuple[str, str] | None]:
+    """Server, the parent under which folders are made, credentials."""
+    if key == "gw-irods":
+        return env.gateway["http"], "/irods/alice/", ALICE
+    if key == "gw-swift":
+        return env.gateway["http"], "/swift/", ALICE
+    if key == "rclone":
+        return env.rclone["http"], "/", None
+    return env.stock["http"], "/", None
+
+
+def slices(items: list[str], count: int) -> list[list[str]]:
+    size = -(-len(items) // count)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def workers(verb: str, payload: dict[str, bytes]) -> Any:
+    """The timed request of ``verb`` on one path, checking the answer; seconds."""
+
+    def put(client: Client, path: str) -> float:
+        reply = client.request("PUT", path, payload[path])
+        if reply.status not in (200, 201, 204):
+            raise RuntimeError(f"PUT {path}: {reply.status} {reply.body[:200]!r}")
+        return reply.seconds
+
+    def get(client: Client, path: str) -> float:
+        reply = client.request("GET", path)
+        if reply.status != 200 or (path in payload and reply.body != payload[path]):
+            raise RuntimeError(f"GET {path}: {reply.status}, {len(reply.body)} bytes")
+        return reply.seconds
+
+    def propfind(client: Client, path: str) -> float:
+        reply = client.request("PROPFIND", path, DEPTH0, {"Depth": "0"})
+        if reply.status != 207:
+            raise RuntimeError(f"PROPFIND {path}: {reply.status} {reply.body[:200]!r}")
+        return reply.seconds
+
+    return {"PUT": put, "GET": get, "PROPFIND": propfind}[verb]
+
+
+def one_pass(
+    fronts: list[tuple[Server, tuple[str, str] | None, str]], files: int, clients: int,
+    verbs: tuple[str, ...] = VERBS, parts: int = 5,
+) -> list[dict[str, dict[str, Any]]]:  # fmt: skip
+    """PUT, GET, PROPFIND of ``files`` files in each front's folder, verb after verb, in
+    ``parts`` consecutive slices (the fronts take turns slice by slice, so that their
+    ratios are taken under the same load). Per front and verb: ops/s of every slice,
+    p50 and p99 (ms) over all requests. GET checks the content when the pass PUT it."""
+    names = [f"f{i:04d}.bin" for i in range(files)]
+    payloads = [
+        {f"{folder}{n}": os.urandom(SIZE) for n in names} if "PUT" in verbs else {}
+        for _, _, folder in fronts
+    ]
+    results: list[dict[str, dict[str, Any]]] = [{} for _ in fronts]
+    pools = [open_clients(lambda s=server, a=auth: s.client(a), clients)
+             for server, auth, _ in fronts]  # fmt: skip
+    try:
+        passes(fronts, pools, names, payloads, verbs, parts, results)
+    finally:
+        for pool in pools:
+            for client in pool:
+                client.close()
+    return results
+
+
+def passes(
+    fronts: list[tuple[Server, tuple[str, str] | None, str]], pools: list[list[Client]],
+    names: list[str], payloads: list[dict[str, bytes]], verbs: tuple[str, ...], parts: int,
+    results: list[dict[str, dict[str, Any]]],
+) -> None:  # fmt: skip
+    for verb in verbs:
+        latencies: list[list[float]] = [[] for _ in fronts]
+        for part in slices(names, parts):
+            for index, (server, auth, folder) in enumerate(fronts):
+                work = workers(verb, payloads[index])
+                jobs = [f"{folder}{n}" for n in part]
+                wall, took = run_clients(pools[index], jobs, work)
+                results[index].setdefault(verb, {"ops": []})["ops"].append(len(part) / wall)
+                latencies[index] += took
+        for index, took in enumerate(latencies):
+            results[index][verb]["p50"] = percentile(took, 50) * 1000
+            results[index][verb]["p99"] = percentile(took, 99) * 1000
+
+
+def make_folder(server: Server, auth: tuple[str, str] | None, path: str) -> None:
+    with server.client(auth) as client:
+        status = client.request("MKCOL", path).status
+    if status != 201:
+        raise RuntimeError(f"MKCOL {path} on {server.name}: {status}")
+
+
+def measure(
+    env: Environment, files: int, runs: int, clients: list[int], systems: list[str]
+) -> dict[str, Any]:
+    """Per system and client count, ``runs`` passes; then authenticated vs anonymous."""
+    passes: dict[str, dict[str, list[dict[str, dict[str, float]]]]] = {}
+    peaks: dict[str, float] = {}
+    gateway = env.gateway["http"]
+    for count in clients:
+        for run in range(runs):
+            for key in systems:
+                server, parent, auth = front(env, key)
+                folder = f"{parent}small-{uuid.uuid4().hex[:8]}/"
+                make_folder(server, auth, folder)
+                if server is gateway:
+                    gateway.reset_peak()
+                (result,) = one_pass([(server, auth, folder)], files, count)
+                if server is gateway:
+                    peaks[key] = max(peaks.get(key, 0.0), gateway.memory()["VmHWM"] / MiB)
+                passes.setdefault(key, {}).setdefault(str(count), []).append(result)
+                print(f"  small files {key} x{count} run {run + 1}: " + ", ".join(
+                    f"{v} {statistics.median(result[v]['ops']):.0f}/s" for v in VERBS),
+                    file=sys.stderr, flush=True)  # fmt: skip
+    anonymous = auth_vs_anonymous(env, files, runs, clients)
+    return {"files": files, "size": SIZE, "runs": runs, "clients": clients,
+            "passes": passes, "anonymous": anonymous, "gateway_peak_mib": peaks,
+            "gateway_rss_mib": gateway.memory()["VmRSS"] / MiB}  # fmt: skip
+
+
+def auth_vs_anonymous(
+    env: Environment, files: int, runs: int, clients: list[int]
+) -> dict[str, list[dict[str, dict[str, Any]]]]:
+    """GET and PROPFIND of the same files through /irods as alice (Basic) and through
+    /pub (``anonymous:``, the zone user ``anonymous`` with read access), round by round."""
+    from irods.access import iRODSAccess
+
+    gateway = env.gateway["http"]
+    name = f"small-anon-{uuid.uuid4().hex[:8]}"
+    with env.zone.session(*ALICE) as alice:
+        coll = f"{ZONE_HOME}/alice/{name}"
+        alice.collections.create(coll)
+        alice.acls.set(iRODSAccess("inherit", coll))
+        alice.acls.set(iRODSAccess("read", coll, "anonymous"))
+    one_pass([(gateway, ALICE, f"/irods/alice/{name}/")], files, 8, ("PUT",))
+    found: dict[str, list[dict[str, dict[str, Any]]]] = {}
+    fronts = [(gateway, ALICE, f"/irods/alice/{name}/"), (gateway, None, f"/pub/alice/{name}/")]
+    for count in clients:
+        for _ in range(runs):
+            basic, anonymous = one_pass(fronts, files, count, ("GET", "PROPFIND"))
+            found.setdefault(f"basic x{count}", []).append(basic)
+            found.setdefault(f"anonymous x{count}", []).append(anonymous)
+    return found
+
+
+def ops(runs: list[dict[str, dict[str, Any]]], verb: str) -> list[float]:
+    """ops/s of every slice of every run."""
+    return [value for run in runs for value in run[verb]["ops"]]
+
+
+def latency(runs: list[dict[str, dict[str, Any]]], verb: str, which: str) -> float:
+    return statistics.median(run[verb][which] for run in runs)
+
+
+def anonymous_ratios(result: dict[str, Any], count: int, verb: str) -> list[float]:
+    """Basic ÷ anonymous ops/s, slice by slice (each pair ran back to back)."""
+    anon = result["anonymous"]
+    basic, anonymous = ops(anon[f"basic x{count}"], verb), ops(anon[f"anonymous x{count}"], verb)
+    return [b / a for b, a in zip(basic, anonymous, strict=True)]
+
+
+def report(result: dict[str, Any]) -> str:
+    rows = []
+    for key, per_count in result["passes"].items():
+        for count, runs in per_count.items():
+            row = [SYSTEMS[key], count]
+            for verb in VERBS:
+                row += [fmt3(ops(runs, verb)), f"{latency(runs, verb, 'p50'):.1f}",
+                        f"{latency(runs, verb, 'p99'):.1f}"]  # fmt: skip
+            rows.append(row)
+    header = ["system", "clients"]
+    for verb in VERBS:
+        header += [f"{verb} ops/s", f"{verb} p50 ms", f"{verb} p99 ms"]
+    out = [md_table(header, rows)]
+    anon = result["anonymous"]
+    rows = []
+    for count in result["clients"]:
+        basic, anonymous = anon[f"basic x{count}"], anon[f"anonymous x{count}"]
+        for verb in ("GET", "PROPFIND"):
+            ratio = anonymous_ratios(result, count, verb)
+            mark = " ✓" if statistics.median(ratio) >= 0.5 else " ✗"
+            rows.append([verb, str(count),
+                         fmt3(ops(basic, verb)), f"{latency(basic, verb, 'p50'):.1f}",
+                         fmt3(ops(anonymous, verb)), f"{latency(anonymous, verb, 'p50'):.1f}",
+                         fmt3(ratio, 2) + mark])  # fmt: skip
+    out.append(md_table(
+        ["request", "clients", "Basic ops/s", "Basic p50 ms", "anonymous ops/s",
+         "anonymous p50 ms", "Basic ÷ anonymous (target ≥ 0.5)"], rows))  # fmt: skip
+    return "\n\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1, help="passes (each of 5 slices)")
+    parser.add_argument("--clients", default="1,8")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    env = start_environment(schemes=("http",))
+    try:
+        clients = [int(c) for c in args.clients.split(",")]
+        result = measure(env, args.files, args.runs, clients, args.systems.split(","))
+    finally:
+        env.close()
+    print(report(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""Throughput of one large PUT and GET (not a test): the gateway against the direct client
+of the same backend, rclone serve webdav over the same Swift, and stock WsgiDAV over a local
+folder, over plain HTTP and HTTPS.
+
+HTTP transfers are made by curl (``-T`` file, ``-o`` file); the direct clients are
+python-irodsclient (``data_objects.put/get``, one stream and PRC's default parallel
+transfer) and python-swiftclient (``put_object``/``get_object``, 1 MiB chunks). Every
+system gets the same file from tmpfs and writes the download to tmpfs; each PUT goes to an
+absent name (the previous copy is removed first, untimed). One round runs every system
+once, so the ratios of a round are taken under the same load. The gateway's peak RSS
+(VmHWM, reset before each transfer) gives its memory growth per transfer.
+
+    python bench/throughput.py [--size-mib 1024] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from common import (
+    ALICE,
+    MiB,
+    ZONE_HOME,
+    Environment,
+    Server,
+    curl_get,
+    curl_put,
+    file_md5,
+    fmt3,
+    md_table,
+    random_file,
+    start_environment,
+)
+
+Transfer = Callable[[], float]
+HOME = f"{ZONE_HOME}/alice"
+
+#: (key, label, backend); ratios below refer to the keys
+SYSTEMS = [
+    ("prc1", "python-irodsclient, 1 stream", "iRODS"),
+    ("prcN", "python-irodsclient, parallel (default)", "iRODS"),
+    ("gw-irods-http", "gateway /irods, HTTP", "iRODS"),
+    ("gw-irods-https", "gateway /irods, HTTPS", "iRODS"),
+    ("swiftclient", "python-swiftclient", "Swift"),
+    ("gw-swift-http", "gateway /swift, HTTP", "Swift"),
+    ("gw-swift-https", "gateway /swift, HTTPS", "Swift"),
+    ("rclone-http", "rclone serve webdav, HTTP", "Swift"),
+    ("rclone-https", "rclone serve webdav, HTTPS", "Swift"),
+    ("stock-http", "stock WsgiDAV, local folder, HTTP", "tmpfs"),
+    ("stock-https", "stock WsgiDAV, local folder, HTTPS", "tmpfs"),
+]
+#: (label, numerator, denominator, target): throughput ratios taken within one round
+RATIOS = [
+    ("gateway/iRODS HTTP ÷ PRC 1 stream", "gw-irods-http", "prc1", 0.8),
+    ("gateway/iRODS HTTPS ÷ PRC 1 stream", "gw-irods-https", "prc1", 0.8),
+    ("gateway/iRODS HTTP ÷ PRC parallel", "gw-irods-http", "prcN", 0.8),
+    ("gateway/Swift HTTP ÷ swiftclient", "gw-swift-http", "swiftclient", 0.8),
+    ("gateway/Swift HTTPS ÷ swiftclient", "gw-swift-https", "swiftclient", 0.8),
+    ("gateway/Swift HTTP ÷ rclone HTTP", "gw-swift-http", "rclone-http", 1.0),
+    ("gateway/Swift HTTPS ÷ rclone HTTPS", "gw-swift-https", "rclone-https", 1.0),
+    ("gateway/iRODS HTTP ÷ stock WsgiDAV HTTP", "gw-irods-http", "stock-http", None),
+    ("gateway/Swift HTTP ÷ stock WsgiDAV HTTP", "gw-swift-http", "stock-http", None),
+    ("stock WsgiDAV HTTPS ÷ HTTP", "stock-https", "stock-http", None),
+]
+
+
+class Transfers:
+    """PUT and GET of one file for every system; each returns seconds."""
+
+    def __init__(self, env: Environment, source: Path, target: Path) -> None:
+        self.env, self.source, self.target = env, source, target
+        self.size = source.stat().st_size
+        self.prc = env.zone.session(*ALICE)
+        self.swift = env.swift_conn()
+        self.swift.put_container("bench")
+        self.name = f"big-{self.size // MiB}m.bin"
+
+    def close(self) -> None:
+        self.prc.cleanup()
+        self.swift.close()
+
+    def server(self, key: str) -> tuple[Server, str, tuple[str, str] | None]:
+        """The server, the path of the test file on it, and the credentials."""
+        kind, _, scheme = key.rpartition("-")
+        if kind == "gw-irods":
+            return self.env.gateway[scheme], f"/irods/alice/{key}-{self.name}", ALICE
+        if kind == "gw-swift":
+            return self.env.gateway[scheme], f"/swift/bench/{key}-{self.name}", ALICE
+        if kind == "rclone":
+            return self.env.rclone[scheme], f"/bench/{key}-{self.name}", None
+        return self.env.stock[scheme], f"/{key}-{self.name}", None
+
+    def remove(self, key: str) -> None:
+        """Remove the previous copy (untimed), so every PUT creates its object."""
+        if key.startswith("prc"):
+            path = f"{HOME}/{key}-{self.name}"
+            if self.prc.data_objects.exists(path):
+                self.prc.data_objects.unlink(path, force=True)
+        elif key == "swiftclient":
+            try:
+                self.swift.delete_object("bench", f"{key}-{self.name}")
+            except Exception as exc:  # noqa: BLE001 - absent is fine
+                if getattr(exc, "http_status", None) != 404:
+                    raise
+        else:
+            server, path, auth = self.server(key)
+            with server.client(auth) as client:
+                status = client.request("DELETE", path).status
+            if status not in (200, 204, 404):
+                raise RuntimeError(f"DELETE {path} on {server.name}: {status}")
+        self.target.unlink(missing_ok=True)
+
+    def put(self, key: str) -> float:
+        started = time.perf_counter()
+        if key in ("prc1", "prcN"):
+            threads = {"num_threads": 1} if key == "prc1" else {}
+            self.prc.data_objects.put(str(self.source), f"{HOME}/{key}-{self.name}", **threads)
+        elif key == "swiftclient":
+            with self.source.open("rb") as body:
+                self.swift.put_object(
+                    "bench", f"{key}-{self.name}", contents=body,
+                    content_length=self.size, chunk_size=MiB,
+                )  # fmt: skip
+        else:
+            server, path, auth = self.server(key)
+            return curl_put(server, path, self.source, auth)
+        return time.perf_counter() - started
+
+    def get(self, key: str) -> float:
+        started = time.perf_counter()
+        if key in ("prc1", "prcN"):
+            threads = {"num_threads": 1} if key == "prc1" else {}
+            self.prc.data_objects.get(f"{HOME}/{key}-{self.name}", str(self.target), **threads)
+        elif key == "swiftclient":
+            _, body = self.swift.get_object("bench", f"{key}-{self.name}", resp_chunk_size=MiB)
+            with self.target.open("wb") as out:
+                for piece in body:
+                    out.write(piece)
+        else:
+            server, path, auth = self.server(key)
+            return curl_get(server, path, self.target, auth)
+        return time.perf_counter() - started
+
+    def gateway_of(self, key: str) -> Server | None:
+        if key.startswith(("gw-", "rclone-", "stock-")):
+            return self.server(key)[0]
+        return None
+
+
+def measure(env: Environment, size_mib: int, runs: int, systems: list[str]) -> dict[str, Any]:
+    """``runs`` rounds of PUT then GET for every system; MB/s, ratios, memory."""
+    source, target = env.root / "source.bin", env.root / "download.bin"
+    md5 = random_file(source, size_mib * MiB)
+    transfers = Transfers(env, source, target)
+    speeds: dict[str, dict[str, list[float]]] = {k: {"put": [], "get": []} for k in systems}
+    growth: dict[str, dict[str, list[float]]] = {k: {"put": [], "get": []} for k in systems}
+    rss: dict[str, list[float]] = {k: [] for k in systems}
+    try:
+        for round_no in range(runs):
+            for key in systems:
+                transfers.remove(key)
+                server = transfers.gateway_of(key)
+                for verb in ("put", "get"):
+                    before = server.memory()["VmRSS"] if server else 0
+                    if server:
+                        server.reset_peak()
+                    seconds = getattr(transfers, verb)(key)
+                    speeds[key][verb].append(size_mib * MiB / 1e6 / seconds)
+                    if server:
+                        after = server.memory()
+                        growth[key][verb].append((after["VmHWM"] - before) / MiB)
+                        rss[key].append(after["VmRSS"] / MiB)
+                if target.stat().st_size != size_mib * MiB:
+                    raise RuntimeError(f"{key}: downloaded {target.stat().st_size} bytes")
+                if round_no == 0 and file_md5(target) != md5:
+                    raise RuntimeError(f"{key}: downloaded content differs")
+                print(f"  {size_mib} MiB round {round_no + 1} {key}: "
+                      f"put {speeds[key]['put'][-1]:.0f} get {speeds[key]['get'][-1]:.0f} MB/s",
+                      file=sys.stderr, flush=True)  # fmt: skip
+        for key in systems:
+            transfers.remove(key)
+    finally:
+        transfers.close()
+        source.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+    ratios = {}
+    for label, num, den, target_ratio in RATIOS:
+        if num in systems and den in systems:
+            ratios[label] = {
+                verb: [n / d for n, d in zip(speeds[num][verb], speeds[den][verb], strict=True)]
+                for verb in ("put", "get")
+            } | {"target": target_ratio}
+    return {"size_mib": size_mib, "runs": runs, "speeds": speeds, "ratios": ratios,
+            "growth_mib": growth, "rss_mib": rss}  # fmt: skip
+
+
+def report(result: dict[str, Any]) -> str:
+    size = result["size_mib"]
+    label = "1 GiB" if size == 1024 else f"{size} MiB"
+    speeds, growth = result["speeds"], result["growth_mib"]
+    rows = []
+    for key, name, backend in SYSTEMS:
+        if key not in speeds:
+            continue
+        g = growth[key]
+        mem = (f"+{max(g['put']):.1f} / +{max(g['get']):.1f}" if g["put"] else "n/a")
+        rows.append([name, backend, fmt3(speeds[key]["put"]), fmt3(speeds[key]["get"]), mem])
+    table = md_table(
+        ["system", "backend", f"PUT {label}, MB/s", f"GET {label}, MB/s",
+         "server RSS growth PUT / GET (max), MiB"],
+        rows,
+    )  # fmt: skip
+    ratio_rows = []
+    for name, values in result["ratios"].items():
+        target = values["target"]
+        cells = []
+        for verb in ("put", "get"):
+            med = sorted(values[verb])[len(values[verb]) // 2]
+            mark = "" if target is None else (" ✓" if med >= target else " ✗")
+            cells.append(fmt3(values[verb], 2) + mark)
+        ratio_rows.append([name, *cells, "—" if target is None else f"≥ {target}"])
+    ratios = md_table(["ratio (same round)", "PUT", "GET", "target"], ratio_rows)
+    return f"{table}\n\n{ratios}\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--systems", default=",".join(k for k, _, _ in SYSTEMS))
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    env = start_environment()
+    try:
+        result = measure(env, args.size_mib, args.runs, args.systems.split(","))
+    finally:
+        env.close()
+    print(report(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

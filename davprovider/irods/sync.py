@@ -1,0 +1,127 @@
+"""The iRODS backend's sync-client extensions: modification times and digests.
+
+- ``set_mtime``: the data object's (or collection's) own modify time, set with the
+  touch API (``data_objects.touch(..., seconds_since_epoch=...)``); iRODS keeps whole
+  seconds.
+- ``digests``: SHA-256 is the catalog checksum (``sha2:<base64>``), computed and
+  registered by iRODS (``chksum``) when a single object is asked for and has none;
+  other algorithms are the AVUs the gateway stored (``avus.py``), valid only while
+  bound to the current catalog checksum. ``list_digests`` costs one GenQuery per
+  collection (none when only SHA-256 is wanted).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import posixpath
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from irods.column import Like
+from irods.models import Collection as Coll
+from irods.models import DataObject, DataObjectMeta
+
+from davprovider.backend import Entry
+from davprovider.digests import checksum_digests, pick
+
+from .avus import DIGEST_PREFIX, digest_binding, replace_digests, stored_digest
+from .errors import DENIED, retried
+
+log = logging.getLogger("davprovider.irods")
+
+
+class SyncExtensions:
+    """Mixed into ``IrodsBackend`` (which provides the attributes below)."""
+
+    session: Any
+
+    def irods_path(self, path: str) -> str:
+        raise NotImplementedError
+
+    def _data_row(self, path: str) -> Mapping[Any, Any] | None:
+        raise NotImplementedError
+
+    def _coll_row(self, path: str) -> Mapping[Any, Any] | None:
+        raise NotImplementedError
+
+    @retried
+    def set_mtime(self, path: str, mtime: float) -> None:
+        full, seconds = self.irods_path(path), int(mtime)
+        if self._data_row(path) is not None:
+            self.session.data_objects.touch(full, seconds_since_epoch=seconds, no_create=True)
+        elif self._coll_row(path) is not None:
+            self.session.collections.touch(full, seconds_since_epoch=seconds)
+        else:
+            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+
+    @retried
+    def digests(
+        self, path: str, entry: Entry, algorithms: Collection[str], *, compute: bool = False
+    ) -> dict[str, str]:
+        catalog = entry.checksum
+        if compute and not catalog:
+            catalog = self._register_checksum(path)
+        found = checksum_digests(catalog)
+        if catalog and any(a not in found for a in algorithms):
+            parent, name = posixpath.split(self.irods_path(path))
+            rows = self.session.query(
+                DataObjectMeta.name, DataObjectMeta.value, DataObjectMeta.units
+            ).filter(Coll.name == parent, DataObject.name == name, _digest_avus())
+            for r in rows.get_results():
+                value = r[DataObjectMeta.value]
+                algorithm = stored_digest(
+                    r[DataObjectMeta.name], value, r[DataObjectMeta.units], catalog
+                )
+                if algorithm is not None:
+                    found.setdefault(algorithm, value)
+        return pick(found, algorithms)
+
+    def _register_checksum(self, path: str) -> str | None:
+        """Have iRODS compute and register the catalog checksum (once per object)."""
+        try:
+            checksum = str(self.session.data_objects.chksum(self.irods_path(path)) or "")
+        except DENIED as exc:
+            log.info("cannot register the checksum of %s: %r", path, exc)
+            return None
+        log.info("registered the iRODS checksum of %s", path)
+        return checksum or None
+
+    @retried
+    def list_digests(
+        self, path: str, entries: Sequence[Entry], algorithms: Collection[str]
+    ) -> dict[str, dict[str, str]]:
+        catalog = {e.name: e.checksum for e in entries if not e.is_dir}
+        found = {name: checksum_digests(checksum) for name, checksum in catalog.items()}
+        if set(algorithms) - {"sha-256"} and any(catalog.values()):
+            rows = self.session.query(
+                DataObject.name, DataObjectMeta.name, DataObjectMeta.value, DataObjectMeta.units
+            ).filter(Coll.name == self.irods_path(path), _digest_avus())
+            for r in rows.get_results():
+                name, value = r[DataObject.name], r[DataObjectMeta.value]
+                if name not in found:
+                    continue
+                units = r[DataObjectMeta.units]
+                algorithm = stored_digest(r[DataObjectMeta.name], value, units, catalog[name])
+                if algorithm is not None:
+                    found[name].setdefault(algorithm, value)
+        return {name: pick(digests, algorithms) for name, digests in found.items()}
+
+    @retried
+    def store_digests(self, path: str, digests: Mapping[str, str]) -> None:
+        row = self._data_row(path)
+        if row is None:
+            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+        binding = digest_binding(digests, row[DataObject.checksum] or None)
+        if binding is None:
+            return
+        target = self.session.data_objects.get(self.irods_path(path))
+        ops = replace_digests(target.metadata.items(), digests, binding)
+        try:
+            target.metadata.apply_atomic_operations(*ops)
+        except DENIED as exc:
+            log.info("cannot keep the digests of %s: %r", path, exc)
+
+
+def _digest_avus() -> Any:
+    return Like(DataObjectMeta.name, DIGEST_PREFIX + "%")
