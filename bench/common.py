@@ -11,6 +11,7 @@ xattrs (Swift needs them), so that disk writeback does not decide the figures.
 from __future__ import annotations
 
 import base64
+import ctypes
 import hashlib
 import http.client
 import json
@@ -236,12 +237,29 @@ class Server:
                 self.process.wait(10)
 
 
+def _die_with_parent() -> None:  # preexec_fn: SIGTERM when the benchmark dies
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _spawn(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> Any:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})}, cwd=log_path.parent,
+            preexec_fn=_die_with_parent,
         )  # fmt: skip
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that ``finally`` blocks stop every server."""
+
+    def leave(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
 
 
 def wait_answering(server: Server, timeout: float = 60.0) -> Server:

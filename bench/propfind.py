@@ -20,6 +20,7 @@ import argparse
 import json
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,19 @@ RESPONSE = re.compile(rb"<(?:\w+:)?response[\s>]")
 #: key -> (label, backend)
 SYSTEMS = {
     "gw-irods": ("gateway /irods", "iRODS"),
-    "gw-swift": ("gateway /swift", "Swift"),
-    "rclone-nocache": ("rclone serve webdav, --dir-cache-time 0s", "Swift"),
-    "rclone": ("rclone serve webdav, default (5 min dir cache)", "Swift"),
+    "gw-swift": ("gateway /swift, listing rows", "Swift"),
     "stock": ("stock WsgiDAV, local folder", "tmpfs"),
+    "gw-swift-real": ("gateway /swift, real objects", "Swift"),
+    "rclone-nocache": ("rclone serve webdav, --dir-cache-time 0s, real objects", "Swift"),
+    "rclone": ("rclone serve webdav, default 5 min dir cache, real objects", "Swift"),
 }
+#: systems that list real Swift objects, only up to REAL_MAX entries
+REAL_SYSTEMS = ("gw-swift-real", "rclone-nocache", "rclone")
+REAL_MAX = 1000
+
+
+#: rclone (default flags otherwise; "rclone" is the environment's own)
+RCLONE = {"rclone-nocache": ("--dir-cache-time", "0s")}
 
 
 def names(count: int) -> list[str]:
@@ -74,7 +83,11 @@ def create_collections(env: Environment, sizes: list[int]) -> dict[str, float]:
         conn.put_container(f"list{size}")
         conn.close()
         env.swift.add_listing_rows("AUTH_alice", f"list{size}", names(size))
-        took[f"swift {size}"] = time.perf_counter() - started
+        took[f"swift rows {size}"] = time.perf_counter() - started
+        if size <= REAL_MAX:
+            started = time.perf_counter()
+            put_real_objects(env, f"real{size}", names(size))
+            took[f"swift objects {size}"] = time.perf_counter() - started
         folder = env.folder / f"list{size}"
         folder.mkdir()
         for name in names(size):
@@ -82,22 +95,47 @@ def create_collections(env: Environment, sizes: list[int]) -> dict[str, float]:
     return took
 
 
+def put_real_objects(env: Environment, container: str, names: list[str]) -> None:
+    """Real (empty) objects, PUT by swiftclient from 8 threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+    conns = []
+
+    def put(name: str) -> None:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = env.swift_conn()
+            conns.append(conn)
+        conn.put_object(container, name, b"")
+
+    first = env.swift_conn()
+    first.put_container(container)
+    first.close()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(put, names))
+    for conn in conns:
+        conn.close()
+
+
 def target(env: Environment, key: str, size: int) -> tuple[Server, str, tuple[str, str] | None]:
     if key == "gw-irods":
         return env.gateway["http"], f"/irods/alice/list{size}/", ALICE
     if key == "gw-swift":
         return env.gateway["http"], f"/swift/list{size}/", ALICE
+    if key == "gw-swift-real":
+        return env.gateway["http"], f"/swift/real{size}/", ALICE
     if key == "rclone":
-        return env.rclone["http"], f"/list{size}/", None
-    if key == "rclone-nocache":
-        return env.extra["rclone-nocache"], f"/list{size}/", None
+        return env.rclone["http"], f"/real{size}/", None
+    if key in RCLONE:
+        return env.extra[key], f"/real{size}/", None
     return env.stock["http"], f"/list{size}/", None
 
 
 def backend_requests(env: Environment, key: str) -> int | None:
     if key == "gw-irods":
         return sum(env.gateway["http"].irods_calls().values())
-    if key in ("gw-swift", "rclone", "rclone-nocache"):
+    if key in ("gw-swift", "gw-swift-real", "rclone", "rclone-nocache"):
         return swift_requests(env.swift)
     return None
 
@@ -106,10 +144,9 @@ def measure(
     env: Environment, sizes: list[int], runs: int, repeat: int, systems: list[str]
 ) -> dict[str, Any]:
     """Latencies (ms) per body, size and system; backend requests; RSS."""
-    if "rclone-nocache" in systems and "rclone-nocache" not in env.extra:
-        env.extra["rclone-nocache"] = start_rclone(
-            env.root, "rclone-nocache", env.swift, None, "--dir-cache-time", "0s"
-        )
+    for key, flags in RCLONE.items():
+        if key in systems and key not in env.extra:
+            env.extra[key] = start_rclone(env.root, key, env.swift, None, *flags)
     setup = create_collections(env, sizes)
     latency: dict[str, dict[str, dict[str, list[float]]]] = {}
     requests: dict[str, dict[str, int | None]] = {}
@@ -117,9 +154,10 @@ def measure(
     for body_name, body in BODIES.items():
         latency[body_name] = {}
         for size in sizes:
-            cell = latency[body_name][str(size)] = {key: [] for key in systems}
+            here = [k for k in systems if size <= REAL_MAX or k not in REAL_SYSTEMS]
+            cell = latency[body_name][str(size)] = {key: [] for key in here}
             clients = {}
-            for key in systems:  # one untimed request each (logins, caches), then counted
+            for key in here:  # one untimed request each (logins, caches), then counted
                 server, path, auth = target(env, key, size)
                 client = clients[key] = server.client(auth)
                 before = backend_requests(env, key)
@@ -131,7 +169,7 @@ def measure(
                     assert after is not None
                     requests.setdefault(key, {})[str(size)] = after - before
             for _ in range(runs):
-                for key in systems:
+                for key in here:
                     _, path, _ = target(env, key, size)
                     reply = clients[key].request("PROPFIND", path, body, {"Depth": "1"})
                     check(reply, size, key)
@@ -146,6 +184,7 @@ def measure(
     repeated = repeated_listings(env, max(s for s in sizes if s <= 1000), repeat)
     return {"sizes": sizes, "runs": runs, "latency_ms": latency, "requests": requests,
             "gateway_memory_mib": memory, "repeated": repeated, "setup_s": setup}  # fmt: skip
+
 
 
 def check(reply: Any, size: int, key: str) -> None:
@@ -176,11 +215,12 @@ def report(result: dict[str, Any]) -> str:
     out = []
     for body_name, title in (("named", "4 named properties"), ("allprop", "allprop (empty body)")):
         cells = result["latency_ms"][body_name]
-        keys = list(cells[str(sizes[0])])
         rows = []
-        for key in keys:
+        for key in SYSTEMS:
+            if key not in cells[str(sizes[0])]:
+                continue
             label, backend = SYSTEMS[key]
-            rows.append([label, backend] + [fmt3(cells[str(s)][key]) for s in sizes])
+            rows.append([label, backend] + [fmt3(cells[str(s)].get(key)) for s in sizes])
         header = ["system", "backend"] + [f"{s:,} entries, ms" for s in sizes]
         out.append(f"PROPFIND Depth:1, {title}: latency, median (min–max)\n\n"
                    + md_table(header, rows))  # fmt: skip
@@ -188,7 +228,7 @@ def report(result: dict[str, Any]) -> str:
     rows = []
     for key, counts in result["requests"].items():
         label, backend = SYSTEMS[key]
-        rows.append([label, backend] + [str(counts.get(str(s), "n/a")) for s in sizes])
+        rows.append([label, backend] + [str(counts.get(str(s), "—")) for s in sizes])
     out.append("Backend requests made by one PROPFIND Depth:1 (named properties)\n\n" + md_table(
         ["system", "backend"] + [f"{s:,} entries" for s in sizes], rows))  # fmt: skip
     rep = result["repeated"]
@@ -207,8 +247,8 @@ def ratios(result: dict[str, Any], body: str = "named") -> dict[str, dict[str, l
     pairs = {
         "gateway/iRODS ÷ stock": ("gw-irods", "stock"),
         "gateway/Swift ÷ stock": ("gw-swift", "stock"),
-        "gateway/Swift ÷ rclone, no dir cache": ("gw-swift", "rclone-nocache"),
-        "gateway/Swift ÷ rclone, default dir cache": ("gw-swift", "rclone"),
+        "gateway/Swift ÷ rclone, no dir cache (real objects)": ("gw-swift-real", "rclone-nocache"),
+        "gateway/Swift ÷ rclone, default dir cache (real objects)": ("gw-swift-real", "rclone"),
     }
     found: dict[str, dict[str, list[float]]] = {}
     for label, (num, den) in pairs.items():

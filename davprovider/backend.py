@@ -48,6 +48,7 @@ by ``settings.py``) and ``create_factory(options) -> BackendFactory``.
 
 from __future__ import annotations
 
+import errno
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
@@ -73,6 +74,7 @@ __all__ = [
     "Backend",
     "BackendFactory",
     "Entry",
+    "PartialFailure",
     "Quota",
     "Upload",
     "load_backend_type",
@@ -86,6 +88,24 @@ class Quota:
 
     used: int | None = None
     available: int | None = None
+
+
+class PartialFailure(OSError):
+    """Some members of a collection could not be removed, copied or moved.
+
+    ``remove``, ``copy`` and ``move`` of a collection MAY raise this instead of
+    the first error: everything else was done and stays done; the collections
+    holding a failed member stay in place (a MOVE's source keeps the members
+    that did not move). ``failures`` lists ``(path, error)``: the share path
+    of each failed member (for COPY and MOVE its destination path) and the
+    built-in exception it met. The WebDAV layer answers 207 Multi-Status
+    naming each one (RFC 4918 §9.6.1, §9.8.8, §9.9.4).
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, BaseException]]) -> None:
+        self.failures = list(failures)
+        first = f": {self.failures[0][0]}: {self.failures[0][1]}" if self.failures else ""
+        super().__init__(errno.EIO, f"{len(self.failures)} member(s) failed{first}")
 
 
 @dataclass(frozen=True)
@@ -298,6 +318,15 @@ class Backend(ABC):
         backend cannot tell: the properties are then omitted, not zero). A
         Swift backend can report the account's bytes used and its quota.
         Default: ``None``."""
+        del path
+        return None
+
+    def redirect_url(self, path: str) -> str | None:
+        """A URL from which a client can GET the object at ``path`` directly,
+        without credentials, for a short time (e.g. a Swift temp URL), or
+        ``None`` to stream it through the gateway. The gateway answers such a
+        GET with ``307 Temporary Redirect`` to it. MUST return ``None`` unless
+        the share is configured for it. Default: ``None``."""
         del path
         return None
 

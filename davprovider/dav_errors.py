@@ -1,11 +1,19 @@
-"""Backend errors (the contract's built-in exceptions) -> ``DAVError``, translated once."""
+"""Backend errors (the contract's built-in exceptions) -> ``DAVError``, translated once.
+
+A ``PartialFailure`` (some members of a collection's DELETE, COPY or MOVE failed) passes
+through ``backend_errors`` untouched: the resources answer it with 207 Multi-Status,
+one ``(href, DAVError)`` per failed member (``member_errors``), and release only the
+locks of what is gone (``release_locks_below``).
+"""
 
 from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
 
 from wsgidav.dav_error import (
     HTTP_BAD_GATEWAY,
@@ -19,7 +27,10 @@ from wsgidav.dav_error import (
     DAVError,
 )
 
+from davprovider.backend import PartialFailure
+
 log = logging.getLogger("davprovider.resources")
+HREF_SAFE = "/!*'(),$-_|."  # as WsgiDAV's own hrefs (``get_href``)
 
 
 def to_dav_error(
@@ -64,10 +75,34 @@ def backend_errors(
     """Run a backend call, re-raising its built-in errors as ``DAVError``."""
     try:
         yield
-    except DAVError:
+    except (DAVError, PartialFailure):
         raise
     except (OSError, ValueError) as exc:
         error = to_dav_error(exc, exists=exists, missing=missing)
         level = logging.WARNING if error.value in (HTTP_BAD_GATEWAY, 504) else logging.DEBUG
         log.log(level, "backend refused %s: %s -> %s", path, exc, error.value)
         raise error from exc
+
+
+def member_errors(
+    failure: PartialFailure, prefix: str, *, exists: int = HTTP_METHOD_NOT_ALLOWED
+) -> list[tuple[str, DAVError]]:
+    """The failed members of a collection operation as WsgiDAV's error list (its
+    handlers answer 207 Multi-Status with an href and a status for each, RFC 4918
+    §9.6.1); an href is ``prefix`` (mount and share path) + the member's path."""
+    errors = []
+    for path, exc in failure.failures:
+        error = to_dav_error(exc, exists=exists)
+        log.warning("member %s failed: %s -> %s", path, exc, error.value)
+        errors.append((quote(prefix + path, safe=HREF_SAFE), error))
+    return errors
+
+
+def release_locks_below(manager: Any, share: str, root: str, kept: Sequence[str]) -> None:
+    """After a partial DELETE or MOVE of ``root``: release the locks below it except
+    those on a ``kept`` path (still there) or on one of its ancestors."""
+    kept_urls = [quote(share + path).rstrip("/") for path in kept]
+    for lock in manager.get_url_lock_list(quote(share + root), recursive=True):
+        lock_root = lock["root"].rstrip("/")
+        if not any(url == lock_root or url.startswith(lock_root + "/") for url in kept_urls):
+            manager.release(lock["token"])

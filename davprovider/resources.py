@@ -15,7 +15,14 @@
   members share one ``list_digests`` call as they share one ``list_meta``.
 - DELETE, COPY and MOVE are single server-side backend calls (WsgiDAV's
   "native" handlers); MOVE falls back to copy + remove when the backend
-  cannot rename.
+  cannot rename. When the backend reports that some members of a collection
+  failed (``PartialFailure``), the answer is 207 Multi-Status naming each
+  failed member with its status; what succeeded stays done, and only the
+  locks of what is gone are dropped.
+- GET of an object the backend can hand out directly (``Backend.redirect_url``,
+  e.g. a Swift temp URL) is answered ``307 Temporary Redirect`` to it, after
+  the conditional headers were evaluated; HEAD, and a GET asking for digests
+  (``Want-Digest``, ``Want-Repr-Digest``), are answered by the gateway.
 """
 
 from __future__ import annotations
@@ -27,15 +34,22 @@ from urllib.parse import quote
 
 from wsgidav import util
 from wsgidav.dav_error import (
+    ERROR_DESCRIPTIONS,
     HTTP_CONFLICT,
     HTTP_NOT_FOUND,
     HTTP_PRECONDITION_FAILED,
+    HTTP_TEMP_REDIRECT,
     DAVError,
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry
-from davprovider.dav_errors import backend_errors, to_dav_error
+from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry, PartialFailure
+from davprovider.dav_errors import (
+    backend_errors,
+    member_errors,
+    release_locks_below,
+    to_dav_error,
+)
 from davprovider.liveprops import (
     CACHE_KEY,
     DigestLoader,
@@ -70,6 +84,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CREATED_KEY = "davprovider.created"
+# WsgiDAV has no reason phrase for 307 (it would answer "307 Status").
+ERROR_DESCRIPTIONS.setdefault(HTTP_TEMP_REDIRECT, "307 Temporary Redirect")
 
 
 def backend_path(path: str) -> str:
@@ -182,10 +198,13 @@ class _BackendResource(LiveProperties):
             principal=self.environ.get("wsgidav.user_name", ""),
         )
 
-    def handle_delete(self) -> bool:
+    def handle_delete(self) -> bool | list[tuple[str, DAVError]]:
         """DELETE as one recursive backend call, after checking member locks."""
         self._check_tree_unlocked()
-        self.delete()
+        try:
+            self.delete()
+        except PartialFailure as failure:
+            return self._partial(failure, self.path)
         return True
 
     def delete(self) -> None:
@@ -199,28 +218,41 @@ class _BackendResource(LiveProperties):
         self.environ[CREATED_KEY] = not existed
         return existed
 
-    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
+    def handle_copy(
+        self, dest_path: str, *, depth_infinity: bool
+    ) -> bool | list[tuple[str, DAVError]]:
         """COPY as one server-side backend call (dead properties included)."""
         self._dest_existed(dest_path)
         overwrite = self.environ.get("HTTP_OVERWRITE", "T") == "T"
         dest = backend_path(dest_path)
-        with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
-            self.backend.copy(self.path, dest, depth_infinity=depth_infinity, overwrite=overwrite)
+        try:
+            with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
+                self.backend.copy(
+                    self.path, dest, depth_infinity=depth_infinity, overwrite=overwrite
+                )
+        except PartialFailure as failure:
+            return self._partial(failure)
         forget(self.environ)
         apply_oc_mtime(self.backend, dest, self.environ)
         return True
 
-    def handle_move(self, dest_path: str) -> bool:
+    def handle_move(self, dest_path: str) -> bool | list[tuple[str, DAVError]]:
         """MOVE as a backend rename, or copy + remove if it cannot rename."""
         existed = self._dest_existed(dest_path)
         overwrite = self.environ.get("HTTP_OVERWRITE", "T") == "T"
         dest = backend_path(dest_path)
-        with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
-            try:
-                self.backend.move(self.path, dest, overwrite=overwrite)
-            except NotImplementedError:
-                self.backend.copy(self.path, dest, depth_infinity=True, overwrite=overwrite)
-                self.backend.remove(self.path, recursive=True)
+        removing: str | None = self.path
+        try:
+            with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
+                try:
+                    self.backend.move(self.path, dest, overwrite=overwrite)
+                except NotImplementedError:
+                    removing = None  # a partial copy removed nothing
+                    self.backend.copy(self.path, dest, depth_infinity=True, overwrite=overwrite)
+                    removing = self.path
+                    self.backend.remove(self.path, recursive=True)
+        except PartialFailure as failure:
+            return self._partial(failure, removing, dest)
         self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
         if existed and self.provider.lock_manager is not None:
             dest_url = quote(self.provider.share_path + dest)
@@ -228,6 +260,25 @@ class _BackendResource(LiveProperties):
         forget(self.environ)
         apply_oc_mtime(self.backend, dest, self.environ)
         return True
+
+    def _partial(
+        self, failure: PartialFailure, removed: str | None = None, moved_to: str | None = None
+    ) -> list[tuple[str, DAVError]]:
+        """207 for a collection operation some members of which failed. Below
+        ``removed`` (DELETE, MOVE: the source), the locks of what is gone go; a
+        MOVE's failure at ``moved_to/x`` means ``removed/x`` stayed."""
+        forget(self.environ)
+        provider = self.provider
+        if removed is not None and provider.lock_manager is not None:
+            kept = [
+                removed + path[len(moved_to) :]
+                if moved_to and path.startswith(moved_to + "/")
+                else path
+                for path, _ in failure.failures
+            ]
+            release_locks_below(provider.lock_manager, provider.share_path, removed, kept)
+        prefix = provider.mount_path + provider.share_path
+        return member_errors(failure, prefix, exists=HTTP_PRECONDITION_FAILED)
 
 
 class FileResource(_BackendResource, DAVNonCollection):
@@ -271,6 +322,20 @@ class FileResource(_BackendResource, DAVNonCollection):
     def get_content(self) -> BinaryIO:
         with backend_errors(self.path):
             return self.backend.open_read(self.path)
+
+    def finalize_headers(self, environ: dict[str, Any], response_headers: list[Any]) -> None:
+        """Called by WsgiDAV's GET/HEAD after the conditional headers, before the
+        answer starts: a GET the backend can redirect becomes a 307."""
+        if environ.get("REQUEST_METHOD") != "GET" or (
+            "HTTP_WANT_DIGEST" in environ or "HTTP_WANT_REPR_DIGEST" in environ
+        ):
+            return
+        with backend_errors(self.path):
+            url = self.backend.redirect_url(self.path)
+        if url:
+            log.info("GET %s redirected to the backend", self.path)
+            headers = [("Location", url), ("Cache-Control", "no-store")]
+            raise DAVError(HTTP_TEMP_REDIRECT, add_headers=headers)
 
     def begin_write(self, *, content_type: str | None = None) -> Writer:
         """Open an ``Upload`` announcing the body length for commit's check; the

@@ -27,6 +27,7 @@ from .backend import SwiftBackend
 from .names import MetaLimits
 from .options import Options, Profile
 from .pool import ConnectionPool, connection_params
+from .sync import KeyCache
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
@@ -72,6 +73,7 @@ class SwiftFactory:
         self.pool = ConnectionPool(options)
         self._limits: Limits | None = None
         self._lock = threading.Lock()
+        self._keys = KeyCache(options.pool_ttl)
 
     def __call__(self, identity: Identity) -> SwiftBackend:
         connection_params(self.options, identity)  # a caller without credentials: 403 now
@@ -93,6 +95,11 @@ class SwiftFactory:
                     log.warning("Swift /info unavailable, assuming default limits: %s", exc)
                     self._limits = Limits()
             return self._limits
+
+    def account_key(self, conn: Connection) -> str | None:
+        """The account's temp URL key (asked once per ``pool_ttl``)."""
+        with self._lock:
+            return self._keys.get(conn)
 
     def close(self) -> None:
         self.pool.close()

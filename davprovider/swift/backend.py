@@ -16,15 +16,13 @@ import mimetypes
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import quote, urlsplit
 
 from swiftclient.exceptions import ClientException
-from swiftclient.utils import generate_temp_url
 
 from davprovider.backend import Backend, Entry, Upload
 
 from . import tree
-from .entries import Row, dir_entry, header_time, iso_time, row_entry
+from .entries import Row, dir_entry, header_time, iso_time, mtime_text, row_entry, with_mtime
 from .errors import status_of, translated
 from .names import (
     MARKER_TYPE,
@@ -37,6 +35,7 @@ from .names import (
     user_meta,
 )
 from .reader import SwiftReader
+from .sync import SyncExtensions, post_object
 from .upload import SwiftUpload, segment_size_for
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
     from . import Limits, SwiftFactory
 
 
-class SwiftBackend(Backend):
+class SwiftBackend(SyncExtensions, Backend):
     """One identity's view of its Swift account."""
 
     def __init__(self, factory: SwiftFactory, identity: Identity) -> None:
@@ -60,6 +59,11 @@ class SwiftBackend(Backend):
     def locate(self, path: str) -> Location:
         """The Swift location of a share path (below ``options.container`` if set)."""
         return locate(self.root + path if path not in ("", "/") else self.root or "/")
+
+    def share_path(self, container: str, name: str) -> str:
+        """The share path of object ``name`` in ``container`` (inverse of ``locate``)."""
+        full = f"/{container}/{name}".rstrip("/")
+        return (full[len(self.root) :] or "/") if self.root else full
 
     @property
     def conn(self) -> Connection:
@@ -250,11 +254,18 @@ class SwiftBackend(Backend):
         self.require_dir(loc.parent())
         self.put_marker(loc, {})
 
-    def put_marker(self, loc: Location, meta: Mapping[str, str]) -> None:
-        """Create the folder marker ``<obj>/`` with user metadata ``meta``."""
+    def put_marker(
+        self, loc: Location, meta: Mapping[str, str], mtime: float | None = None
+    ) -> None:
+        """Create the folder marker ``<obj>/`` with user metadata ``meta`` (and
+        modification time ``mtime``, see ``entries.py``)."""
         headers = {f"X-Object-Meta-{k}": v for k, v in meta.items()}
+        content_type = MARKER_TYPE
+        if mtime is not None:
+            content_type = with_mtime(MARKER_TYPE, mtime)
+            headers["X-Object-Meta-Mtime"] = mtime_text(mtime)
         self.conn.put_object(
-            loc.container, loc.prefix, b"", content_type=MARKER_TYPE, headers=headers
+            loc.container, loc.prefix, b"", content_type=content_type, headers=headers
         )
 
     @translated
@@ -299,20 +310,25 @@ class SwiftBackend(Backend):
             return {}
         return dead_properties(self.all_meta(loc)[1])
 
-    def all_meta(self, loc: Location) -> tuple[tuple[str, str | None], dict[str, str]]:
+    def all_meta(
+        self, loc: Location
+    ) -> tuple[tuple[str, str | None], dict[str, str], dict[str, str]]:
+        """Where ``loc``'s metadata lives, its user metadata, and the HEAD it came from."""
         target = self.meta_target(loc)
         if target[0] == "container":
-            return target, user_meta(self.conn.head_container(loc.container), "container")
+            head = self.conn.head_container(loc.container)
+            return target, user_meta(head, "container"), head
         if target[0] == "implicit":
-            return target, {}
+            return target, {}, {}
         assert target[1] is not None
-        return target, user_meta(self.conn.head_object(loc.container, target[1]), "object")
+        head = self.conn.head_object(loc.container, target[1])
+        return target, user_meta(head, "object"), head
 
     @translated
     def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
         self._stated = None
         loc = self.locate(path)
-        (kind, name), current = self.all_meta(loc)
+        (kind, name), current, head = self.all_meta(loc)
         props = dead_properties(current)
         for key, value in updates.items():
             if value is None:
@@ -332,8 +348,7 @@ class SwiftBackend(Backend):
             self.put_marker(loc, new)
         else:
             assert name is not None
-            headers = {f"X-Object-Meta-{k}": v for k, v in new.items()}
-            self.conn.post_object(loc.container, name, headers)
+            post_object(self.conn, loc.container, name, head, new)
 
     @translated
     def list_meta(self, path: str, names: Sequence[str]) -> dict[str, dict[str, str]]:
@@ -354,32 +369,6 @@ class SwiftBackend(Backend):
             if headers is not None:
                 return dead_properties(user_meta(headers, "object"))
         return {}
-
-    # --- temp URLs ---------------------------------------------------------------------
-
-    @translated
-    def temp_url(self, path: str) -> str | None:
-        """A URL that GETs the object at ``path`` without credentials for
-        ``temp_url_seconds``, or ``None`` when ``temp_url_redirect`` is off or
-        the account has no temp URL key."""
-        if not self.options.temp_url_redirect:
-            return None
-        loc = self.locate(path)
-        entry, _ = self.lookup(loc)
-        if entry.is_dir:
-            raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
-        key = self.options.temp_url_key or self.conn.head_account().get(
-            "x-account-meta-temp-url-key"
-        )
-        if not key:
-            return None
-        storage = urlsplit(self.conn.url)
-        target = f"{storage.path}/{loc.container}/{loc.obj}"
-        signed = generate_temp_url(
-            target, self.options.temp_url_seconds, key, "GET", digest=self.options.temp_url_digest
-        )
-        query = signed.split("?", 1)[1]
-        return f"{storage.scheme}://{storage.netloc}{quote(target)}?{query}"
 
     # --- helpers for uploads and tree.py ---------------------------------------------------
 

@@ -1,14 +1,24 @@
-"""Swift listing rows and headers -> contract ``Entry`` records.
+"""Swift listing rows and headers -> contract ``Entry`` records, and the mtime they carry.
 
 A file's entry comes from its container listing row in ``list`` and ``stat``
 alike, so both describe it identically (times to the microsecond); the ETag
 is Swift's MD5, or for a Static Large Object its ``slo_etag`` (then there is
 no content checksum).
+
+Modification times set by clients (``X-OC-Mtime``, PROPPATCH) are kept twice:
+as ``X-Object-Meta-Mtime`` (rclone's and the ``swift`` CLI's convention, for
+tools that talk to Swift directly) and as a ``dav_mtime`` parameter of the
+object's Content-Type, because Swift keeps Content-Type parameters in container
+listings (as its own SLOs do with ``swift_bytes``): one listing per PROPFIND
+Depth 1 then reports every mtime, without a HEAD per child. The parameter is
+removed from every Content-Type the gateway reports. Without it, the mtime is
+the listing's ``last_modified`` (Swift's time of the last PUT or POST).
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +28,7 @@ from davprovider.backend import Entry
 from .names import is_dir_type
 
 Row = dict[str, Any]
+MTIME_PARAM = "dav_mtime"
 
 
 def _micro(seconds: int, micro: int) -> float:
@@ -40,19 +51,57 @@ def header_time(value: str | None) -> float | None:
     return _micro(micro // 1_000_000, micro % 1_000_000)
 
 
+def mtime_text(mtime: float) -> str:
+    """Seconds with nine decimals, as rclone writes ``X-Object-Meta-Mtime``
+    (``1500000000.700000000``: the shortest float repr, padded, so it reads back
+    as the same float)."""
+    return f"{Decimal(repr(float(mtime))):.9f}"
+
+
+def parse_mtime(value: str | None) -> float | None:
+    """A stored mtime (``dav_mtime`` parameter or ``X-Object-Meta-Mtime``); ``None``
+    when absent or not a sane number of seconds."""
+    try:
+        seconds = float((value or "").strip().strip('"'))
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds < 253402300800 else None
+
+
+def split_mtime(content_type: str | None) -> tuple[str | None, float | None]:
+    """``"text/plain;dav_mtime=1500000000.5"`` -> ``("text/plain", 1500000000.5)``;
+    other parameters stay (Swift drops the blank after ``;`` in listings)."""
+    if not content_type or MTIME_PARAM not in content_type:
+        return content_type or None, None
+    kept, mtime = [], None
+    for index, part in enumerate(content_type.split(";")):
+        key, sep, value = part.strip().partition("=")
+        if index and sep and key.strip().lower() == MTIME_PARAM:
+            mtime = parse_mtime(value)
+        else:
+            kept.append(part.strip())
+    return ";".join(kept) or None, mtime
+
+
+def with_mtime(content_type: str | None, mtime: float) -> str:
+    """``content_type`` carrying ``mtime`` (any older ``dav_mtime`` replaced)."""
+    base = split_mtime(content_type)[0] or "application/octet-stream"
+    return f"{base};{MTIME_PARAM}={mtime_text(mtime)}"
+
+
 def dir_entry(name: str, modified: float | None = None) -> Entry:
     return Entry(name, True, None, modified, None, None, None)
 
 
 def row_entry(row: Row, name: str) -> Entry:
     """The entry of one object row of a container listing."""
-    content_type = row.get("content_type")
+    content_type, mtime = split_mtime(row.get("content_type"))
+    modified = mtime if mtime is not None else iso_time(row.get("last_modified"))
     if row["name"].endswith("/") or is_dir_type(content_type):
-        return dir_entry(name, iso_time(row.get("last_modified")))
+        return dir_entry(name, modified)
     slo_etag = (row.get("slo_etag") or "").strip('"')
     return Entry(
-        name=name, is_dir=False, size=int(row.get("bytes") or 0),
-        modified=iso_time(row.get("last_modified")), etag=slo_etag or row.get("hash"),
-        content_type=content_type or None,
+        name=name, is_dir=False, size=int(row.get("bytes") or 0), modified=modified,
+        etag=slo_etag or row.get("hash"), content_type=content_type,
         checksum=None if slo_etag else f"md5:{row.get('hash')}",
     )  # fmt: skip

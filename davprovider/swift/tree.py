@@ -5,8 +5,14 @@ COPY is server-side (Swift's COPY); an SLO is copied segment by segment (each
 a server-side COPY) under a new manifest, so the two objects never share
 segments. MOVE is copy then delete; an SLO moves by copying only its manifest
 (``multipart-manifest=get``) and deleting the old manifest without its
-segments, so no data is copied. Deletes go through the ``bulk`` middleware
-(10,000 names a request) and take SLO segments along.
+segments, so no data is copied. A COPY gets a new modification time, a MOVE
+keeps it (``entries.py``). Deletes go through the ``bulk`` middleware (10,000
+names a request) and take SLO segments along, segments first, so that an SLO
+whose segments cannot be deleted stays whole.
+
+For a folder every member is tried: when Swift refuses some, the rest is done,
+the folder (its marker, a MOVE's source) stays, and ``PartialFailure`` names
+each refused member (for COPY and MOVE by its destination path).
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from davprovider.backend import Entry
+from davprovider.backend import Entry, PartialFailure
 
+from .entries import mtime_text, split_mtime
 from .errors import translate
 from .names import Location
 
@@ -56,6 +63,25 @@ def parallel(backend: SwiftBackend, fn: Callable[[SwiftBackend, T], R], items: l
     return [future.result() for future in futures]
 
 
+def settled(
+    backend: SwiftBackend, fn: Callable[[SwiftBackend, T], object], items: list[T]
+) -> list[tuple[T, BaseException]]:
+    """Like ``parallel``, but every item is tried: the ``(item, error)`` of those
+    that failed, Swift's errors translated into built-ins."""
+
+    def attempt(worker: SwiftBackend, item: T) -> BaseException | None:
+        try:
+            fn(worker, item)
+        except (OSError, ValueError) as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - swiftclient/requests: translated
+            return translate(exc, str(item))
+        return None
+
+    errors = parallel(backend, attempt, items)
+    return [(item, error) for item, error in zip(items, errors, strict=True) if error]
+
+
 def split(path: str) -> tuple[str, str]:
     """``/container/object`` -> (container, object)."""
     container, _, obj = path.lstrip("/").partition("/")
@@ -70,23 +96,38 @@ def manifest(conn: Connection, container: str, obj: str) -> list[dict[str, Any]]
 
 
 def bulk_delete(backend: SwiftBackend, paths: Sequence[str]) -> None:
-    """Delete ``/container/object`` paths in order; missing ones are not an error."""
+    """Delete ``/container/object`` paths; missing ones are not an error; the
+    first failure is raised after every path was tried."""
+    failures = try_delete(backend, paths)
+    if failures:
+        raise next(iter(failures.values()))
+
+
+def try_delete(backend: SwiftBackend, paths: Sequence[str]) -> dict[str, OSError | ValueError]:
+    """Delete ``/container/object`` paths (the bulk middleware, 10,000 a request,
+    else one by one); the ones Swift refused, with their errors."""
     per_request = backend.limits.bulk_deletes
     if not per_request:
-        parallel(backend, lambda b, p: _delete_one(b.conn, p), list(paths))
-        return
+        refused = settled(backend, lambda b, p: _delete_one(b.conn, p), list(paths))
+        return {path: _builtin(exc, path) for path, exc in refused}
+    failures: dict[str, OSError | ValueError] = {}
     for start in range(0, len(paths), per_request):
         batch = "\n".join(quote(p) for p in paths[start : start + per_request])
         headers = {"Accept": "application/json", "Content-Type": "text/plain"}
         _, body = backend.conn.post_account(headers, query_string="bulk-delete", data=batch)
         result = json.loads(body)
         errors = result.get("Errors") or []
-        if errors:
-            path, status = errors[0]
-            raise _status_error(int(str(status).split()[0]), path)
+        for path, status in errors:
+            path = unquote(path)
+            failures[path] = _status_error(int(str(status).split()[0]), path)
         status = str(result.get("Response Status", "200"))
-        if not status.startswith("2"):
+        if not errors and not status.startswith("2"):
             raise _status_error(int(status.split()[0]), "bulk delete")
+    return failures
+
+
+def _builtin(exc: BaseException, what: str) -> OSError | ValueError:
+    return exc if isinstance(exc, OSError | ValueError) else translate(exc, what)
 
 
 def _status_error(status: int, what: str) -> OSError | ValueError:
@@ -107,12 +148,34 @@ def _delete_one(conn: Connection, path: str) -> None:
 
 def delete_rows(
     backend: SwiftBackend, container: str, rows: list[Row], *, keep_segments: bool
-) -> None:
-    """Delete listed objects; SLO manifests first, then (unless kept) their segments."""
-    paths = [f"/{container}/{row['name']}" for row in rows]
+) -> dict[str, OSError | ValueError]:
+    """Delete listed objects; the names of those Swift refused, with the errors.
+
+    An SLO's segments go first (unless ``keep_segments``), its manifest only once
+    they are gone, so an SLO whose segments cannot be deleted stays whole."""
+    failures: dict[str, OSError | ValueError] = {}
     slos = [] if keep_segments else [row["name"] for row in rows if row.get("slo_etag")]
-    found = parallel(backend, lambda b, name: manifest(b.conn, container, name), slos)
-    bulk_delete(backend, paths + [seg["path"] for segments in found for seg in segments])
+    owners: dict[str, str] = {}
+    for name, error in settled(backend, lambda b, n: _segments(b, container, n, owners), slos):
+        failures[name] = _builtin(error, f"/{container}/{name}")
+    for path, error in try_delete(backend, list(owners)).items():
+        failures.setdefault(owners[path], error)
+    rest = [f"/{container}/{row['name']}" for row in rows if row["name"] not in failures]
+    for path, error in try_delete(backend, rest).items():
+        failures[path[len(container) + 2 :]] = error
+    return failures
+
+
+def _segments(backend: SwiftBackend, container: str, name: str, owners: dict[str, str]) -> None:
+    for seg in manifest(backend.conn, container, name):
+        owners[seg["path"]] = name
+
+
+def refused(backend: SwiftBackend, container: str, failures: dict[str, Any]) -> PartialFailure:
+    """The contract's ``PartialFailure`` for objects of ``container`` by name."""
+    return PartialFailure(
+        [(backend.share_path(container, name), error) for name, error in sorted(failures.items())]
+    )
 
 
 def keep_parent(backend: SwiftBackend, loc: Location) -> None:
@@ -136,11 +199,17 @@ def remove(
         keep_parent(backend, loc)
         return
     rows = list(backend.rows(loc.container, loc.prefix, delimiter=None))
-    if not recursive and any(r["name"] != loc.prefix for r in rows):
+    members = [r for r in rows if r["name"] != loc.prefix]
+    if not recursive and members:
         raise OSError(errno.ENOTEMPTY, f"collection not empty: /{loc.container}/{loc.obj}")
+    failures = delete_rows(backend, loc.container, members, keep_segments=False)
+    if failures:  # the folder stays, with its marker and properties
+        raise refused(backend, loc.container, failures)
+    own = [r for r in rows if r["name"] == loc.prefix]
     if row is not None and row["name"] == loc.obj:
-        rows.append(row)  # a folder that `swift upload` made: an object of directory type
-    delete_rows(backend, loc.container, rows, keep_segments=False)
+        own.append(row)  # a folder that `swift upload` made: an object of directory type
+    for error in delete_rows(backend, loc.container, own, keep_segments=False).values():
+        raise error
     if loc.is_container:
         conn.delete_container(loc.container)
         _drop_if_empty(conn, loc.container + backend.options.segment_suffix)
@@ -193,7 +262,7 @@ def transfer(
             backend.conn.delete_object(s.container, s.obj)  # an SLO's segments moved along
             keep_parent(backend, s)
         return
-    _, found = backend.all_meta(s)
+    _, found, _ = backend.all_meta(s)
     meta = {k: v for k, v in found.items() if k.startswith("dav-")}  # not quotas, keys...
     if d.is_container:
         headers = {f"X-Container-Meta-{k}": v for k, v in meta.items()}
@@ -207,19 +276,32 @@ def transfer(
 def _transfer_members(
     backend: SwiftBackend, s: Location, d: Location, row: Row | None, move: bool
 ) -> None:
+    """Copy every object under ``s`` to ``d`` (all tried); MOVE then deletes the
+    sources that were copied, and the source folder only if nothing failed."""
     rows = list(backend.rows(s.container, s.prefix, delimiter=None))
     members = [r for r in rows if r["name"] != s.prefix]
 
-    def one(worker: SwiftBackend, member: Row) -> None:
-        target = d.prefix + member["name"][len(s.prefix) :]
-        copy_object(worker, s.container, member, d.container, target, move=move)
+    def target(member: Row) -> str:
+        return d.prefix + member["name"][len(s.prefix) :]
 
-    parallel(backend, one, members)
+    def one(worker: SwiftBackend, member: Row) -> None:
+        copy_object(worker, s.container, member, d.container, target(member), move=move)
+
+    failed = settled(backend, one, members)
+    failures = [(backend.share_path(d.container, target(m)), error) for m, error in failed]
+    if move:
+        copied = [r for r in members if all(r is not m for m, _ in failed)]
+        kept = delete_rows(backend, s.container, copied, keep_segments=True)
+        failures += [(backend.share_path(s.container, n), e) for n, e in sorted(kept.items())]
+    if failures:
+        raise PartialFailure(failures)
     if not move:
         return
+    own = [r for r in rows if r["name"] == s.prefix]
     if row is not None and row["name"] == s.obj:
-        rows.append(row)
-    delete_rows(backend, s.container, rows, keep_segments=True)
+        own.append(row)
+    for error in delete_rows(backend, s.container, own, keep_segments=True).values():
+        raise error
     if s.is_container:
         backend.conn.delete_container(s.container)
     else:
@@ -232,13 +314,26 @@ def copy_object(
     """Server-side copy of one listed object (metadata included)."""
     conn, source = backend.conn, f"/{src_container}/{row['name']}"
     if not row.get("slo_etag"):
-        conn.copy_object(src_container, row["name"], destination=f"/{container}/{name}")
+        headers = {} if move else fresh_mtime(row.get("content_type"))
+        conn.copy_object(
+            src_container, row["name"], destination=f"/{container}/{name}", headers=headers
+        )
     elif move:  # the manifest alone: the segments now belong to the new name
         headers = {"X-Copy-From": quote(source)}
         query = "multipart-manifest=get"
         conn.put_object(container, name, None, headers=headers, query_string=query)
     else:
         copy_large_object(backend, src_container, row["name"], container, name)
+
+
+def fresh_mtime(content_type: str | None) -> dict[str, str]:
+    """Headers that give a COPY its own modification time (now) when the source
+    carries a client-set one (MOVE keeps it, as a rename does)."""
+    clean, mtime = split_mtime(content_type)
+    if mtime is None:
+        return {}
+    now = mtime_text(round(time.time(), 6))
+    return {"Content-Type": clean or "application/octet-stream", "X-Object-Meta-Mtime": now}
 
 
 def copy_large_object(
@@ -249,6 +344,7 @@ def copy_large_object(
     headers = conn.head_object(src_container, src)
     keep = {k: v for k, v in headers.items() if k.lower().startswith("x-object-meta-")}
     keep["Content-Type"] = headers.get("content-type") or "application/octet-stream"
+    keep.update(fresh_mtime(keep["Content-Type"]))
     segments = manifest(conn, src_container, src)
     seg_container = container + backend.options.segment_suffix
     conn.put_container(seg_container)

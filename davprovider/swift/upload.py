@@ -22,13 +22,16 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from swiftclient.exceptions import ClientException
 
 from davprovider.backend import Entry, Upload
 
 from .errors import translate, translated
+from .sync import digest_headers
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
@@ -153,6 +156,8 @@ class SwiftUpload(Upload):
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.conn: Connection | None = None
+        self.digests: dict[str, str] = {}
+        self.etag: str | None = None  # Swift's answer to a streamed single PUT
 
     # --- the request thread ----------------------------------------------------------
 
@@ -208,6 +213,11 @@ class SwiftUpload(Upload):
         self.thread = threading.Thread(target=self._run, name="swift-put", daemon=True)
         self.thread.start()
 
+    def set_digests(self, digests: Mapping[str, str]) -> None:
+        """Checked against Swift's MD5 (a PUT sent at commit carries it as ETag, so
+        Swift refuses a mismatch); an SLO keeps them as metadata (its ETag is no MD5)."""
+        self.digests = dict(digests)
+
     @translated
     def commit(self) -> Entry:
         if self.done:
@@ -229,17 +239,11 @@ class SwiftUpload(Upload):
 
     def _finish(self) -> None:
         if self.spool is not None:  # unknown size, small: one PUT with a known length
-            self.backend.conn.put_object(
-                self.loc.container, self.loc.obj, _Spool(self.spool),
-                content_length=self.written, headers=self.headers,
-            )  # fmt: skip
+            self._put_whole(_Spool(self.spool), self.written)
             return
         if self.thread is None and not self.segmented:  # empty, or one chunk: one PUT
             body, self.held = self.held or b"", None
-            self.backend.conn.put_object(
-                self.loc.container, self.loc.obj, body, content_length=len(body),
-                headers=self.headers,
-            )  # fmt: skip
+            self._put_whole(body, len(body))
             return
         if self.held is not None:
             self._send(self.held)
@@ -250,6 +254,26 @@ class SwiftUpload(Upload):
         self._raise_worker_error()
         if self.segmented:
             self._write_manifest(self.conn)
+        elif self.etag and self.digests.get("md5", self.etag) != self.etag:
+            log.error("PUT %s: Swift stored MD5 %s, the gateway sent %s", self.path,
+                      self.etag, self.digests["md5"])  # fmt: skip
+            raise OSError(errno.EIO, f"{self.path}: Swift's MD5 differs from the bytes sent")
+
+    def _put_whole(self, body: Any, length: int) -> None:
+        """One PUT with the whole body at hand: Swift checks the gateway's MD5 (422)."""
+        headers = dict(self.headers)
+        if "md5" in self.digests:
+            headers["ETag"] = self.digests["md5"]
+        try:
+            self.backend.conn.put_object(
+                self.loc.container, self.loc.obj, body, content_length=length, headers=headers
+            )
+        except ClientException as exc:
+            if exc.http_status != 422:
+                raise
+            raise OSError(
+                errno.EIO, f"{self.path}: Swift's MD5 differs from the bytes sent"
+            ) from exc
 
     def _write_manifest(self, conn: Connection) -> None:
         if self.size is None and len(self.segments) == 1:  # it fitted one segment after all
@@ -258,9 +282,10 @@ class SwiftUpload(Upload):
             conn.put_object(self.loc.container, self.loc.obj, None, headers=headers)
             self.backend.delete_names([self.segments[0]["path"]])
             return
+        headers = {**self.headers, **digest_headers(self.digests)}  # no MD5 in an SLO's ETag
         conn.put_object(
             self.loc.container, self.loc.obj, json.dumps(self.segments),
-            query_string="multipart-manifest=put", headers=self.headers,
+            query_string="multipart-manifest=put", headers=headers,
         )  # fmt: skip
 
     def abort(self) -> None:
@@ -291,7 +316,7 @@ class SwiftUpload(Upload):
         assert self.conn is not None
         try:
             if not self.segmented:
-                self.conn.put_object(
+                self.etag = self.conn.put_object(
                     self.loc.container, self.loc.obj, self.pipe,
                     content_length=self.size, headers=self.headers,
                 )  # fmt: skip

@@ -1,0 +1,115 @@
+"""Fixtures of the real-client tests: for the session, a seeded local iRODS zone, a real
+OpenStack Swift and one ``davprovider serve`` process with both shares (``/irods`` over
+the zone, ``/swift`` over Swift, Basic logins as alice); per test module and share, a
+fresh folder (``share``, parametrized ``irods``/``swift``).
+
+The gateway is a real process (tests/integration/irods_gateway.py ``start_gateway``):
+the clients see exactly what a user's client sees, and its access log tells which
+requests they made."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS / "integration"))  # irods_gateway
+sys.path.insert(0, str(TESTS / "swift"))  # swift_helpers
+
+from client_tools import Share  # noqa: E402
+from irods_gateway import GatewayProcess, gateway_config, seed, start_gateway  # noqa: E402
+from swift_helpers import MiB  # noqa: E402
+
+from localgrid.irods import LocalZone  # noqa: E402
+from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv  # noqa: E402
+
+SHARES = ("irods", "swift")
+SEGMENT = 8 * MiB  # Swift uploads above this become SLOs (the tree's 20 MiB file does)
+
+
+@pytest.fixture(scope="session")
+def clients_zone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalZone]:
+    with LocalZone(tmp_path_factory.mktemp("clients-zone")) as zone:
+        seed(zone)
+        yield zone
+
+
+def _swift_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tmpfs when it takes user xattrs (no fsync cost), else pytest's tmp dir."""
+    if Path("/dev/shm").is_dir():
+        probe = Path(tempfile.mkdtemp(prefix="davprovider-clients-swift-", dir="/dev/shm"))
+        try:
+            os.setxattr(probe, "user.davprovider", b"x" * 2048)
+            return probe
+        except OSError:
+            shutil.rmtree(probe, ignore_errors=True)
+    return tmp_path_factory.mktemp("clients-swift")
+
+
+@pytest.fixture(scope="session")
+def clients_swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
+    try:
+        store = LocalSwift(
+            _swift_root(tmp_path_factory), swift_bin=ensure_swift_venv(), log_level="WARNING"
+        )
+        store.start()
+    except (SwiftUnavailable, OSError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Swift is required in CI: {exc}")
+        pytest.skip(f"Swift is not available: {exc}")
+    try:
+        yield store
+    finally:
+        store.stop()
+        if str(store.root).startswith("/dev/shm/"):
+            shutil.rmtree(store.root, ignore_errors=True)
+
+
+def clients_config(zone: LocalZone, swift: LocalSwift) -> dict[str, Any]:
+    config = gateway_config(zone.port)
+    config["server"]["timeout"] = 60
+    config["shares"].append(
+        {
+            "path": "/swift",
+            "backend": "swift",
+            "options": {
+                "auth_url": swift.auth_url,
+                "user_template": "{user}:{user}",
+                "segment_size": SEGMENT,
+            },
+        }
+    )
+    return config
+
+
+@pytest.fixture(scope="session")
+def clients_gateway(
+    clients_zone: LocalZone, clients_swift: LocalSwift, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    running = start_gateway(
+        clients_config(clients_zone, clients_swift), tmp_path_factory.mktemp("clients-gateway")
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module", params=SHARES)
+def share(request: pytest.FixtureRequest, clients_gateway: GatewayProcess) -> Share:
+    """A fresh folder for the module: ``/irods/alice/clients-*`` or a new container
+    ``/swift/clients-*``, made by MKCOL."""
+    folder = f"clients-{uuid.uuid4().hex[:8]}"
+    root = f"/irods/alice/{folder}" if request.param == "irods" else f"/swift/{folder}"
+    made = Share(request.param, clients_gateway, root)
+    reply = made.request("MKCOL", "")
+    assert reply.status == 201, (root, reply.status, clients_gateway.log_tail())
+    return made

@@ -1,0 +1,58 @@
+"""A gateway (cheroot, WsgiDAV, our resources) in this process serving a ``/swift``
+share over the test Swift, with the memory tests' client (``dav.conftest.Gateway``),
+so that the request sequences of ``dav.client_sequences`` replay here unchanged."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from dav.conftest import Gateway, running_gateway
+from swift_helpers import MiB
+from swiftclient.client import Connection
+
+from localgrid.swift import LocalSwift
+
+ALICE = ("alice", "alice")  # tempauth alice:alice, key alice
+BOB = ("bob", "bob")
+
+
+def swift_config(store: LocalSwift, **options: Any) -> dict[str, Any]:
+    """A config with one swift share at /swift (Basic logins as ``user:user``)."""
+    share_options = {
+        "auth_url": store.auth_url, "user_template": "{user}:{user}", "segment_size": MiB,
+        **options,
+    }  # fmt: skip
+    return {
+        "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 10},
+        "logging": {"access_log": False},
+        "shares": [{"path": "/swift", "backend": "swift", "options": share_options}],
+    }
+
+
+@contextmanager
+def swift_gateway(
+    store: LocalSwift, user: tuple[str, str] = ALICE, **options: Any
+) -> Iterator[Gateway]:
+    """The gateway for ``swift_config(store, **options)``, requests sent as ``user``."""
+    with running_gateway(swift_config(store, **options)) as gw:
+        gw.user = user
+        yield gw
+
+
+def connect(store: LocalSwift, user: tuple[str, str] = ALICE, **kw: Any) -> Connection:
+    """swiftclient as a tempauth user (``alice`` -> ``alice:alice``)."""
+    return Connection(store.auth_url, f"{user[0]}:{user[0]}", user[1], retries=0, **kw)
+
+
+@contextmanager
+def fresh_container(gw: Gateway) -> Iterator[str]:
+    """A new container made with MKCOL: yields ``/swift/<name>/``."""
+    path = f"/swift/s-{uuid.uuid4().hex[:8]}/"
+    assert gw.request("MKCOL", path).status == 201
+    try:
+        yield path
+    finally:
+        gw.request("DELETE", path)
