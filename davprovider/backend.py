@@ -223,7 +223,8 @@ class Backend(ABC):
     def remove(self, path: str, *, recursive: bool = False) -> None:
         """Remove an object or collection with its dead properties. A
         non-empty collection MUST raise ``OSError(errno.ENOTEMPTY)`` unless
-        ``recursive``. A partial failure raises the first error."""
+        ``recursive``. When some members of a collection fail and others are gone,
+        it raises ``PartialFailure`` naming each failed path (a 207 for the client)."""
 
     @abstractmethod
     def copy(

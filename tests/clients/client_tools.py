@@ -45,6 +45,9 @@ FOLDERS = ("", "a folder", "ünï 文件夹", "sub#1/deeper %", "q?&/x y", "sub#
 LARGE = (20 * MiB, 8 * MiB, 3 * MiB, 1 * MiB)
 SMALL = (0, 1, 10, 100, 1000, 4096, 20_000, 65_536)
 EPOCH = 1_600_000_000  # the trees' modification times: whole seconds from here
+#: the Swift share's ``segment_size``: larger uploads become Static Large Objects, whose
+#: listing rows carry no MD5 (README "Swift shares"); the tree's 20 MiB file is one
+SWIFT_SEGMENT = 8 * MiB
 
 
 @dataclass
@@ -202,7 +205,8 @@ class Rclone:
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         cmd = [self.binary, *args]
         if args[0] not in ("obscure", "version"):
-            cmd += ["--retries", "1", "--low-level-retries", "1", "--stats", "10m"]  # final stats only
+            # no retries that could hide a failed request; final stats only (with -v)
+            cmd += ["--retries", "1", "--low-level-retries", "1", "--stats", "10m"]
             cmd += ["--cache-dir", str(self.home / "cache")]
         return run(cmd, timeout, env=self.env)
 

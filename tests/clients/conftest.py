@@ -24,15 +24,13 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "integration"))  # irods_gateway
 sys.path.insert(0, str(TESTS / "swift"))  # swift_helpers
 
-from client_tools import Share  # noqa: E402
+from client_tools import SWIFT_SEGMENT, Share  # noqa: E402
 from irods_gateway import GatewayProcess, gateway_config, seed, start_gateway  # noqa: E402
-from swift_helpers import MiB  # noqa: E402
 
 from localgrid.irods import LocalZone  # noqa: E402
 from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv  # noqa: E402
 
 SHARES = ("irods", "swift")
-SEGMENT = 8 * MiB  # Swift uploads above this become SLOs (the tree's 20 MiB file does)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +81,7 @@ def clients_config(zone: LocalZone, swift: LocalSwift) -> dict[str, Any]:
             "options": {
                 "auth_url": swift.auth_url,
                 "user_template": "{user}:{user}",
-                "segment_size": SEGMENT,
+                "segment_size": SWIFT_SEGMENT,
             },
         }
     )

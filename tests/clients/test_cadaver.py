@@ -79,7 +79,8 @@ def test_cadaver_propset_propget_and_propdel(session, share):
     )
 
     assert "Value of colour is: blue" in output, output
-    asked = f'<propfind xmlns="DAV:"><prop><colour xmlns="{NS}"/><size xmlns="{NS}"/></prop></propfind>'
+    asked = f'<propfind xmlns="DAV:"><prop><colour xmlns="{NS}"/><size xmlns="{NS}"/></prop>'
+    asked += "</propfind>"
     reply = share.request("PROPFIND", "props/upload.txt", asked.encode(), Depth="0")
     props = next(iter(hrefs(reply.body).values()))
     assert props == {f"{{{NS}}}colour": "blue"}, reply.body
@@ -88,7 +89,12 @@ def test_cadaver_propset_propget_and_propdel(session, share):
 def test_cadaver_propnames_lists_the_dead_properties(session):
     output = session(
         "propnames",
-        ["put upload.txt", f"set namespace {NS}", "propset upload.txt colour blue", "propnames upload.txt"],
+        [
+            "put upload.txt",
+            f"set namespace {NS}",
+            "propset upload.txt colour blue",
+            "propnames upload.txt",
+        ],
     )
 
     names = output.split("Fetching property names", 1)[1]
