@@ -45,9 +45,14 @@ demo: $(STAMP) swiftvenv
 	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT) \
 		$(if $(filter 1,$(TLS)),--tls)
 
-bench: $(STAMP)
-	$(PY) bench/irods_zone.py
-	$(PY) bench/gateway_memory.py
+# Benchmarks (BENCHMARKS.md): about 15-20 minutes on 2 cores; QUICK=1 for a smoke run of a
+# few minutes that overwrites nothing. Needs rclone (Debian package, installed when root),
+# the Swift venv and matplotlib (for the plots).
+bench: $(STAMP) swiftvenv
+	@command -v rclone >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone) >/dev/null; }
+	$(PY) -m pip install -q matplotlib
+	$(PY) bench/run_all.py $(if $(filter 1,$(QUICK)),--quick,--update-doc)
 
 clean:
 	rm -rf $(VENV) .swiftvenv .pytest_cache .mypy_cache .ruff_cache

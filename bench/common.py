@@ -198,6 +198,7 @@ class Server:
     log_path: Path
     counts_path: Path | None = None
     cafile: Path | None = None
+    rc_port: int | None = None  # rclone's remote control (``vfs/forget``)
 
     @property
     def pid(self) -> int:
@@ -247,10 +248,14 @@ def _die_with_parent() -> None:  # preexec_fn: SIGTERM when the benchmark dies
 def _spawn(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> Any:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, cwd=log_path.parent,
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=log_path.parent,
             preexec_fn=_die_with_parent,
-        )  # fmt: skip
+        )
 
 
 def stop_on_sigterm() -> None:
@@ -316,12 +321,19 @@ def gateway_settings(
         "block_size": block_size,
         "shares": [
             {"path": "/irods", "backend": "irods", "options": irods},
-            {"path": "/pub", "backend": "irods", "options": irods,
-             "anonymous": {"user": "anonymous"}},
-            {"path": "/swift", "backend": "swift",
-             "options": {"auth_url": swift.auth_url, "user_template": "{user}:{user}"}},
+            {
+                "path": "/pub",
+                "backend": "irods",
+                "options": irods,
+                "anonymous": {"user": "anonymous"},
+            },
+            {
+                "path": "/swift",
+                "backend": "swift",
+                "options": {"auth_url": swift.auth_url, "user_template": "{user}:{user}"},
+            },
         ],
-    }  # fmt: skip
+    }
     if pki is not None:
         config["tls"] = {"certificate": str(pki.server_cert), "key": str(pki.server_key)}
     return config
@@ -337,8 +349,13 @@ def start_gateway(
     config_path = folder / "gateway.yaml"
     config_path.write_text(yaml.safe_dump(config))
     log_path, counts = folder / "gateway.log", folder / "counts.json"
-    argv = [sys.executable, str(REPO / "bench" / "serve_counting.py"), "serve",
-            "--config", str(config_path)]  # fmt: skip
+    argv = [
+        sys.executable,
+        str(REPO / "bench" / "serve_counting.py"),
+        "serve",
+        "--config",
+        str(config_path),
+    ]
     env = {"MALLOC_ARENA_MAX": "2", "BENCH_COUNTS": str(counts), "PYTHONPATH": str(REPO)}
     process = _spawn(argv, log_path, env)
     deadline = time.monotonic() + 60
@@ -358,19 +375,50 @@ def start_rclone(
     """``rclone serve webdav`` over the Swift account of alice:alice (tempauth)."""
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port, rc_port = free_port(), free_port()
     argv = [
-        "rclone", "serve", "webdav", ":swift:", "--swift-auth", swift.auth_url,
-        "--swift-user", "alice:alice", "--swift-key", "alice",
-        "--addr", f"127.0.0.1:{port}", "--config", str(folder / "rclone.conf"), *extra,
-    ]  # fmt: skip
+        "rclone",
+        "serve",
+        "webdav",
+        ":swift:",
+        "--swift-auth",
+        swift.auth_url,
+        "--rc",
+        "--rc-addr",
+        f"127.0.0.1:{rc_port}",
+        "--rc-no-auth",
+        "--swift-user",
+        "alice:alice",
+        "--swift-key",
+        "alice",
+        "--addr",
+        f"127.0.0.1:{port}",
+        "--config",
+        str(folder / "rclone.conf"),
+        *extra,
+    ]
     if pki is not None:
         argv += ["--cert", str(pki.server_cert), "--key", str(pki.server_key)]
     process = _spawn(argv, folder / "rclone.log")
     scheme = "https" if pki else "http"
     server = Server(name, process, port, scheme, folder / "rclone.log")
     server.cafile = pki.ca if pki is not None else None
+    server.rc_port = rc_port
     return wait_answering(server)
+
+
+def rclone_forget(server: Server) -> None:
+    """Empty rclone's directory cache (``rclone rc vfs/forget``), so that the next
+    listing asks Swift again."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.rc_port or 0, timeout=30)
+    try:
+        conn.request("POST", "/vfs/forget", b"{}", {"Content-Type": "application/json"})
+        reply = conn.getresponse()
+        reply.read()
+        if reply.status != 200:
+            raise RuntimeError(f"rclone rc vfs/forget answered {reply.status}")
+    finally:
+        conn.close()
 
 
 def start_stock(
@@ -382,15 +430,21 @@ def start_stock(
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config: dict[str, Any] = {
-        "host": "127.0.0.1", "port": port, "block_size": block_size,
+        "host": "127.0.0.1",
+        "port": port,
+        "block_size": block_size,
         "provider_mapping": {"/": str(share)},
         "http_authenticator": {"domain_controller": None},
         "simple_dc": {"user_mapping": {"*": True}},
-        "verbose": 1, "logging": {"enable_loggers": []},
-    }  # fmt: skip
+        "verbose": 1,
+        "logging": {"enable_loggers": []},
+    }
     if pki is not None:
-        config |= {"ssl_certificate": str(pki.server_cert), "ssl_private_key": str(pki.server_key),
-                   "ssl_adapter": "builtin"}  # fmt: skip
+        config |= {
+            "ssl_certificate": str(pki.server_cert),
+            "ssl_private_key": str(pki.server_key),
+            "ssl_adapter": "builtin",
+        }
     config_path = folder / "wsgidav.yaml"
     config_path.write_text(yaml.safe_dump(config))
     wsgidav = Path(sys.executable).parent / "wsgidav"
@@ -436,9 +490,13 @@ class Client:
     """One keep-alive connection (http.client), reconnecting when the server closes."""
 
     def __init__(
-        self, scheme: str, port: int, auth: tuple[str, str] | None, cafile: Path | None,
+        self,
+        scheme: str,
+        port: int,
+        auth: tuple[str, str] | None,
+        cafile: Path | None,
         timeout: float = 300,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.scheme, self.port, self.timeout = scheme, port, timeout
         self.headers = {"Authorization": basic_header(auth)} if auth else {}
         self.context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
@@ -455,7 +513,11 @@ class Client:
         return self.conn
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         sent = {**self.headers, **(headers or {})}
         for attempt in (0, 1):
@@ -552,9 +614,7 @@ def curl_put(server: Server, path: str, source: Path, auth: tuple[str, str] | No
     return curl(server, ["-o", "/dev/null", "-T", str(source), server.url(path)], auth)
 
 
-def curl_get(
-    server: Server, path: str, target: Path, auth: tuple[str, str] | None
-) -> float:  # fmt: skip
+def curl_get(server: Server, path: str, target: Path, auth: tuple[str, str] | None) -> float:
     return curl(server, ["-o", str(target), server.url(path)], auth)
 
 
@@ -593,9 +653,12 @@ class PeakSampler:
 
 
 def make_irods_objects(
-    zone: LocalZone, coll: str, names: Sequence[str], user: tuple[str, str] = ALICE,
+    zone: LocalZone,
+    coll: str,
+    names: Sequence[str],
+    user: tuple[str, str] = ALICE,
     workers: int = 4,
-) -> float:  # fmt: skip
+) -> float:
     """Create empty objects ``coll/name`` with several PRC sessions in threads; seconds."""
     local = threading.local()
     sessions: list[Any] = []
@@ -638,8 +701,12 @@ class Environment:
     extra: dict[str, Server] = field(default_factory=dict)
 
     def servers(self) -> list[Server]:
-        return [*self.gateway.values(), *self.rclone.values(), *self.stock.values(),
-                *self.extra.values()]  # fmt: skip
+        return [
+            *self.gateway.values(),
+            *self.rclone.values(),
+            *self.stock.values(),
+            *self.extra.values(),
+        ]
 
     def swift_conn(self) -> Any:
         from swiftclient.client import Connection
@@ -654,7 +721,9 @@ class Environment:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_environment(root: Path | None = None, schemes: Sequence[str] = ("http", "https")) -> Environment:
+def start_environment(
+    root: Path | None = None, schemes: Sequence[str] = ("http", "https")
+) -> Environment:
     """Start everything; ``close()`` stops it by PID and removes the folder."""
     root = root or workspace()
     zone = start_zone(root)

@@ -12,39 +12,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from localgrid.irods import LocalZone
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def status_kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise KeyError(key)
-
-
-def wait_http(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gateway did not start")
+from common import start_gateway, start_zone
 
 
 def make_file(path: Path, size: int) -> str:
@@ -70,35 +43,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mib", type=int, default=1024)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, LocalZone(Path(tmp) / "zone") as zone:
-        with zone.session() as rods:
-            rods.users.create("alice", "rodsuser")
-            rods.users.modify("alice", "password", "alice")
-        port = free_port()
-        cfg = Path(tmp) / "gw.yaml"
-        cfg.write_text(
-            f"server: {{host: 127.0.0.1, port: {port}}}\nlogging: {{level: warning}}\n"
-            f"shares:\n  - path: /irods\n    backend: irods\n"
-            f"    options: {{port: {zone.port}, root: home}}\n"
-        )
-        env = {**os.environ, "MALLOC_ARENA_MAX": "2"}
-        gw = subprocess.Popen(
-            [sys.executable, "-m", "davprovider", "serve", "--config", str(cfg)], env=env
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        zone = start_zone(root)  # alice/alice among the seeded users
+        irods = {"port": zone.port, "root": "home"}
+        config = {
+            "server": {"host": "127.0.0.1", "port": 0},
+            "logging": {"level": "info", "access_log": False},
+            "shares": [{"path": "/irods", "backend": "irods", "options": irods}],
+        }
+        gw = start_gateway(root, "gateway", config)  # MALLOC_ARENA_MAX=2
         try:
-            wait_http(port)
-            src, back = Path(tmp) / "big.bin", Path(tmp) / "back.bin"
+            src, back = root / "big.bin", root / "back.bin"
             md5 = make_file(src, args.size_mib << 20)
-            url = f"http://127.0.0.1:{port}/irods/alice/big.bin"
-            base = status_kib(gw.pid, "VmRSS")
+            url = gw.url("/irods/alice/big.bin")
+            base = gw.memory()["VmRSS"] // 1024
             put = curl(["-o", "/dev/null", "-T", str(src), url])
-            after_put = status_kib(gw.pid, "VmHWM")
+            after_put = gw.memory()["VmHWM"] // 1024
             get = curl(["-o", str(back), url])
-            after_get = status_kib(gw.pid, "VmHWM")
+            after_get = gw.memory()["VmHWM"] // 1024
             same = md5 == hashlib.md5(back.read_bytes()).hexdigest()
         finally:
-            gw.send_signal(signal.SIGTERM)
-            gw.wait(10)
+            gw.stop()
+            zone.stop()
     print(f"## Gateway memory, {args.size_mib} MiB over the local iRODS zone (curl)\n")
     print("| measure | value |\n|---|---|")
     print(f"| RSS before | {base / 1024:.1f} MiB |")

@@ -14,20 +14,15 @@ import hashlib
 import os
 import platform
 import statistics
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
-try:
-    from localgrid.irods import LocalZone
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from localgrid.irods import LocalZone
+from common import make_irods_objects
+
+from localgrid.irods import LocalZone
 
 HOME = "/tempZone/home/rods"
 MiB = 1024 * 1024
@@ -99,29 +94,8 @@ def bench_transfer(zone: LocalZone, work: Path, size: int, runs: int) -> tuple[l
 
 def make_objects(zone: LocalZone, coll: str, count: int, workers: int = 4) -> float:
     """Creates `count` empty objects in `coll` with several sessions at once; returns seconds."""
-    local = threading.local()
-    sessions = []
-    lock = threading.Lock()
-
-    def create(i: int) -> None:
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = zone.session()
-            with lock:
-                sessions.append(session)
-        session.data_objects.create(f"{coll}/obj_{i:06d}")
-
-    started = time.perf_counter()
-    with zone.session() as session:
-        session.collections.create(coll)
-    try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(create, i) for i in range(count)]:
-                future.result()
-    finally:
-        for session in sessions:
-            session.cleanup()
-    return time.perf_counter() - started
+    names = [f"obj_{i:06d}" for i in range(count)]
+    return make_irods_objects(zone, coll, names, ("rods", zone.admin_password), workers)
 
 
 def bench_listing(zone: LocalZone, count: int, runs: int) -> tuple[float, list[float]]:

@@ -45,7 +45,7 @@ def _dump(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> int:
-    Connection.send = _counting_send  # type: ignore[method-assign]
+    Connection.send = _counting_send
     signal.signal(signal.SIGUSR1, _dump)
     from davprovider.cli import main as davprovider_main
 

@@ -12,6 +12,7 @@ operations per second (wall clock) and p50/p99 latency of the single requests.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -22,10 +23,10 @@ from typing import Any
 
 from common import (
     ALICE,
-    MiB,
     ZONE_HOME,
     Client,
     Environment,
+    MiB,
     Server,
     fmt3,
     md_table,
@@ -92,9 +93,12 @@ def workers(verb: str, payload: dict[str, bytes]) -> Any:
 
 
 def one_pass(
-    fronts: list[tuple[Server, tuple[str, str] | None, str]], files: int, clients: int,
-    verbs: tuple[str, ...] = VERBS, parts: int = 5,
-) -> list[dict[str, dict[str, Any]]]:  # fmt: skip
+    fronts: list[tuple[Server, tuple[str, str] | None, str]],
+    files: int,
+    clients: int,
+    verbs: tuple[str, ...] = VERBS,
+    parts: int = 5,
+) -> list[dict[str, dict[str, Any]]]:
     """PUT, GET, PROPFIND of ``files`` files in each front's folder, verb after verb, in
     ``parts`` consecutive slices (the fronts take turns slice by slice, so that their
     ratios are taken under the same load). Per front and verb: ops/s of every slice,
@@ -105,8 +109,9 @@ def one_pass(
         for _, _, folder in fronts
     ]
     results: list[dict[str, dict[str, Any]]] = [{} for _ in fronts]
-    pools = [open_clients(lambda s=server, a=auth: s.client(a), clients)
-             for server, auth, _ in fronts]  # fmt: skip
+    pools = [
+        open_clients(functools.partial(server.client, auth), clients) for server, auth, _ in fronts
+    ]
     try:
         passes(fronts, pools, names, payloads, verbs, parts, results)
     finally:
@@ -117,14 +122,18 @@ def one_pass(
 
 
 def passes(
-    fronts: list[tuple[Server, tuple[str, str] | None, str]], pools: list[list[Client]],
-    names: list[str], payloads: list[dict[str, bytes]], verbs: tuple[str, ...], parts: int,
+    fronts: list[tuple[Server, tuple[str, str] | None, str]],
+    pools: list[list[Client]],
+    names: list[str],
+    payloads: list[dict[str, bytes]],
+    verbs: tuple[str, ...],
+    parts: int,
     results: list[dict[str, dict[str, Any]]],
-) -> None:  # fmt: skip
+) -> None:
     for verb in verbs:
         latencies: list[list[float]] = [[] for _ in fronts]
         for part in slices(names, parts):
-            for index, (server, auth, folder) in enumerate(fronts):
+            for index, (_, _, folder) in enumerate(fronts):
                 work = workers(verb, payloads[index])
                 jobs = [f"{folder}{n}" for n in part]
                 wall, took = run_clients(pools[index], jobs, work)
@@ -161,13 +170,23 @@ def measure(
                 if server is gateway:
                     peaks[key] = max(peaks.get(key, 0.0), gateway.memory()["VmHWM"] / MiB)
                 passes.setdefault(key, {}).setdefault(str(count), []).append(result)
-                print(f"  small files {key} x{count} run {run + 1}: " + ", ".join(
-                    f"{v} {statistics.median(result[v]['ops']):.0f}/s" for v in VERBS),
-                    file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"  small files {key} x{count} run {run + 1}: "
+                    + ", ".join(f"{v} {statistics.median(result[v]['ops']):.0f}/s" for v in VERBS),
+                    file=sys.stderr,
+                    flush=True,
+                )
     anonymous = auth_vs_anonymous(env, files, runs, clients)
-    return {"files": files, "size": SIZE, "runs": runs, "clients": clients,
-            "passes": passes, "anonymous": anonymous, "gateway_peak_mib": peaks,
-            "gateway_rss_mib": gateway.memory()["VmRSS"] / MiB}  # fmt: skip
+    return {
+        "files": files,
+        "size": SIZE,
+        "runs": runs,
+        "clients": clients,
+        "passes": passes,
+        "anonymous": anonymous,
+        "gateway_peak_mib": peaks,
+        "gateway_rss_mib": gateway.memory()["VmRSS"] / MiB,
+    }
 
 
 def auth_vs_anonymous(
@@ -217,8 +236,11 @@ def report(result: dict[str, Any]) -> str:
         for count, runs in per_count.items():
             row = [SYSTEMS[key], count]
             for verb in VERBS:
-                row += [fmt3(ops(runs, verb)), f"{latency(runs, verb, 'p50'):.1f}",
-                        f"{latency(runs, verb, 'p99'):.1f}"]  # fmt: skip
+                row += [
+                    fmt3(ops(runs, verb)),
+                    f"{latency(runs, verb, 'p50'):.1f}",
+                    f"{latency(runs, verb, 'p99'):.1f}",
+                ]
             rows.append(row)
     header = ["system", "clients"]
     for verb in VERBS:
@@ -231,13 +253,31 @@ def report(result: dict[str, Any]) -> str:
         for verb in ("GET", "PROPFIND"):
             ratio = anonymous_ratios(result, count, verb)
             mark = " ✓" if statistics.median(ratio) >= 0.5 else " ✗"
-            rows.append([verb, str(count),
-                         fmt3(ops(basic, verb)), f"{latency(basic, verb, 'p50'):.1f}",
-                         fmt3(ops(anonymous, verb)), f"{latency(anonymous, verb, 'p50'):.1f}",
-                         fmt3(ratio, 2) + mark])  # fmt: skip
-    out.append(md_table(
-        ["request", "clients", "Basic ops/s", "Basic p50 ms", "anonymous ops/s",
-         "anonymous p50 ms", "Basic ÷ anonymous (target ≥ 0.5)"], rows))  # fmt: skip
+            rows.append(
+                [
+                    verb,
+                    str(count),
+                    fmt3(ops(basic, verb)),
+                    f"{latency(basic, verb, 'p50'):.1f}",
+                    fmt3(ops(anonymous, verb)),
+                    f"{latency(anonymous, verb, 'p50'):.1f}",
+                    fmt3(ratio, 2) + mark,
+                ]
+            )
+    out.append(
+        md_table(
+            [
+                "request",
+                "clients",
+                "Basic ops/s",
+                "Basic p50 ms",
+                "anonymous ops/s",
+                "anonymous p50 ms",
+                "Basic ÷ anonymous (target ≥ 0.5)",
+            ],
+            rows,
+        )
+    )
     return "\n\n".join(out) + "\n"
 
 

@@ -25,9 +25,9 @@ from typing import Any
 
 from common import (
     ALICE,
-    MiB,
     ZONE_HOME,
     Environment,
+    MiB,
     Server,
     curl_get,
     curl_put,
@@ -124,9 +124,12 @@ class Transfers:
         elif key == "swiftclient":
             with self.source.open("rb") as body:
                 self.swift.put_object(
-                    "bench", f"{key}-{self.name}", contents=body,
-                    content_length=self.size, chunk_size=MiB,
-                )  # fmt: skip
+                    "bench",
+                    f"{key}-{self.name}",
+                    contents=body,
+                    content_length=self.size,
+                    chunk_size=MiB,
+                )
         else:
             server, path, auth = self.server(key)
             return curl_put(server, path, self.source, auth)
@@ -180,9 +183,12 @@ def measure(env: Environment, size_mib: int, runs: int, systems: list[str]) -> d
                     raise RuntimeError(f"{key}: downloaded {target.stat().st_size} bytes")
                 if round_no == 0 and file_md5(target) != md5:
                     raise RuntimeError(f"{key}: downloaded content differs")
-                print(f"  {size_mib} MiB round {round_no + 1} {key}: "
-                      f"put {speeds[key]['put'][-1]:.0f} get {speeds[key]['get'][-1]:.0f} MB/s",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"  {size_mib} MiB round {round_no + 1} {key}: "
+                    f"put {speeds[key]['put'][-1]:.0f} get {speeds[key]['get'][-1]:.0f} MB/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
         for key in systems:
             transfers.remove(key)
     finally:
@@ -196,8 +202,14 @@ def measure(env: Environment, size_mib: int, runs: int, systems: list[str]) -> d
                 verb: [n / d for n, d in zip(speeds[num][verb], speeds[den][verb], strict=True)]
                 for verb in ("put", "get")
             } | {"target": target_ratio}
-    return {"size_mib": size_mib, "runs": runs, "speeds": speeds, "ratios": ratios,
-            "growth_mib": growth, "rss_mib": rss}  # fmt: skip
+    return {
+        "size_mib": size_mib,
+        "runs": runs,
+        "speeds": speeds,
+        "ratios": ratios,
+        "growth_mib": growth,
+        "rss_mib": rss,
+    }
 
 
 def report(result: dict[str, Any]) -> str:
@@ -209,13 +221,18 @@ def report(result: dict[str, Any]) -> str:
         if key not in speeds:
             continue
         g = growth[key]
-        mem = (f"+{max(g['put']):.1f} / +{max(g['get']):.1f}" if g["put"] else "n/a")
+        mem = f"+{max(g['put']):.1f} / +{max(g['get']):.1f}" if g["put"] else "n/a"
         rows.append([name, backend, fmt3(speeds[key]["put"]), fmt3(speeds[key]["get"]), mem])
     table = md_table(
-        ["system", "backend", f"PUT {label}, MB/s", f"GET {label}, MB/s",
-         "server RSS growth PUT / GET (max), MiB"],
+        [
+            "system",
+            "backend",
+            f"PUT {label}, MB/s",
+            f"GET {label}, MB/s",
+            "server RSS growth PUT / GET (max), MiB",
+        ],
         rows,
-    )  # fmt: skip
+    )
     ratio_rows = []
     for name, values in result["ratios"].items():
         target = values["target"]

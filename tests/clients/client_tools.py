@@ -92,7 +92,7 @@ def set_mtime(path: Path, seconds: int) -> None:
 
 
 def rewrite_same_size(path: Path, mtime: int | None) -> None:
-    """New bytes of the same length (every byte changed); ``mtime`` or the old one."""
+    """Different bytes of the same length; then ``mtime``, or the old mtime again."""
     old = path.stat().st_mtime
     data = path.read_bytes()
     path.write_bytes(bytes((b + 1) % 256 for b in data[:65536]) + data[65536:][::-1])
@@ -137,7 +137,7 @@ def walk(share: Share, rel: str = "") -> dict[str, dict[str, str]]:
         assert reply.status == 207, (folder, reply.status, reply.body[:500])
         for path, props in hrefs(reply.body).items():
             found[path] = props
-            if path.endswith("/") and quote(path) != folder and path != unquote(folder):
+            if path.endswith("/") and path != unquote(folder):
                 todo.append(quote(path))
     return found
 
@@ -199,12 +199,9 @@ class Rclone:
         base = self.share.gateway.url(quote(self.share.root))
         self.remote = f":webdav,url='{base}',vendor=owncloud,user={ALICE[0]},pass={obscured}:"
 
-    def version(self) -> str:
-        return self.run("version").stdout.split("\n", 1)[0]
-
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         cmd = [self.binary, *args]
-        if args[0] not in ("obscure", "version"):
+        if args[0] != "obscure":
             # no retries that could hide a failed request; final stats only (with -v)
             cmd += ["--retries", "1", "--low-level-retries", "1", "--stats", "10m"]
             cmd += ["--cache-dir", str(self.home / "cache")]
@@ -247,22 +244,22 @@ def parse_lsl(output: str) -> dict[str, tuple[int, int]]:
 # --- davfs2 --------------------------------------------------------------------------
 
 
-#: the README's davfs2.conf lines (README "Clients" > davfs2), used as written
-DAVFS2_README = (
-    "use_locks       1",
-    "buf_size        64",
-    "gui_optimize    1",
-    "if_match_bug    0",
-    "drop_weak_etags 0",
-    "follow_redirect 0",
-    "delay_upload    0",
-)
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_davfs2_conf() -> list[str]:
+    """The davfs2.conf lines of the README ("Clients" > davfs2), comments dropped."""
+    section = README.read_text().split("### davfs2\n", 1)[1].split("\n### ", 1)[0]
+    block = next(b for b in section.split("```")[1::2] if "use_locks" in b)
+    lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    assert "use_locks 1" in [" ".join(line.split()) for line in lines], block
+    return [line for line in lines if line]
 
 
 @dataclass
 class Davfs2:
-    """davfs2 mounts of one URL, with the README's config lines plus a secrets file,
-    a cache folder per mount and ``ask_auth 0`` in a folder the davfs2 user can read."""
+    """davfs2 mounts of one URL, with the README's davfs2.conf lines plus a secrets file,
+    a cache folder per mount and ``ask_auth 0``, in a folder the davfs2 user can read."""
 
     binary: str
     url: str
@@ -280,7 +277,8 @@ class Davfs2:
         cache.mkdir()
         cache.chmod(0o1777)
         conf = self.folder / f"davfs2-{name}.conf"
-        lines = [*DAVFS2_README, f"secrets {self.secrets}", f"cache_dir {cache}", "ask_auth 0"]
+        lines = [*readme_davfs2_conf(), f"secrets {self.secrets}", f"cache_dir {cache}"]
+        lines.append("ask_auth 0")
         conf.write_text("\n".join(lines) + "\n")
         return conf
 

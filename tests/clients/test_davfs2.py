@@ -32,6 +32,7 @@ def mount_davfs() -> str:
 
 def change(tree: Path) -> None:
     """What the test does inside the mount, done the same way to the expected tree."""
+    assert (tree / "what? 006.bin").is_file()
     (tree / "a folder" / "with space 001.bin").rename(tree / "a folder" / "renamed #1 ü.bin")
     (tree / "ünï 文件夹").rename(tree / "renamed folder & co")
     (tree / "plain 000.bin").unlink()
@@ -39,7 +40,8 @@ def change(tree: Path) -> None:
     (tree / "new" / "deeper % folder").mkdir(parents=True)
     (tree / "new" / "empty folder").mkdir()
     (tree / "new" / "deeper % folder" / "note?.txt").write_text("made in the mount\n")
-    (tree / "hash#tag 003.bin").write_bytes(b"overwritten, shorter")
+    (tree / "what? 006.bin").write_bytes(b"overwritten, shorter")
+    (tree / "sub#1" / "deeper %" / "hash#tag 003.bin").write_bytes(b"overwritten" * 999)
 
 
 def test_davfs2_copies_a_tree_in_and_out_and_releases_every_lock(
