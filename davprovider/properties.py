@@ -26,7 +26,7 @@ from lxml import etree
 
 from davprovider.clients import WIN32_MTIME
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 
 #: Live properties that belong to WsgiDAV's lock manager.
 LOCK_PROPERTIES = frozenset({"{DAV:}lockdiscovery", "{DAV:}supportedlock"})
@@ -64,7 +64,7 @@ def decode_value(name: str, stored: str) -> Any:
     """Rebuild the property element ``name`` from a stored value."""
     if stored.startswith("<"):
         try:
-            element = etree.fromstring(stored, parser=_PARSER)
+            element = etree.fromstring(stored, parser=XML_PARSER)
         except etree.XMLSyntaxError:
             element = None
         if element is not None and element.tag == name:

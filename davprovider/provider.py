@@ -14,10 +14,12 @@ when ``apple_files: refuse``.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lxml import etree
 from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
@@ -34,6 +36,7 @@ from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
 from davprovider.backend import Backend, BackendFactory
 from davprovider.clients import created_name, is_apple_file, oc_mtime
 from davprovider.liveprops import OC_MTIME_KEY, digest_headers
+from davprovider.properties import XML_PARSER
 from davprovider.resources import (
     CACHE_KEY,
     CREATED_KEY,
@@ -103,6 +106,8 @@ class GatewayProvider(DAVProvider):
         self._check_identity(environ, method)
         self._check_depth(environ, method)
         self._check_body_size(environ, method)
+        if method == "PROPFIND":
+            _accept_propname(environ)
         self._check_client_files(environ)
         self._check_oc_mtime(environ, method)
         extra: list[tuple[str, str]] = []
@@ -159,6 +164,29 @@ class GatewayProvider(DAVProvider):
         length = environ.get("CONTENT_LENGTH", "").strip()
         if length.isdigit() and int(length) > self.settings.max_xml_body:
             raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"{method} body too large")
+
+
+def _accept_propname(environ: dict[str, Any]) -> None:
+    """Let RFC 4918's ``<propname/>`` through: WsgiDAV 4.4 only knows it as ``<name/>``.
+
+    The body was bounded by ``max_xml_body`` already; it is read, the one element
+    renamed, and handed on as a new body of the new length.
+    """
+    length = environ.get("CONTENT_LENGTH", "").strip()
+    if not length.isdigit() or int(length) == 0:
+        return
+    body = environ["wsgi.input"].read(int(length))
+    if b"propname" in body:
+        try:
+            root = etree.fromstring(body, parser=XML_PARSER)
+        except etree.XMLSyntaxError:
+            root = None  # WsgiDAV answers the malformed body with 400
+        if root is not None and root.tag == "{DAV:}propfind":
+            for element in root.findall("{DAV:}propname"):
+                element.tag = "{DAV:}name"
+            body = etree.tostring(root)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
 
 
 def _answering(

@@ -30,24 +30,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from typing import Any, BinaryIO
-from urllib.parse import quote
 
 from wsgidav import util
 from wsgidav.dav_error import (
     ERROR_DESCRIPTIONS,
     HTTP_CONFLICT,
     HTTP_NOT_FOUND,
-    HTTP_PRECONDITION_FAILED,
     HTTP_TEMP_REDIRECT,
     DAVError,
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
-from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry, PartialFailure
+from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry
 from davprovider.dav_errors import (
     backend_errors,
-    member_errors,
-    release_locks_below,
     to_dav_error,
 )
 from davprovider.liveprops import (
@@ -57,6 +53,7 @@ from davprovider.liveprops import (
     apply_oc_mtime,
     forget,
 )
+from davprovider.namespace import CREATED_KEY, NamespaceMethods, backend_path
 from davprovider.properties import (
     COMPUTED,
     MetaLoader,
@@ -83,14 +80,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CREATED_KEY = "davprovider.created"
 # WsgiDAV has no reason phrase for 307 (it would answer "307 Status").
 ERROR_DESCRIPTIONS.setdefault(HTTP_TEMP_REDIRECT, "307 Temporary Redirect")
-
-
-def backend_path(path: str) -> str:
-    """Resource path (maybe with a trailing slash, maybe empty) -> backend path."""
-    return "/" + "/".join(part for part in path.split("/") if part)
 
 
 def child_path(parent: str, name: str) -> str:
@@ -111,7 +102,7 @@ def make_resource(
     return cls(path, environ, backend, entry, meta, digests)
 
 
-class _BackendResource(LiveProperties):
+class _BackendResource(NamespaceMethods, LiveProperties):
     """Behaviour shared by files and folders (mixed into WsgiDAV's classes)."""
 
     path: str
@@ -184,101 +175,6 @@ class _BackendResource(LiveProperties):
 
     def remove_all_properties(self, *, recursive: bool) -> None:
         """Dead properties live with the object: the backend removes them."""
-
-    # --- DELETE, COPY, MOVE ----------------------------------------------
-
-    def _check_tree_unlocked(self) -> None:
-        lock_manager = self.provider.lock_manager
-        if lock_manager is None:
-            return
-        lock_manager.check_write_permission(
-            url=self.get_ref_url(),  # type: ignore[attr-defined]
-            depth="infinity",
-            token_list=self.environ.get("wsgidav.ifLockTokenList", []),
-            principal=self.environ.get("wsgidav.user_name", ""),
-        )
-
-    def handle_delete(self) -> bool | list[tuple[str, DAVError]]:
-        """DELETE as one recursive backend call, after checking member locks."""
-        self._check_tree_unlocked()
-        try:
-            self.delete()
-        except PartialFailure as failure:
-            return self._partial(failure, self.path)
-        return True
-
-    def delete(self) -> None:
-        with backend_errors(self.path):
-            self.backend.remove(self.path, recursive=True)
-        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
-        forget(self.environ)
-
-    def _dest_existed(self, dest_path: str) -> bool:
-        existed = bool(self.provider.exists(dest_path, self.environ))
-        self.environ[CREATED_KEY] = not existed
-        return existed
-
-    def handle_copy(
-        self, dest_path: str, *, depth_infinity: bool
-    ) -> bool | list[tuple[str, DAVError]]:
-        """COPY as one server-side backend call (dead properties included)."""
-        self._dest_existed(dest_path)
-        overwrite = self.environ.get("HTTP_OVERWRITE", "T") == "T"
-        dest = backend_path(dest_path)
-        try:
-            with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
-                self.backend.copy(
-                    self.path, dest, depth_infinity=depth_infinity, overwrite=overwrite
-                )
-        except PartialFailure as failure:
-            return self._partial(failure)
-        forget(self.environ)
-        apply_oc_mtime(self.backend, dest, self.environ)
-        return True
-
-    def handle_move(self, dest_path: str) -> bool | list[tuple[str, DAVError]]:
-        """MOVE as a backend rename, or copy + remove if it cannot rename."""
-        existed = self._dest_existed(dest_path)
-        overwrite = self.environ.get("HTTP_OVERWRITE", "T") == "T"
-        dest = backend_path(dest_path)
-        removing: str | None = self.path
-        try:
-            with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
-                try:
-                    self.backend.move(self.path, dest, overwrite=overwrite)
-                except NotImplementedError:
-                    removing = None  # a partial copy removed nothing
-                    self.backend.copy(self.path, dest, depth_infinity=True, overwrite=overwrite)
-                    removing = self.path
-                    self.backend.remove(self.path, recursive=True)
-        except PartialFailure as failure:
-            return self._partial(failure, removing, dest)
-        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
-        if existed and self.provider.lock_manager is not None:
-            dest_url = quote(self.provider.share_path + dest)
-            self.provider.lock_manager.remove_all_locks_from_url(dest_url, recursive=True)
-        forget(self.environ)
-        apply_oc_mtime(self.backend, dest, self.environ)
-        return True
-
-    def _partial(
-        self, failure: PartialFailure, removed: str | None = None, moved_to: str | None = None
-    ) -> list[tuple[str, DAVError]]:
-        """207 for a collection operation some members of which failed. Below
-        ``removed`` (DELETE, MOVE: the source), the locks of what is gone go; a
-        MOVE's failure at ``moved_to/x`` means ``removed/x`` stayed."""
-        forget(self.environ)
-        provider = self.provider
-        if removed is not None and provider.lock_manager is not None:
-            kept = [
-                removed + path[len(moved_to) :]
-                if moved_to and path.startswith(moved_to + "/")
-                else path
-                for path, _ in failure.failures
-            ]
-            release_locks_below(provider.lock_manager, provider.share_path, removed, kept)
-        prefix = provider.mount_path + provider.share_path
-        return member_errors(failure, prefix, exists=HTTP_PRECONDITION_FAILED)
 
 
 class FileResource(_BackendResource, DAVNonCollection):

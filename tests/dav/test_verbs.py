@@ -189,6 +189,21 @@ def test_proppatch_stores_dead_properties_in_backend_metadata(gateway):
     assert meta["{urn:example}colour"] == "blue"
 
 
+def test_propfind_propname_lists_live_and_dead_property_names(gateway):
+    gateway.put("/memory/d.txt", b"x")
+    gateway.request("PROPPATCH", "/memory/d.txt", PROPPATCH)
+    body = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>'
+
+    reply = gateway.request("PROPFIND", "/memory/d.txt", body, headers={"Depth": "0"})
+
+    assert reply.status == 207
+    root = ElementTree.fromstring(reply.body)
+    names = {el.tag for el in root.iter() if el.tag.startswith("{urn:example}")}
+    assert names == {"{urn:example}colour", "{urn:example}doc"}
+    assert root.find(".//{DAV:}getcontentlength") is not None
+    assert not (root.find(".//{urn:example}colour").text or "").strip()
+
+
 def test_dead_properties_follow_copy_and_move(gateway):
     gateway.put("/memory/d.txt", b"x")
     gateway.request("PROPPATCH", "/memory/d.txt", PROPPATCH)
