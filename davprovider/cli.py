@@ -73,9 +73,14 @@ def serve(settings: Settings) -> int:
         )
 
     def _terminate(signum: int, frame: FrameType | None) -> None:
+        # Only the first signal stops us; a second (a process-group kill after our
+        # parent's own SIGTERM, Ctrl-C twice) must not break the stop half-way.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         gateway.serve_forever()
     except KeyboardInterrupt:

@@ -98,6 +98,22 @@ davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the z
 """
 
 
+def demo_config(data: Path, config: str, zone: LocalZone, swift: LocalSwift) -> Path:
+    """``config`` with the shares pointed at the ports this demo's zone and Swift use."""
+    import yaml
+
+    raw: dict[str, Any] = yaml.safe_load(Path(config).read_text()) or {}
+    for share in raw.get("shares", []):
+        options = share.setdefault("options", {})
+        if share.get("backend") == "irods":
+            options["port"] = zone.port
+        elif share.get("backend") == "swift":
+            options["auth_url"] = swift.auth_url
+    path = data / "gateway.yaml"
+    path.write_text(f"# {config} as python -m localgrid demo runs it\n" + yaml.safe_dump(raw))
+    return path
+
+
 def tls_setup(data: Path, config: str, zone: LocalZone) -> tuple[Path, DemoPKI]:
     """The demo PKI (made once under DATA/pki), its DNs registered in the zone, and
     ``config`` turned into an HTTPS config with client certificates."""
@@ -159,6 +175,13 @@ davprovider demo over HTTPS: {url}/   (Ctrl-C stops the gateway and the zone)
 """
 
 
+def _stop_once(signum: int, frame: object) -> None:
+    """The first SIGTERM/SIGINT stops the demo; later ones must not break its clean-up."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localgrid", description=__doc__)
     parser.add_argument("command", choices=["up", "demo"])
@@ -172,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     zone = LocalZone(args.data / "irods", port=args.irods_port)
     swift = LocalSwift(args.data / "swift", base_port=args.swift_port)
     gateway: subprocess.Popen[Any] | None = None
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _stop_once)
+    signal.signal(signal.SIGINT, _stop_once)
     try:
         zone.start()
         seed_irods(zone)
@@ -184,9 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             signal.pause()
             return 0
-        config, demo = (
-            tls_setup(args.data, args.config, zone) if args.tls else (Path(args.config), None)
-        )
+        config = demo_config(args.data, args.config, zone, swift)
+        demo = None
+        if args.tls:
+            config, demo = tls_setup(args.data, str(config), zone)
         cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(config)]
         gateway = subprocess.Popen([*cmd, "--port", str(args.port)])
         text = instructions(args.port) if demo is None else tls_instructions(args.port, demo)
