@@ -39,8 +39,12 @@ def propfind_scaling(result: dict[str, Any], path: Path) -> None:
     )
     left.grid(True, which="both", alpha=0.3)
     left.legend(fontsize=7)
+    zero = []
     for key, counts in result["requests"].items():
         sizes = sorted(int(s) for s in counts)
+        if not any(counts.values()):  # nothing to draw on a log scale
+            zero.append(propfind.SYSTEMS[key][0])
+            continue
         right.plot(
             sizes, [counts[str(s)] for s in sizes], marker="o", label=propfind.SYSTEMS[key][0]
         )
@@ -51,6 +55,10 @@ def propfind_scaling(result: dict[str, Any], path: Path) -> None:
         ylabel="backend requests per PROPFIND",
         title="Backend requests (iRODS API / Swift HTTP)",
     )
+    if zero:
+        right.text(
+            0.02, 0.02, "no requests: " + "; ".join(zero), transform=right.transAxes, fontsize=7
+        )
     right.grid(True, which="both", alpha=0.3)
     right.legend(fontsize=7)
     fig.tight_layout()
@@ -111,7 +119,7 @@ def small_ops(result: dict[str, Any], path: Path) -> None:
         )
     ax.set_xticks(
         range(len(groups)),
-        [f"{small_files.SYSTEMS[k]}\n{c} client(s)" for k, c in groups],
+        [f"{k}\n{c} client(s)" for k, c in groups],
         fontsize=6,
     )
     ax.set(

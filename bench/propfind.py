@@ -251,6 +251,15 @@ def report(result: dict[str, Any]) -> str:
         "Backend requests made by one PROPFIND Depth:1 (named properties)\n\n"
         + md_table(["system", "backend"] + [f"{s:,} entries" for s in sizes], rows)
     )
+    peaks = result["gateway_memory_mib"]
+    out.append(
+        "Gateway RSS after the PROPFINDs of each collection (peak since the first of them), MiB"
+        "\n\n"
+        + md_table(
+            ["request", "peak (VmHWM)", "RSS after"],
+            [[k, f"{v['peak']:.1f}", f"{v['rss']:.1f}"] for k, v in peaks.items()],
+        )
+    )
     rep = result["repeated"]
     rows = []
     for key, series in rep["rss_mib"].items():

@@ -47,7 +47,7 @@ FULL = {
         ),
         (64, 5, [key for key, _, _ in throughput.SYSTEMS]),
     ],
-    "propfind": {"sizes": [100, 1000, 10000], "runs": 5, "repeat": 100},
+    "propfind": {"sizes": [100, 1000, 10000], "runs": 3, "repeat": 100},
     "small": {"files": 1000, "runs": 1, "clients": [1, 8]},
 }
 QUICK = {
@@ -69,18 +69,21 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
             step = time.monotonic()
             results["throughput"].append(throughput.measure(env, size, rounds, systems))
             timings[f"throughput {size} MiB"] = time.monotonic() - step
-        step = time.monotonic()
-        p = plan["propfind"]
-        results["propfind"] = propfind.measure(
-            env, p["sizes"], p["runs"], p["repeat"], list(propfind.SYSTEMS)
-        )
-        timings["propfind"] = time.monotonic() - step
+        # small files before the PROPFIND collections: the local zone's GenQuery filters by
+        # ACL over every object the user can see (0.6 ms per stat query in an empty zone,
+        # 8 ms after 11,000 objects), which would be measured instead of the gateway
         step = time.monotonic()
         s = plan["small"]
         results["small"] = small_files.measure(
             env, s["files"], s["runs"], s["clients"], list(small_files.SYSTEMS)
         )
         timings["small files"] = time.monotonic() - step
+        step = time.monotonic()
+        p = plan["propfind"]
+        results["propfind"] = propfind.measure(
+            env, p["sizes"], p["runs"], p["repeat"], list(propfind.SYSTEMS)
+        )
+        timings["propfind"] = time.monotonic() - step
         results["servers_rss_mib"] = {
             server.name: server.memory()["VmRSS"] / (1 << 20) for server in env.servers()
         }
