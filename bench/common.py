@@ -52,6 +52,7 @@ from localgrid.swift import LocalSwift, ensure_swift_venv  # noqa: E402
 MiB = 1 << 20
 ZONE_HOME = "/tempZone/home"
 ALICE = ("alice", "alice")  # iRODS user alice/alice; Swift tempauth alice:alice/alice
+BOB = ("bob", "bob")  # iRODS user bob/bob
 SERVING = re.compile(r"serving \S+ \(\w+\) on (https?)://[\d.]+:(\d+)/")
 
 

@@ -2,7 +2,8 @@
 each, with 1 and 8 concurrent clients; then the same GETs and PROPFINDs on the iRODS share
 authenticated (Basic, alice) and anonymous (a share with ``anonymous:``), interleaved.
 
-Clients are Python threads, each with its own keep-alive ``http.client`` connection. Every
+iRODS files are bob's (the PROPFIND collections are alice's: see run_all.py). Clients are
+Python threads, each with its own keep-alive ``http.client`` connection. Every
 run writes into a fresh folder (a Swift container for the Swift front ends). Figures:
 operations per second (wall clock) and p50/p99 latency of the single requests.
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from common import (
     ALICE,
+    BOB,
     ZONE_HOME,
     Client,
     Environment,
@@ -55,7 +57,7 @@ SYSTEMS = {
 def front(env: Environment, key: str) -> tuple[Server, str, tuple[str, str] | None]:
     """Server, the parent under which folders are made, credentials."""
     if key == "gw-irods":
-        return env.gateway["http"], "/irods/alice/", ALICE
+        return env.gateway["http"], "/irods/bob/", BOB
     if key == "gw-swift":
         return env.gateway["http"], "/swift/", ALICE
     if key == "rclone":
@@ -192,20 +194,20 @@ def measure(
 def auth_vs_anonymous(
     env: Environment, files: int, runs: int, clients: list[int]
 ) -> dict[str, list[dict[str, dict[str, Any]]]]:
-    """GET and PROPFIND of the same files through /irods as alice (Basic) and through
+    """GET and PROPFIND of the same files through /irods as bob (Basic) and through
     /pub (``anonymous:``, the zone user ``anonymous`` with read access), round by round."""
     from irods.access import iRODSAccess
 
     gateway = env.gateway["http"]
     name = f"small-anon-{uuid.uuid4().hex[:8]}"
-    with env.zone.session(*ALICE) as alice:
-        coll = f"{ZONE_HOME}/alice/{name}"
-        alice.collections.create(coll)
-        alice.acls.set(iRODSAccess("inherit", coll))
-        alice.acls.set(iRODSAccess("read", coll, "anonymous"))
-    one_pass([(gateway, ALICE, f"/irods/alice/{name}/")], files, 8, ("PUT",))
+    with env.zone.session(*BOB) as bob:
+        coll = f"{ZONE_HOME}/bob/{name}"
+        bob.collections.create(coll)
+        bob.acls.set(iRODSAccess("inherit", coll))
+        bob.acls.set(iRODSAccess("read", coll, "anonymous"))
+    one_pass([(gateway, BOB, f"/irods/bob/{name}/")], files, 8, ("PUT",))
     found: dict[str, list[dict[str, dict[str, Any]]]] = {}
-    fronts = [(gateway, ALICE, f"/irods/alice/{name}/"), (gateway, None, f"/pub/alice/{name}/")]
+    fronts = [(gateway, BOB, f"/irods/bob/{name}/"), (gateway, None, f"/pub/bob/{name}/")]
     for count in clients:
         for _ in range(runs):
             basic, anonymous = one_pass(fronts, files, count, ("GET", "PROPFIND"))

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from external_tools import require_tool  # noqa: F401  (for older imports)
 
 from localgrid.irods import LocalZone
-
-
-def require_tool(name: str) -> str:
-    """Path of an external tool; skip without it, but fail when CI=true."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required in CI but is not installed")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 @pytest.fixture(scope="module")

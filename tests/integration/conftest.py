@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import external_tools
 import pytest
 from irods_gateway import (
     ALICE,
@@ -80,15 +79,6 @@ def irods_path() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def require_tool(request: pytest.FixtureRequest) -> Callable[[str], str]:
-    """tests/conftest.py's ``require_tool`` (skip without the tool; fail when CI=true).
-
-    Taken from the conftest plugin pytest loaded: the module name ``conftest`` is ambiguous
-    when test folders have no ``__init__.py``."""
-    root = Path(__file__).resolve().parents[1] / "conftest.py"
-    for plugin in request.config.pluginmanager.get_plugins():
-        path = getattr(plugin, "__file__", None)
-        if isinstance(plugin, ModuleType) and path and Path(path).resolve() == root:
-            tool: Callable[[str], str] = plugin.require_tool
-            return tool
-    raise AssertionError(f"{root} is not loaded")
+def require_tool() -> Callable[[str], str]:
+    """``require_tool(name)``: skip without the tool; fail when CI=true."""
+    return external_tools.require_tool

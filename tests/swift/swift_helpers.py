@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import Counter
 from typing import Any
 
-import pytest
+from external_tools import require_tool  # noqa: F401  (re-exported to the tests)
 
 from auth.identity import Identity
 from davprovider.backend import Backend, Entry
@@ -59,14 +57,3 @@ def count_requests(conn: Any) -> Counter[str]:
 
     conn._retry = counting
     return calls
-
-
-def require_tool(name: str) -> str:
-    """Path of an external tool; skip without it, but fail when CI=true (as the
-    ``require_tool`` of tests/conftest.py, which a test here cannot import by name)."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required in CI but is not installed")
-        pytest.skip(f"{name} is not installed")
-    return path
