@@ -28,6 +28,7 @@ from davprovider.backend import Backend, Entry, Upload
 
 from .avus import DIGEST_PREFIX, META_PREFIX, decode_meta, encode_meta
 from .errors import retried
+from .queries import all_rows
 from .sync import SyncExtensions
 from .upload import IrodsUpload
 
@@ -162,11 +163,11 @@ class IrodsBackend(SyncExtensions, Backend):
                 raise NotADirectoryError(errno.ENOTDIR, f"not a collection: {path}")
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
         colls = self.session.query(*COLL_COLUMNS).filter(Collection.parent_name == full)
-        entries = [coll_entry(r) for r in colls.get_results() if r[Collection.name] != full]
+        entries = [coll_entry(r) for r in all_rows(colls) if r[Collection.name] != full]
         objs = self.session.query(*DATA_COLUMNS).filter(Collection.name == full)
         entries += [
             data_entry(r)
-            for r in objs.get_results()
+            for r in all_rows(objs)
             if not str(r[DataObject.name]).startswith(TEMP_PREFIX)
         ]
         return entries
@@ -301,7 +302,7 @@ class IrodsBackend(SyncExtensions, Backend):
         q = self.session.query(
             DataObject.name, DataObjectMeta.name, DataObjectMeta.value, DataObjectMeta.units
         ).filter(Collection.name == full, like)
-        for r in q.get_results():
+        for r in all_rows(q):
             if r[DataObject.name] in wanted:
                 found[r[DataObject.name]][r[DataObjectMeta.name][len(META_PREFIX) :]] = decode_meta(
                     r[DataObjectMeta.value], r[DataObjectMeta.units]
@@ -312,7 +313,7 @@ class IrodsBackend(SyncExtensions, Backend):
             Criterion("=", Collection.parent_name, full),
             Like(CollectionMeta.name, META_PREFIX + "%"),
         )
-        for r in cq.get_results():
+        for r in all_rows(cq):
             base = posixpath.basename(r[Collection.name])
             if base in wanted:
                 found[base][r[CollectionMeta.name][len(META_PREFIX) :]] = decode_meta(

@@ -27,6 +27,7 @@ from davprovider.digests import checksum_digests, pick
 
 from .avus import DIGEST_PREFIX, digest_binding, replace_digests, stored_digest
 from .errors import DENIED, retried
+from .queries import all_rows
 
 log = logging.getLogger("davprovider.irods")
 
@@ -68,7 +69,7 @@ class SyncExtensions:
             rows = self.session.query(
                 DataObjectMeta.name, DataObjectMeta.value, DataObjectMeta.units
             ).filter(Coll.name == parent, DataObject.name == name, _digest_avus())
-            for r in rows.get_results():
+            for r in all_rows(rows):
                 value = r[DataObjectMeta.value]
                 algorithm = stored_digest(
                     r[DataObjectMeta.name], value, r[DataObjectMeta.units], catalog
@@ -97,7 +98,7 @@ class SyncExtensions:
             rows = self.session.query(
                 DataObject.name, DataObjectMeta.name, DataObjectMeta.value, DataObjectMeta.units
             ).filter(Coll.name == self.irods_path(path), _digest_avus())
-            for r in rows.get_results():
+            for r in all_rows(rows):
                 name, value = r[DataObject.name], r[DataObjectMeta.value]
                 if name not in found:
                     continue

@@ -15,6 +15,7 @@ from dav.conftest import running_gateway
 from irods.connection import Connection
 from irods_gateway import ALICE, HOME, gateway_config, seed
 
+from auth.identity import Identity
 from davprovider.irods import Options, create_factory
 from localgrid.irods import LocalZone
 
@@ -72,3 +73,23 @@ def test_propfind_depth_1_costs_genquery_pages_not_entries(
     assert reply.body.count(b"f0") == count
     assert api_calls[GENQUERY] <= most, api_calls
     assert set(api_calls) == {GENQUERY}, api_calls
+
+
+def test_listing_is_complete_when_the_session_holds_several_idle_connections(
+    listed_zone: LocalZone,
+) -> None:
+    factory = create_factory(Options(port=listed_zone.port, root="home"))
+    try:
+        backend = factory(Identity(user="alice", method="basic", password="alice"))
+        pool = backend.session.pool
+        held = [pool.get_connection() for _ in range(4)]  # as overlapping requests leave it
+        for conn in held:
+            conn.release()
+        assert len(pool.idle) == 4
+
+        names = [entry.name for entry in backend.list("/alice/many1200")]
+
+        assert len(names) == 1200
+        assert len(backend.list_meta("/alice/many1200", names)) == 1200
+    finally:
+        factory.close()
