@@ -746,3 +746,10 @@ def start_environment(
             zone.stop()
         raise
     return env
+
+
+#: PROPFIND of the four properties every listing client asks for.
+PROPFIND_NAMED = b"""<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop>
+<D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
+</D:prop></D:propfind>"""

@@ -38,11 +38,10 @@ from common import (
     summary,
     swift_requests,
 )
+from common import (
+    PROPFIND_NAMED as NAMED,
+)
 
-NAMED = b"""<?xml version="1.0" encoding="utf-8"?>
-<D:propfind xmlns:D="DAV:"><D:prop>
-<D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
-</D:prop></D:propfind>"""
 BODIES = {"named": NAMED, "allprop": b""}
 GENQUERY = 702
 RESPONSE = re.compile(rb"<(?:\w+:)?response[\s>]")

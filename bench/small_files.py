@@ -37,11 +37,8 @@ from common import (
     run_clients,
     start_environment,
 )
+from common import PROPFIND_NAMED as DEPTH0
 
-DEPTH0 = b"""<?xml version="1.0" encoding="utf-8"?>
-<D:propfind xmlns:D="DAV:"><D:prop>
-<D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
-</D:prop></D:propfind>"""
 SIZE = 4096
 VERBS = ("PUT", "GET", "PROPFIND")
 
