@@ -226,9 +226,11 @@ def build_sql(q: Query, visible_to: list[int] | None) -> tuple[str, list[object]
     if visible_to is not None and ("D" in groups or "C" in groups):
         target = "D.data_id" if "D" in groups else "C.coll_id"
         marks = ",".join("?" * len(visible_to))
+        # Correlated, so SQLite checks each candidate row through the access primary key
+        # (object_id, user_id) instead of first listing everything the caller may see.
         where.append(
-            f"{target} IN (SELECT object_id FROM access WHERE access_type_id >= {SEE}"
-            f" AND user_id IN ({marks}))"
+            f"EXISTS (SELECT 1 FROM access ACL WHERE ACL.object_id = {target}"
+            f" AND ACL.user_id IN ({marks}) AND ACL.access_type_id >= {SEE})"
         )
         params.extend(visible_to)
     distinct = "" if q.options & NO_DISTINCT else "DISTINCT "
