@@ -162,6 +162,11 @@ class Upload(ABC):
         stays absent). MUST remove any temporary object. MUST NOT raise for a
         backend that is already gone (it logs instead)."""
 
+    #: The digests this upload keeps or checks against the backend's own (of
+    #: ``DIGEST_ALGORITHMS``); the gateway computes only these of ``checksums.upload``
+    #: (plus those the client sent, which it verifies). ``None``: all of them.
+    kept_digests: Collection[str] | None = None
+
     def set_digests(self, digests: Mapping[str, str]) -> None:
         """Digests of every byte written, as the gateway computed them while
         the body streamed (algorithm -> lowercase hex); called once, after the

@@ -50,7 +50,9 @@ class Writer:
         self.upload = upload
         self.path = path
         self.expected = list(expected)
-        self.hasher = Hasher([*algorithms, *(algorithm for _, algorithm, _ in expected)])
+        kept = upload.kept_digests
+        wanted = [a for a in algorithms if kept is None or a in kept]
+        self.hasher = Hasher([*wanted, *(algorithm for _, algorithm, _ in expected)])
         self.entry: Any = None
 
     def write(self, data: bytes) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import io
 import posixpath
 import uuid
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,24 @@ DATA_COLUMNS = (
     DataObject.create_time, DataObject.modify_time,
 )  # fmt: skip
 COLL_COLUMNS = (Collection.id, Collection.name, Collection.create_time, Collection.modify_time)
+
+
+READ_BUFFER = 4 << 20
+
+
+class _Reader(io.BufferedReader):
+    """A read buffer over python-irodsclient's raw stream; it keeps PRC's own handle,
+    which would close the raw stream when collected."""
+
+    def __init__(self, handle: Any, raw: Any) -> None:
+        super().__init__(raw, READ_BUFFER)
+        self._handle = handle
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._handle.close()
 
 
 def _stamp(value: Any) -> float | None:
@@ -178,8 +197,10 @@ class IrodsBackend(SyncExtensions, Backend):
             if self._coll_row(path) is not None:
                 raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
-        stream: BinaryIO = self.session.data_objects.open(self.irods_path(path), "r")
-        return stream
+        # The raw stream under a large read buffer: python-irodsclient's own buffered
+        # handle sends a seek before every read (one more round trip per 256 KiB).
+        handle, raw = self.session.data_objects.open_with_FileRaw(self.irods_path(path), "r")
+        return _Reader(handle, raw)
 
     @retried
     def open_write(

@@ -17,7 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from swiftclient.client import Connection
+from requests.adapters import HTTPAdapter
+from swiftclient import client as swiftclient
 from swiftclient.exceptions import ClientException
 
 from .errors import is_auth_failure, translate
@@ -31,6 +32,26 @@ log = logging.getLogger("davprovider.swift")
 Key = tuple[str, str, str]
 IDLE_PER_IDENTITY = 8
 KEEPALIVE_SECONDS = 20.0  # below the proxy's keep-alive timeout: reconnect rather than fail
+SEND_BLOCK = 1 << 20  # bytes handed to one send() of a streamed request body
+
+
+class _LargeBlocks(HTTPAdapter):
+    """urllib3 reads a streamed body 16 KiB at a time by default: a copy and a send
+    per 16 KiB of every upload. One block per send keeps PUTs at the client's rate."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, blocksize=SEND_BLOCK, **kwargs)
+
+
+class Connection(swiftclient.Connection):
+    """swiftclient's connection, sending request bodies in ``SEND_BLOCK`` pieces."""
+
+    def http_connection(self, url: str | None = None) -> Any:
+        parsed, conn = super().http_connection(url)
+        adapter = _LargeBlocks()
+        conn.request_session.mount("http://", adapter)
+        conn.request_session.mount("https://", adapter)
+        return parsed, conn
 
 
 def connection_params(options: Options, identity: Identity) -> dict[str, Any]:
@@ -130,11 +151,11 @@ class ConnectionPool:
             idle = self._idle.setdefault(key, [])
             if any(c is conn for c, _since in idle):
                 return  # released twice
-            if len(idle) < IDLE_PER_IDENTITY:
+            kept = len(idle) < IDLE_PER_IDENTITY
+            if kept:
                 idle.append((conn, now))
-                conn = None
             self._trim()
-        if conn is not None:
+        if not kept:
             conn.close()
 
     def _trim(self) -> None:

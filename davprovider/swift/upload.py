@@ -213,6 +213,12 @@ class SwiftUpload(Upload):
         self.thread = threading.Thread(target=self._run, name="swift-put", daemon=True)
         self.thread.start()
 
+    @property
+    def kept_digests(self) -> tuple[str, ...] | None:  # type: ignore[override]
+        """An SLO (or a body of unknown size, which may become one) keeps every digest
+        as metadata; a single object has Swift's own MD5 and keeps nothing else."""
+        return None if self.segmented or self.size is None else ()
+
     def set_digests(self, digests: Mapping[str, str]) -> None:
         """Checked against Swift's MD5 (a PUT sent at commit carries it as ETag, so
         Swift refuses a mismatch); an SLO keeps them as metadata (its ETag is no MD5)."""
