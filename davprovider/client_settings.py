@@ -23,17 +23,29 @@ def _algorithms(value: tuple[str, ...]) -> str | None:
 
 @dataclass(frozen=True)
 class ChecksumSettings:
-    """``checksums:``: ``upload`` lists the digests computed while every PUT streams
-    and kept with the object where the backend can (iRODS: AVUs bound to the catalog
-    checksum), so that listings report them (``oc:checksums``); a checksum the client
-    sends is verified whatever this list says. ``compute_limit`` is the largest object
-    (bytes) the gateway reads back to compute a digest it does not know, for a single
-    object's ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read)."""
+    """``checksums:``: digests the gateway computes while a PUT streams, kept with the
+    object where the backend can (iRODS: AVUs bound to the catalog checksum; Swift:
+    metadata of a large object, a single object has Swift's own MD5), so that listings
+    report them (``oc:checksums``). ``upload`` is computed for every PUT; ``upload_small``
+    too when the announced length is at most ``small_limit`` bytes: small files get every
+    digest a sync client may compare, while large transfers pay only for ``upload`` (MD5
+    alone costs a core at about 600 MB/s). A checksum the client sends is computed and
+    verified whatever these lists say. ``compute_limit`` is the largest object (bytes) the
+    gateway reads back to compute a digest it does not know, for a single object's
+    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read)."""
 
-    upload: tuple[str, ...] = field(
-        default=("md5", "sha1", "sha-256", "adler32"), metadata={"check": _algorithms}
+    upload: tuple[str, ...] = field(default=("sha-256",), metadata={"check": _algorithms})
+    upload_small: tuple[str, ...] = field(
+        default=("md5", "sha1", "adler32"), metadata={"check": _algorithms}
     )
+    small_limit: int = field(default=16 << 20, metadata={"check": _not_negative})
     compute_limit: int = field(default=64 << 20, metadata={"check": _not_negative})
+
+    def for_upload(self, size: int | None) -> tuple[str, ...]:
+        """The digests to compute for a PUT announcing ``size`` bytes (None: unknown)."""
+        if size is not None and size <= self.small_limit:
+            return tuple(dict.fromkeys((*self.upload, *self.upload_small)))
+        return self.upload
 
 
 @dataclass(frozen=True)

@@ -235,12 +235,12 @@ class FileResource(_BackendResource, DAVNonCollection):
 
     def begin_write(self, *, content_type: str | None = None) -> Writer:
         """Open an ``Upload`` announcing the body length for commit's check; the
-        body is hashed on its way for the client's checksums and ``checksums.upload``."""
+        body is hashed on its way for the client's checksums and ``checksums``' lists."""
         size = expected_length(self.environ)
         expected = client_checksums(self.environ)
         with backend_errors(self.path, missing=HTTP_CONFLICT):
             upload = self.backend.open_write(self.path, size=size, content_type=content_type)
-        algorithms = self.provider.settings.checksums.upload
+        algorithms = self.provider.settings.checksums.for_upload(size)
         self._writer = Writer(upload, self.path, expected, algorithms)
         return self._writer
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import io
 import posixpath
 import uuid
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from irods.meta import AVUOperation, iRODSMeta
 from irods.models import Collection, CollectionMeta, DataObject, DataObjectMeta
 
 from davprovider.backend import Backend, Entry, Upload
+from davprovider.pipeline import ReadAhead
 
 from .avus import DIGEST_PREFIX, META_PREFIX, decode_meta, encode_meta
 from .errors import retried
@@ -47,22 +47,22 @@ DATA_COLUMNS = (
 COLL_COLUMNS = (Collection.id, Collection.name, Collection.create_time, Collection.modify_time)
 
 
-READ_BUFFER = 4 << 20
+READ_BLOCK = 4 << 20  # bytes per DATA_OBJ_READ, fetched one block ahead
 
 
-class _Reader(io.BufferedReader):
-    """A read buffer over python-irodsclient's raw stream; it keeps PRC's own handle,
-    which would close the raw stream when collected."""
+class _Source:
+    """python-irodsclient's raw stream, closed together with its own handle (which
+    would close the stream when collected, so it is kept)."""
 
     def __init__(self, handle: Any, raw: Any) -> None:
-        super().__init__(raw, READ_BUFFER)
-        self._handle = handle
+        self.handle, self.raw = handle, raw
+        self.read, self.seek = raw.read, raw.seek
 
     def close(self) -> None:
         try:
-            super().close()
+            self.raw.close()
         finally:
-            self._handle.close()
+            self.handle.close()
 
 
 def _stamp(value: Any) -> float | None:
@@ -98,6 +98,7 @@ class IrodsBackend(SyncExtensions, Backend):
         self.root = options.collection_for(identity.user)
         self.trash = options.trash
         self.register_checksums = options.register_checksums
+        self.timeout = options.timeout
 
     @property
     def session(self) -> Any:
@@ -197,10 +198,10 @@ class IrodsBackend(SyncExtensions, Backend):
             if self._coll_row(path) is not None:
                 raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
-        # The raw stream under a large read buffer: python-irodsclient's own buffered
-        # handle sends a seek before every read (one more round trip per 256 KiB).
+        # The raw stream, read a block ahead: python-irodsclient's own buffered handle
+        # sends a seek before every read (one more round trip per 256 KiB).
         handle, raw = self.session.data_objects.open_with_FileRaw(self.irods_path(path), "r")
-        return _Reader(handle, raw)
+        return ReadAhead(_Source(handle, raw), READ_BLOCK)  # type: ignore[return-value]
 
     @retried
     def open_write(

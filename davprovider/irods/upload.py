@@ -18,6 +18,7 @@ from irods import exception as ex
 
 from davprovider.backend import Entry, Upload
 from davprovider.digests import checksum_digests
+from davprovider.pipeline import WriteBehind
 
 from .avus import add_dead, digest_binding, replace_digests
 from .errors import BROKEN, translated
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .backend import IrodsBackend
 
 log = logging.getLogger("davprovider.irods")
+WRITE_BLOCK = 4 << 20  # bytes per DATA_OBJ_WRITE
 
 
 class IrodsUpload(Upload):
@@ -40,10 +42,13 @@ class IrodsUpload(Upload):
         self.written = 0
         self.done = False
         self.digests: dict[str, str] = {}
+        # A thread sends WRITE_BLOCK pieces, one DATA_OBJ_WRITE round trip each, while
+        # the request thread receives the next: the two legs overlap.
+        self.behind = WriteBehind(handle.write, WRITE_BLOCK)
 
     @translated
     def write(self, data: bytes) -> None:
-        self.handle.write(data)
+        self.behind.write(data)
         self.written += len(data)
 
     def set_digests(self, digests: Mapping[str, str]) -> None:
@@ -56,7 +61,12 @@ class IrodsUpload(Upload):
         if self.size is not None and self.written != self.size:
             self.abort()
             raise ValueError(f"body has {self.written} bytes, Content-Length said {self.size}")
-        self.handle.close()
+        try:
+            self.behind.finish()
+            self.handle.close()
+        except BaseException:
+            self.abort()
+            raise
         self.handle = None
         session, target = self.backend.session, self.backend.irods_path(self.path)
         try:
@@ -90,6 +100,7 @@ class IrodsUpload(Upload):
         if self.done:
             return
         self.done = True
+        self.behind.stop(self.backend.timeout)
         if self.handle is not None:
             try:
                 self.handle.close()

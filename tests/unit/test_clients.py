@@ -57,8 +57,10 @@ SHARE = "shares:\n  - {path: /m, backend: memory}\n"
 
 def test_checksum_and_client_sections_have_defaults():
     settings = settings_from_mapping({"shares": [{"path": "/m", "backend": "memory"}]})
-    assert settings.checksums.upload == ("md5", "sha1", "sha-256", "adler32")
-    assert settings.checksums.compute_limit == 64 << 20
+    checksums = settings.checksums
+    assert checksums.upload == ("sha-256",)
+    assert checksums.upload_small == ("md5", "sha1", "adler32")
+    assert (checksums.small_limit, checksums.compute_limit) == (16 << 20, 64 << 20)
     assert settings.clients.apple_files == "store"
     assert settings.shares[0].apple_files is None
 
@@ -68,6 +70,8 @@ def test_checksum_and_client_sections_have_defaults():
     [
         ({"checksums": {"upload": ["md5", "crc32"]}}, "checksums.upload"),
         ({"checksums": {"compute_limit": -1}}, "checksums.compute_limit"),
+        ({"checksums": {"upload_small": ["sha3"]}}, "checksums.upload_small"),
+        ({"checksums": {"small_limit": -5}}, "checksums.small_limit"),
         ({"clients": {"apple_files": "hide"}}, "clients.apple_files"),
         ({"clients": {"apple": "refuse"}}, "clients.apple"),
     ],
@@ -81,3 +85,12 @@ def test_bad_client_settings_name_their_key(extra, keypath):
 def test_share_can_override_apple_files():
     share = {"path": "/m", "backend": "memory", "apple_files": "refuse"}
     assert settings_from_mapping({"shares": [share]}).shares[0].apple_files == "refuse"
+
+
+def test_small_uploads_get_every_digest_and_large_ones_only_upload():
+    checksums = settings_from_mapping({"shares": [{"path": "/m", "backend": "memory"}]}).checksums
+    every = ("sha-256", "md5", "sha1", "adler32")
+    assert checksums.for_upload(0) == every
+    assert checksums.for_upload(16 << 20) == every
+    assert checksums.for_upload((16 << 20) + 1) == ("sha-256",)
+    assert checksums.for_upload(None) == ("sha-256",)  # chunked: length unknown
