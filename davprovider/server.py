@@ -30,6 +30,7 @@ from typing import Any
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
+from cheroot.makefile import MakeFile
 from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
 from wsgidav.dir_browser import WsgiDavDirBrowser
 from wsgidav.error_printer import ErrorPrinter
@@ -41,6 +42,7 @@ from auth.controller import SETTINGS_KEY, GatewayDomainController
 from davprovider.backend import BackendFactory, load_backend_type
 from davprovider.provider import GatewayProvider
 from davprovider.settings import Settings
+from davprovider.sockfile import make_file
 from davprovider.tls import SelectFirstServer, TLSAdapter, TLSConnection
 
 access_log = logging.getLogger("davprovider.access")
@@ -312,9 +314,13 @@ class GatewayRequest(cheroot_server.HTTPRequest):
 
 
 class GatewayConnection(TLSConnection):
-    """A connection handled by ``GatewayRequest`` (TLS handshake in the worker)."""
+    """A connection handled by ``GatewayRequest`` (TLS handshake in the worker), with
+    our socket files on plain HTTP too (``sockfile.py``)."""
 
     RequestHandlerClass = GatewayRequest
+
+    def __init__(self, server: Any, sock: Any, makefile: Any = MakeFile) -> None:
+        super().__init__(server, sock, make_file if makefile is MakeFile else makefile)
 
 
 class GatewayWSGI(cheroot_wsgi.Gateway_10):

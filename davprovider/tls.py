@@ -38,12 +38,12 @@ from typing import Any
 from cheroot import errors as cheroot_errors
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
-from cheroot.makefile import StreamReader, StreamWriter
 from cheroot.ssl import Adapter
 from cryptography import x509
 
 from davprovider.certchain import PeerCertificate, analyse_chain
 from davprovider.settings import TLSSettings
+from davprovider.sockfile import SocketReader, SocketWriter
 
 log = logging.getLogger("davprovider.tls")
 
@@ -150,7 +150,7 @@ class TLSState:
     sessions: SessionIdentities
 
 
-class TLSReader(StreamReader):
+class TLSReader(SocketReader):
     """cheroot's reader, also reporting data already decrypted inside the TLS object
     (so a pipelined request is not left waiting for the socket to turn readable)."""
 
@@ -213,7 +213,7 @@ class TLSAdapter(Adapter):
     def makefile(self, sock: Any, mode: str = "r", bufsize: int = 8192) -> Any:
         if "r" in mode:
             return TLSReader(sock, mode, bufsize)
-        return StreamWriter(sock, mode, bufsize)
+        return SocketWriter(sock, mode, bufsize)
 
     def handshake(self, sock: ssl.SSLSocket, client: str) -> dict[str, Any] | None:
         """Finish the handshake (in a worker thread); return the connection's TLS environ,

@@ -1,0 +1,28 @@
+"""Socket files: large reads and whole writes keep every byte in order."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from davprovider.sockfile import SocketReader, SocketWriter
+
+DATA = bytes(range(251)) * 8000  # 2,008,000 bytes, a pattern that shows misplaced bytes
+
+
+def test_large_and_small_reads_of_whole_writes_keep_the_bytes_in_order():
+    left, right = socket.socketpair()
+    with left, right:
+        writer = SocketWriter(left, "wb")
+        reader = SocketReader(right, "rb")
+        header = b"PUT /f HTTP/1.1\r\n"
+        sender = threading.Thread(target=lambda: (writer.write(header + DATA), left.close()))
+        sender.start()
+        assert reader.readline() == header  # through cheroot's own buffer
+        parts = [reader.read(10)]  # small: buffered path
+        while piece := reader.read(300_000):  # large: straight into one buffer
+            parts.append(piece)
+        sender.join()
+        assert b"".join(parts) == DATA
+        assert writer.bytes_written == len(header) + len(DATA)
+        assert reader.bytes_read == len(header) + len(DATA)
