@@ -5,6 +5,19 @@ Listings are container GETs with ``delimiter=/`` paged through ``marker`` (one
 request per 10,000 names); ``stat`` is a one-row listing (plus one for a
 folder), so ``list`` and ``stat`` describe an object identically. Folder-wide
 work (recursive DELETE, COPY, MOVE) lives in ``tree.py``.
+
+A backend serves one request, and WsgiDAV looks up the target and its parent
+before it writes: the backend remembers the listing rows and container headers
+it fetched (every container GET carries the container's headers too) for a
+couple of seconds or until it writes (``entries.Recent``), so that the checks of
+``open_write``, ``mkdir``, ``open_read`` and the metadata calls repeat no request.
+A new small object costs two listings, the PUT, and nothing after it (the entry
+comes from the PUT's answer, ``upload.py``).
+
+PROPFIND ``allprop`` Depth 1 reads each member's dead properties with a HEAD,
+but only in a container flagged as holding some (``props.py``): objects given
+``X-Object-Meta-Dav-*`` by other tools in an unflagged container are not shown
+in such listings.
 """
 
 from __future__ import annotations
@@ -15,27 +28,28 @@ import errno
 import mimetypes
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from swiftclient.exceptions import ClientException
 
 from davprovider.backend import Backend, Entry, Upload
 
-from . import tree
-from .entries import Row, dir_entry, header_time, iso_time, mtime_text, row_entry, with_mtime
-from .errors import status_of, translated
-from .names import (
-    MARKER_TYPE,
-    Location,
-    check_limits,
-    dead_properties,
-    is_dir_type,
-    locate,
-    meta_headers,
-    user_meta,
+from . import props, tree
+from .entries import (
+    Recent,
+    Row,
+    dir_entry,
+    header_time,
+    iso_time,
+    mtime_text,
+    row_entry,
+    with_mtime,
+    writes,
 )
+from .errors import status_of, translated
+from .names import MARKER_TYPE, Location, dead_properties, is_dir_type, locate, user_meta
 from .reader import SwiftReader
-from .sync import SyncExtensions, post_object
+from .sync import SyncExtensions
 from .upload import SwiftUpload, segment_size_for
 
 if TYPE_CHECKING:
@@ -54,7 +68,7 @@ class SwiftBackend(SyncExtensions, Backend):
         self.options, self.pool = factory.options, factory.pool
         self.root = f"/{self.options.container}" if self.options.container else ""
         self._conn: Connection | None = None
-        self._stated: tuple[str, Entry] | None = None  # GET: the stat just before open_read
+        self.recent = Recent()  # this request's listing rows and container headers
 
     def locate(self, path: str) -> Location:
         """The Swift location of a share path (below ``options.container`` if set)."""
@@ -85,11 +99,17 @@ class SwiftBackend(SyncExtensions, Backend):
 
     # --- lookups -------------------------------------------------------------------------
 
+    def listing(self, container: str, **params: Any) -> builtins.list[Row]:
+        """One page of a container listing (its headers are remembered)."""
+        headers, page = self.conn.get_container(container, **params)
+        self.recent.put(("container", container), headers)
+        return page
+
     def rows(self, container: str, prefix: str, delimiter: str | None = "/") -> Iterator[Row]:
         """Every row of a container listing, page by page through ``marker``."""
         marker, limit = "", self.limits.listing
         while True:
-            _, page = self.conn.get_container(
+            page = self.listing(
                 container, marker=marker, prefix=prefix or None, delimiter=delimiter, limit=limit
             )
             yield from page
@@ -98,8 +118,24 @@ class SwiftBackend(SyncExtensions, Backend):
             marker = page[-1].get("name") or page[-1]["subdir"]
 
     def first_row(self, container: str, prefix: str) -> Row | None:
-        _, page = self.conn.get_container(container, prefix=prefix, limit=1)
-        return page[0] if page else None
+        """The first object whose name starts with ``prefix`` (asked now, remembered)."""
+        page = self.listing(container, prefix=prefix, limit=1)
+        row = page[0] if page else None
+        self.recent.put(("row", container, prefix), row)
+        return row
+
+    def known_row(self, container: str, prefix: str) -> Row | None:
+        """``first_row``, as this request saw it already when it did."""
+        known, row = self.recent.get(("row", container, prefix))
+        return row if known else self.first_row(container, prefix)
+
+    def container_head(self, container: str) -> dict[str, str]:
+        """The container's headers (from this request's listings or one HEAD)."""
+        known, headers = self.recent.get(("container", container))
+        if not known:
+            headers = self.conn.head_container(container)
+            self.recent.put(("container", container), headers)
+        return headers
 
     def lookup(self, loc: Location) -> tuple[Entry, Row | None]:
         """The entry at ``loc`` and its own listing row (``None`` for a container or
@@ -108,12 +144,12 @@ class SwiftBackend(SyncExtensions, Backend):
             return dir_entry(""), None
         if loc.is_container:
             self.check_visible(loc.container)
-            headers = self.conn.head_container(loc.container)
+            headers = self.container_head(loc.container)
             return dir_entry(loc.container, header_time(headers.get("x-timestamp"))), None
-        row = self.first_row(loc.container, loc.obj)
+        row = self.known_row(loc.container, loc.obj)
         if row is not None and row.get("name") == loc.obj:
             return row_entry(row, loc.name), row
-        row = self.first_row(loc.container, loc.prefix)
+        row = self.known_row(loc.container, loc.prefix)
         if row is None:
             raise FileNotFoundError(errno.ENOENT, f"not found: /{loc.container}/{loc.obj}")
         if row.get("name") == loc.prefix:
@@ -146,7 +182,6 @@ class SwiftBackend(SyncExtensions, Backend):
     @translated
     def stat(self, path: str) -> Entry:
         entry = self.lookup(self.locate(path))[0]
-        self._stated = (path, entry)
         return dataclasses.replace(entry, name="") if path in ("", "/") else entry
 
     @translated
@@ -191,8 +226,7 @@ class SwiftBackend(SyncExtensions, Backend):
         """The size and ETag come from this request's ``stat`` of ``path`` when there
         was one; the GETs carry ``If-Match`` so that a changed object fails."""
         loc = self.locate(path)
-        stated, self._stated = self._stated, None
-        entry = stated[1] if stated and stated[0] == path else self.lookup(loc)[0]
+        entry = self.lookup(loc)[0]
         if entry.is_dir:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         conn = self.pool.acquire(self.identity)
@@ -204,7 +238,8 @@ class SwiftBackend(SyncExtensions, Backend):
     def open_write(
         self, path: str, *, size: int | None = None, content_type: str | None = None
     ) -> Upload:
-        self._stated = None
+        """The target and its parent as this request looked them up; a HEAD only for
+        an object being replaced (its dead properties stay, an SLO's segments go)."""
         loc = self.locate(path)
         if loc.is_account or loc.is_container:
             if path in ("", "/") or self.find(loc) is not None:
@@ -212,13 +247,14 @@ class SwiftBackend(SyncExtensions, Backend):
             raise PermissionError(errno.EACCES, "the share root holds containers only")
         if size is not None and size < 0:
             raise ValueError("negative Content-Length")
-        old = self.head_object(loc.container, loc.obj)
-        if (old is not None and is_dir_type(old.get("content-type"))) or (
-            old is None and self.first_row(loc.container, loc.prefix) is not None
-        ):
+        found = self.find(loc)
+        old = self.head_object(loc.container, loc.obj) if found and not found[0].is_dir else None
+        if (found and found[0].is_dir) or (old and is_dir_type(old.get("content-type"))):
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         self.require_dir(loc.parent())
         kept = {k: v for k, v in user_meta(old or {}, "object").items() if k.startswith("dav-")}
+        if kept:
+            props.flag(self, loc.container)
         guessed = mimetypes.guess_type(loc.name)[0]
         headers = {"Content-Type": content_type or guessed or "application/octet-stream"}
         headers.update({f"X-Object-Meta-{k}": v for k, v in kept.items()})
@@ -235,8 +271,8 @@ class SwiftBackend(SyncExtensions, Backend):
         return headers
 
     @translated
+    @writes
     def mkdir(self, path: str) -> None:
-        self._stated = None
         loc = self.locate(path)
         if path in ("", "/"):
             raise FileExistsError(errno.EEXIST, "the share root exists")
@@ -269,8 +305,8 @@ class SwiftBackend(SyncExtensions, Backend):
         )
 
     @translated
+    @writes
     def remove(self, path: str, *, recursive: bool = False) -> None:
-        self._stated = None
         loc = self.locate(path)
         if path in ("", "/"):
             raise PermissionError(errno.EACCES, "the share root cannot be removed")
@@ -278,97 +314,41 @@ class SwiftBackend(SyncExtensions, Backend):
         tree.remove(self, loc, entry, row, recursive=recursive)
 
     @translated
+    @writes
     def copy(
         self, src: str, dst: str, *, depth_infinity: bool = True, overwrite: bool = False
     ) -> None:
-        self._stated = None
         tree.transfer(self, src, dst, depth_infinity=depth_infinity, overwrite=overwrite)
 
     @translated
+    @writes
     def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
-        self._stated = None
         tree.transfer(self, src, dst, depth_infinity=True, overwrite=overwrite, move=True)
 
-    # --- dead properties -----------------------------------------------------------------
-
-    def meta_target(self, loc: Location) -> tuple[str, str | None]:
-        """Where ``loc``'s metadata lives: ``("container", None)``, ``("object",
-        name)``, or ``("implicit", marker name)`` for a folder without marker."""
-        if loc.is_account:
-            raise PermissionError(errno.EACCES, "the share root has no properties")
-        entry, row = self.lookup(loc)
-        if loc.is_container:
-            return "container", None
-        if row is None:
-            return "implicit", loc.prefix
-        return "object", row["name"]
+    # --- dead properties (props.py) ---------------------------------------------------
 
     @translated
     def get_meta(self, path: str) -> dict[str, str]:
         loc = self.locate(path)
-        if loc.is_account:
-            return {}
-        return dead_properties(self.all_meta(loc)[1])
-
-    def all_meta(
-        self, loc: Location
-    ) -> tuple[tuple[str, str | None], dict[str, str], dict[str, str]]:
-        """Where ``loc``'s metadata lives, its user metadata, and the HEAD it came from."""
-        target = self.meta_target(loc)
-        if target[0] == "container":
-            head = self.conn.head_container(loc.container)
-            return target, user_meta(head, "container"), head
-        if target[0] == "implicit":
-            return target, {}, {}
-        assert target[1] is not None
-        head = self.conn.head_object(loc.container, target[1])
-        return target, user_meta(head, "object"), head
+        return {} if loc.is_account else dead_properties(props.all_meta(self, loc)[1])
 
     @translated
+    @writes
     def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
-        self._stated = None
-        loc = self.locate(path)
-        (kind, name), current, head = self.all_meta(loc)
-        props = dead_properties(current)
-        for key, value in updates.items():
-            if value is None:
-                props.pop(key, None)
-            else:
-                props[key] = value
-        limits = self.limits.meta
-        others = {k: v for k, v in current.items() if not k.startswith("dav-")}
-        new = {**others, **meta_headers(props, limits)}
-        check_limits(new, limits, path)
-        if kind == "container":
-            headers = {f"X-Container-Meta-{k}": v for k, v in new.items()}
-            for gone in set(current) - set(new):
-                headers[f"X-Remove-Container-Meta-{gone}"] = "x"
-            self.conn.post_container(loc.container, headers)
-        elif kind == "implicit":
-            self.put_marker(loc, new)
-        else:
-            assert name is not None
-            post_object(self.conn, loc.container, name, head, new)
+        props.set_meta(self, path, updates)
 
     @translated
     def list_meta(self, path: str, names: Sequence[str]) -> dict[str, dict[str, str]]:
-        """One HEAD per member (Swift listings carry no metadata), in parallel."""
+        """One HEAD per member (Swift listings carry no metadata), in parallel; none
+        in a container without ``PROPS_FLAG`` (its headers came with the listing)."""
         base = self.locate(path)
+        if not base.is_account and not props.flagged(self, base.container):
+            return {}
 
         def fetch(worker: SwiftBackend, name: str) -> tuple[str, dict[str, str]]:
-            return name, worker.child_meta(base.child(name))
+            return name, props.member_meta(worker, base.child(name))
 
         return dict(tree.parallel(self, fetch, list(names)))
-
-    def child_meta(self, loc: Location) -> dict[str, str]:
-        """Dead properties of a listed member: its object, else its folder marker."""
-        if loc.is_container:
-            return dead_properties(user_meta(self.conn.head_container(loc.container), "container"))
-        for name in (loc.obj, loc.prefix):
-            headers = self.head_object(loc.container, name)
-            if headers is not None:
-                return dead_properties(user_meta(headers, "object"))
-        return {}
 
     # --- helpers for uploads and tree.py ---------------------------------------------------
 

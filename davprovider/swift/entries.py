@@ -13,15 +13,28 @@ listings (as its own SLOs do with ``swift_bytes``): one listing per PROPFIND
 Depth 1 then reports every mtime, without a HEAD per child. The parameter is
 removed from every Content-Type the gateway reports. Without it, the mtime is
 the listing's ``last_modified`` (Swift's time of the last PUT or POST).
+
+An upload's entry is built from its PUT's answer instead of a listing
+(``put_row``): Swift's ETag, the bytes sent, the Content-Type as listings show
+it, and the time the PUT was sent (the local clock, kept within the second of
+the answer's ``Last-Modified``).
+
+``Recent`` keeps what a backend looked up (listing rows, container headers) for
+one request: see ``backend.py``.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
 import math
-from datetime import datetime
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from email.utils import parsedate_to_datetime
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from davprovider.backend import Entry
 
@@ -29,6 +42,12 @@ from .names import is_dir_type
 
 Row = dict[str, Any]
 MTIME_PARAM = "dav_mtime"
+MEMO_SECONDS = 2.0  # how long a backend trusts what it looked up (one request)
+# Swift's own parameter parsing (swift.common.utils.parse_content_type, strict)
+_TOKEN = r"[^()<>@,;:\"/\[\]?={}\x00-\x20\x7f]+"
+_PARAM = re.compile(r"(?:\s*;\s*(" + _TOKEN + r")\s*(?:=\s*(" + _TOKEN + r'|"(?:[^"\\]|\\.)*"))?)')
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _micro(seconds: int, micro: int) -> float:
@@ -105,3 +124,81 @@ def row_entry(row: Row, name: str) -> Entry:
         etag=slo_etag or row.get("hash"), content_type=content_type,
         checksum=None if slo_etag else f"md5:{row.get('hash')}",
     )  # fmt: skip
+
+
+def listed_type(content_type: str) -> str:
+    """A Content-Type as Swift's listings show it: parameters re-joined without
+    blanks (``"text/plain; charset=utf-8"`` -> ``"text/plain;charset=utf-8"``)."""
+    if ";" not in content_type:
+        return content_type
+    base, params = content_type.split(";", 1)
+    for key, value in _PARAM.findall(";" + params):
+        if key.strip() != "swift_bytes":
+            base += f";{key.strip()}={value.strip()}"
+    return base
+
+
+def put_time(last_modified: str | None, started: float) -> float:
+    """When Swift stored a PUT sent at ``started`` (local clock): Swift stamps a PUT
+    when it arrives, and answers with that time rounded up to the second
+    (``Last-Modified``), not the ``X-Timestamp`` listings show. The local time,
+    kept within that second (Swift's clock wins where the two disagree)."""
+    guess = started
+    try:
+        ceiling = parsedate_to_datetime(last_modified).timestamp() if last_modified else None
+    except (TypeError, ValueError):
+        ceiling = None
+    if ceiling is not None:
+        guess = min(max(guess, ceiling - 1 + 1e-6), ceiling)
+    return round(guess, 6)
+
+
+def put_row(name: str, content_type: str, size: int, etag: str, modified: float) -> Row:
+    """The listing row an object just PUT will have (for ``row_entry``)."""
+    stamp = datetime.fromtimestamp(modified, UTC).replace(tzinfo=None)
+    return {
+        "name": name, "bytes": size, "hash": etag, "content_type": listed_type(content_type),
+        "last_modified": stamp.isoformat(timespec="microseconds"),
+    }  # fmt: skip
+
+
+class Recent:
+    """What one backend looked up (listing rows, container headers), trusted for
+    ``MEMO_SECONDS`` and forgotten whenever it writes (``writes``)."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[str, ...]) -> tuple[bool, Any]:
+        """``(True, value)`` when ``key`` was remembered recently, else ``(False, None)``."""
+        found = self._items.get(key)
+        if found is None or time.monotonic() - found[0] > MEMO_SECONDS:
+            return False, None
+        return True, found[1]
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        self._items[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+class _Remembering(Protocol):
+    recent: Recent
+
+
+S = TypeVar("S", bound=_Remembering)
+
+
+def writes(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """A backend method that changes Swift: what the backend looked up before is
+    forgotten when it returns (or fails)."""
+
+    @functools.wraps(method)
+    def run(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.recent.clear()
+
+    return run

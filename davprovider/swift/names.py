@@ -14,6 +14,9 @@ percent-encoded UTF-8 (swiftclient decodes them again when it reads headers); a
 value longer than Swift's per-value limit continues in ``Dav-<name>--1``,
 ``--2`` ... (cut between characters), and an empty value is ``Dav-<name>--e: 1``
 (Swift does not keep empty metadata).
+
+``X-Container-Meta-Davprovider-Props: 1`` (``PROPS_FLAG``) marks a container
+whose objects may carry dead properties (``props.py``); it is none itself.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from urllib.parse import quote
 DIR_TYPES = frozenset({"application/directory", "text/directory", "application/x-directory"})
 MARKER_TYPE = "application/directory"
 META_PREFIX = "dav-"
+PROPS_FLAG = "davprovider-props"  # X-Container-Meta-Davprovider-Props (not a dead property)
 _PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 _VALUE_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "%")
 _PART = re.compile(r"^(.*?)(?:--(\d+|e))?$")

@@ -35,7 +35,7 @@ from swiftclient.utils import generate_temp_url
 from davprovider.backend import Entry, Quota
 from davprovider.digests import HEX_LENGTH, checksum_digests, pick
 
-from .entries import header_time, mtime_text, split_mtime, with_mtime
+from .entries import Recent, header_time, mtime_text, split_mtime, with_mtime, writes
 from .errors import translated
 from .names import user_meta
 
@@ -111,7 +111,7 @@ class SyncExtensions:
 
     options: Options
     factory: SwiftFactory
-    _stated: tuple[str, Entry] | None
+    recent: Recent
 
     @property
     def conn(self) -> Connection:
@@ -134,8 +134,8 @@ class SyncExtensions:
     # --- modification times -------------------------------------------------------------
 
     @translated
+    @writes
     def set_mtime(self, path: str, mtime: float) -> None:
-        self._stated = None
         loc = self.locate(path)
         if loc.is_account or loc.is_container:
             raise NotImplementedError("a Swift container has no settable modification time")
@@ -170,6 +170,7 @@ class SyncExtensions:
         return pick(found, algorithms)
 
     @translated
+    @writes
     def store_digests(self, path: str, digests: Mapping[str, str]) -> None:
         """Kept as metadata (one POST), unless it would only repeat the ETag's MD5."""
         loc = self.locate(path)
@@ -220,8 +221,7 @@ class SyncExtensions:
         if not self.options.temp_url_redirect:
             return None
         loc = self.locate(path)
-        stated = self._stated
-        entry = stated[1] if stated and stated[0] == path else self.lookup(loc)[0]
+        entry = self.lookup(loc)[0]  # this request's stat
         if entry.is_dir:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         storage = urlsplit(self.conn.url)

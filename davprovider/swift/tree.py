@@ -13,6 +13,8 @@ whose segments cannot be deleted stays whole.
 For a folder every member is tried: when Swift refuses some, the rest is done,
 the folder (its marker, a MOVE's source) stays, and ``PartialFailure`` names
 each refused member (for COPY and MOVE by its destination path).
+
+Dead properties that arrive in another container flag it (``props.py``).
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from urllib.parse import quote, unquote
 
 from davprovider.backend import Entry, PartialFailure
 
+from . import props
 from .entries import mtime_text, split_mtime
 from .errors import translate
-from .names import Location
+from .names import PROPS_FLAG, Location
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
@@ -255,19 +258,26 @@ def transfer(
         remove(backend, d, *existing, recursive=True)
     if not d.is_container:
         backend.require_dir(d.parent())
+    carried = s.container != d.container and props.flagged(backend, s.container)
     if not entry.is_dir:
         assert row is not None
+        if carried:
+            props.flag(backend, d.container)
         copy_object(backend, s.container, row, d.container, d.obj, move=move)
         if move:
             backend.conn.delete_object(s.container, s.obj)  # an SLO's segments moved along
             keep_parent(backend, s)
         return
-    _, found, _ = backend.all_meta(s)
+    _, found, _ = props.all_meta(backend, s)
     meta = {k: v for k, v in found.items() if k.startswith("dav-")}  # not quotas, keys...
     if d.is_container:
         headers = {f"X-Container-Meta-{k}": v for k, v in meta.items()}
+        if carried:
+            headers[f"X-Container-Meta-{PROPS_FLAG}"] = "1"
         backend.conn.put_container(d.container, headers=headers)
     else:
+        if carried or meta:
+            props.flag(backend, d.container)
         backend.put_marker(d, meta)
     if depth_infinity:
         _transfer_members(backend, s, d, row, move)

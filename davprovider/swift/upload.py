@@ -11,6 +11,10 @@ Above ``segment_size`` (or when the size is unknown and the body outgrows a smal
 spool) the bytes go to segments in ``<container>_segments``, named as the
 ``swift`` CLI names them, and ``commit()`` writes the SLO manifest last. A failed
 or aborted upload deletes its segments; an overwritten SLO loses its old ones.
+
+``commit()`` of a single PUT returns the entry its answer describes (Swift's
+ETag, the bytes sent, ``entries.put_row``): no listing after it. An SLO's entry
+comes from a ``stat``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from swiftclient.exceptions import ClientException
 
 from davprovider.backend import Entry, Upload
 
+from .entries import put_row, put_time, row_entry
 from .errors import translate, translated
 from .sync import digest_headers
 
@@ -157,7 +162,8 @@ class SwiftUpload(Upload):
         self.error: BaseException | None = None
         self.conn: Connection | None = None
         self.digests: dict[str, str] = {}
-        self.etag: str | None = None  # Swift's answer to a streamed single PUT
+        self.etag: str | None = None  # Swift's answer to a single PUT
+        self.answer: tuple[dict[str, str], float] | None = None  # its headers, when sent
 
     # --- the request thread ----------------------------------------------------------
 
@@ -239,9 +245,33 @@ class SwiftUpload(Upload):
             raise
         self.done = True
         self._release()
+        self.backend.recent.clear()
         if old_segments:
             self.backend.delete_names(old_segments)
-        return self.backend.stat(self.path)
+        return self._entry() or self.backend.stat(self.path)
+
+    def _entry(self) -> Entry | None:
+        """The stored object as a single PUT's answer describes it (``None`` for an SLO)."""
+        if self.segmented or self.answer is None or not self.etag:
+            return None
+        headers, started = self.answer
+        modified = put_time(headers.get("last-modified"), started)
+        content_type = self.headers["Content-Type"]
+        row = put_row(self.loc.obj, content_type, self.written, self.etag, modified)
+        return row_entry(row, self.loc.name)
+
+    def _put(
+        self, conn: Connection, body: Any, length: int | None, headers: dict[str, str]
+    ) -> None:
+        """The single PUT of the object, its answer kept for ``_entry``."""
+        answer: dict[str, Any] = {}
+        started = time.time()
+        etag = conn.put_object(
+            self.loc.container, self.loc.obj, body, content_length=length, headers=headers,
+            response_dict=answer,
+        )  # fmt: skip
+        self.etag = etag.strip('"') or None
+        self.answer = (answer.get("headers") or {}, started)
 
     def _finish(self) -> None:
         if self.spool is not None:  # unknown size, small: one PUT with a known length
@@ -271,9 +301,7 @@ class SwiftUpload(Upload):
         if "md5" in self.digests:
             headers["ETag"] = self.digests["md5"]
         try:
-            self.backend.conn.put_object(
-                self.loc.container, self.loc.obj, body, content_length=length, headers=headers
-            )
+            self._put(self.backend.conn, body, length, headers)
         except ClientException as exc:
             if exc.http_status != 422:
                 raise
@@ -298,6 +326,7 @@ class SwiftUpload(Upload):
         if self.done:
             return
         self.done = True
+        self.backend.recent.clear()
         self.pipe.abort()
         if self.thread is not None:
             self.thread.join(self.backend.options.timeout)
@@ -322,10 +351,7 @@ class SwiftUpload(Upload):
         assert self.conn is not None
         try:
             if not self.segmented:
-                self.etag = self.conn.put_object(
-                    self.loc.container, self.loc.obj, self.pipe,
-                    content_length=self.size, headers=self.headers,
-                )  # fmt: skip
+                self._put(self.conn, self.pipe, self.size, self.headers)
             else:
                 self._put_segments(self.conn)
         except BaseException as exc:  # noqa: BLE001 - handed to the request thread

@@ -1,0 +1,219 @@
+"""What the gateway's common requests cost in Swift requests (counted at swiftclient's
+``Connection._retry``: one per HTTP request to Swift, as the proxy log shows them), and
+PROPFIND ``allprop`` Depth 1 without a HEAD per member where no dead property was ever
+stored (``names.PROPS_FLAG``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from dav.conftest import Gateway
+from dav.test_verbs import propstats
+from swift_gateway import connect, fresh_container, swift_gateway
+from swift_helpers import put
+from swiftclient.client import Connection
+
+from localgrid.swift import LocalSwift
+
+DATA = os.urandom(4096)
+COLOUR = "{urn:z}colour"
+SET_COLOUR = (
+    b'<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z">'
+    b"<D:set><D:prop><Z:colour>red</Z:colour></D:prop></D:set></D:propertyupdate>"
+)
+
+
+class SwiftCalls:
+    """Swift requests made by any swiftclient connection, by swiftclient function."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+
+    def record(self, name: str) -> None:
+        with self._lock:
+            self._calls[name] += 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._calls)
+
+
+@pytest.fixture
+def swift_calls(monkeypatch: pytest.MonkeyPatch) -> SwiftCalls:
+    calls = SwiftCalls()
+    inner = Connection._retry
+
+    def counting(self: Connection, reset: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.record(func.__name__)
+        return inner(self, reset, func, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "_retry", counting)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def gw(swift_store: LocalSwift) -> Iterator[Gateway]:
+    with swift_gateway(swift_store) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def box(gw: Gateway) -> Iterator[str]:
+    """``/swift/<fresh container>/`` (made with MKCOL: the gateway's token is warm)."""
+    with fresh_container(gw) as path:
+        yield path
+
+
+@pytest.fixture
+def alice(swift_store: LocalSwift) -> Iterator[Connection]:
+    conn = connect(swift_store)
+    yield conn
+    conn.close()
+
+
+def container_of(box: str) -> str:
+    return box.strip("/").split("/")[1]
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def allprop(gw: Gateway, folder: str) -> dict[str, dict[str, str]]:
+    reply = gw.request("PROPFIND", folder, b"", headers={"Depth": "1"})
+    assert reply.status == 207
+    return propstats(reply.body)
+
+
+# --- PUT, GET, PROPFIND -------------------------------------------------------------------
+
+
+def test_a_new_small_put_costs_two_listings_and_the_put(gw, box, swift_calls):
+    swift_calls.clear()
+    reply = gw.request("PUT", box + "new.bin", DATA)
+    assert reply.status == 201
+    assert swift_calls.counts() == {"get_container": 2, "put_object": 1}
+    assert reply.header("ETag") == f'"{md5(DATA)}"'
+    assert gw.request("GET", box + "new.bin").body == DATA
+
+
+def test_a_new_small_put_in_a_folder_adds_the_folders_two_listings(gw, box, swift_calls):
+    assert gw.request("MKCOL", box + "dir").status == 201
+    swift_calls.clear()
+    assert gw.request("PUT", box + "dir/new.bin", DATA).status == 201
+    assert swift_calls.counts() == {"get_container": 4, "put_object": 1}
+
+
+def test_an_overwrite_costs_a_listing_a_head_and_the_put_keeping_properties(gw, box, swift_calls):
+    assert gw.request("PUT", box + "f.bin", b"old").status == 201
+    assert gw.request("PROPPATCH", box + "f.bin", SET_COLOUR).status == 207
+    swift_calls.clear()
+    reply = gw.request("PUT", box + "f.bin", DATA)
+    assert reply.status == 204
+    assert swift_calls.counts() == {"get_container": 1, "head_object": 1, "put_object": 1}
+    assert reply.header("ETag") == f'"{md5(DATA)}"'
+    props = allprop(gw, box)[box + "f.bin"]
+    assert props[COLOUR] == "red"
+    assert props["{DAV:}getcontentlength"] == str(len(DATA))
+    assert props["{DAV:}getetag"].strip('"') == md5(DATA)
+
+
+def test_get_and_propfind_depth_0_cost_two_requests(gw, box, swift_calls):
+    assert gw.request("PUT", box + "f.bin", DATA).status == 201
+    swift_calls.clear()
+    assert gw.request("GET", box + "f.bin").body == DATA
+    assert swift_calls.counts() == {"get_container": 1, "get_object": 1}
+    swift_calls.clear()
+    assert gw.request("PROPFIND", box + "f.bin", headers={"Depth": "0"}).status == 207
+    assert swift_calls.counts() == {"get_container": 1, "head_object": 1}
+
+
+def test_put_onto_a_folder_or_into_a_missing_parent_is_still_refused(gw, box, alice):
+    assert gw.request("MKCOL", box + "dir").status == 201
+    alice.put_object(container_of(box), "implicit/member", b"x")  # a folder without marker
+    assert gw.request("PUT", box + "dir", DATA).status == 405
+    assert gw.request("PUT", box + "implicit", DATA).status == 405
+    assert gw.request("PUT", box + "missing/f.bin", DATA).status == 409
+    assert gw.request("PUT", box + "dir/missing/f.bin", DATA).status == 409
+
+
+def test_if_match_on_put_still_compares_the_stored_etag(gw, box):
+    assert gw.request("PUT", box + "f.bin", b"one").status == 201
+    wrong = gw.request("PUT", box + "f.bin", DATA, headers={"If-Match": '"0123"'})
+    assert wrong.status == 412
+    right = gw.request("PUT", box + "f.bin", DATA, headers={"If-Match": f'"{md5(b"one")}"'})
+    assert right.status == 204
+    again = gw.request("PUT", box + "f.bin", b"two", headers={"If-Match": right.header("ETag")})
+    assert again.status == 204
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; charset=utf-8", None])
+def test_commit_describes_the_object_as_a_stat_does(backend, content_type):
+    kw = {"content_type": content_type} if content_type else {}
+    entry = put(backend, "/f.txt", DATA, **kw)
+    stat = backend.stat("/f.txt")
+    assert entry == dataclasses.replace(stat, modified=entry.modified)
+    assert entry.etag == md5(DATA) and entry.size == len(DATA)
+    assert stat.modified is not None and entry.modified is not None
+    assert abs(entry.modified - stat.modified) < 1
+
+
+# --- PROPFIND allprop Depth 1 ----------------------------------------------------------------
+
+
+def test_allprop_depth_1_in_a_plain_container_heads_no_member(gw, box, alice, swift_calls):
+    name = container_of(box)
+    for i in range(30):
+        alice.put_object(name, f"o{i:02}", b"x")
+    alice.put_object(name, "dir/", b"", content_type="application/directory")
+    swift_calls.clear()
+    listed = allprop(gw, box)
+    assert len(listed) == 32  # the container and its 31 members
+    assert swift_calls.counts() == {"head_container": 1, "get_container": 1}
+
+
+def test_allprop_depth_1_shows_a_property_set_by_proppatch(gw, box, alice, swift_calls):
+    name = container_of(box)
+    for i in range(5):
+        alice.put_object(name, f"o{i}", b"x")
+    alice.put_object(name, "implicit/member", b"x")
+    assert gw.request("PROPPATCH", box + "o3", SET_COLOUR).status == 207
+    assert gw.request("PROPPATCH", box + "implicit", SET_COLOUR).status == 207
+    swift_calls.clear()
+    listed = allprop(gw, box)
+    assert listed[box + "o3"][COLOUR] == "red"
+    assert listed[box + "implicit/"][COLOUR] == "red"
+    assert COLOUR not in listed[box + "o1"]
+    assert swift_calls.counts()["head_object"] >= 6  # flagged: every member's metadata read
+
+
+def test_properties_copied_or_moved_into_another_container_show_in_its_listings(gw, box):
+    assert gw.request("PUT", box + "f.bin", DATA).status == 201
+    assert gw.request("PROPPATCH", box + "f.bin", SET_COLOUR).status == 207
+    with fresh_container(gw) as other:
+        copied = gw.request("COPY", box + "f.bin", headers={"Destination": other + "c.bin"})
+        assert copied.status == 201
+        assert allprop(gw, other)[other + "c.bin"][COLOUR] == "red"
+    with fresh_container(gw) as other:
+        moved = gw.request("MOVE", box + "f.bin", headers={"Destination": other + "m.bin"})
+        assert moved.status == 201
+        assert allprop(gw, other)[other + "m.bin"][COLOUR] == "red"
+        whole = other.rstrip("/") + "-copy/"
+        copied = gw.request("COPY", other, headers={"Destination": whole})
+        assert copied.status == 201
+        try:
+            assert allprop(gw, whole)[whole + "m.bin"][COLOUR] == "red"
+        finally:
+            gw.request("DELETE", whole)
