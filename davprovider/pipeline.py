@@ -177,7 +177,7 @@ class WriteBehind:
     ``stop`` abandons what is queued. ``sink`` is called from one thread only.
     """
 
-    def __init__(self, sink: Callable[[bytes], Any], block: int, depth: int = 1) -> None:
+    def __init__(self, sink: Callable[[bytearray], Any], block: int, depth: int = 1) -> None:
         self.sink, self.block, self.depth = sink, block, depth
         self._pending = bytearray()
         self._worker: _Worker | None = None
@@ -186,7 +186,7 @@ class WriteBehind:
         while (data := worker.get()) is not _END and data is not None:
             self.sink(data)
 
-    def _queue(self, data: bytes | None) -> None:
+    def _queue(self, data: bytearray | None) -> None:
         if self._worker is None:
             self._worker = _Worker(self._drain, self.depth, "write-behind")
         if not self._worker.put(data):
@@ -196,18 +196,18 @@ class WriteBehind:
     def write(self, data: bytes) -> None:
         self._pending += data
         if len(self._pending) >= self.block:
-            block, self._pending = bytes(self._pending), bytearray()
-            self._queue(block)
+            block, self._pending = self._pending, bytearray()
+            self._queue(block)  # handed over, never touched here again
 
     def finish(self) -> None:
         """Write what is left and wait until the sink has everything."""
         if self._worker is None:  # small: written here, no thread
             if self._pending:
-                self.sink(bytes(self._pending))
+                self.sink(self._pending)
                 self._pending = bytearray()
             return
         if self._pending:
-            self._queue(bytes(self._pending))
+            self._queue(self._pending)
             self._pending = bytearray()
         self._queue(None)
         worker, self._worker = self._worker, None

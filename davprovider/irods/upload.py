@@ -2,9 +2,12 @@
 
 With ``register_checksums`` iRODS registers the temporary object's checksum when it is
 closed; commit compares it with the SHA-256 the gateway computed while the body
-streamed (``set_digests``) and refuses on a mismatch (``OSError(EIO)``: the bytes in
+streamed, when it computed one (``set_digests``; see ``checksums`` in the settings),
+and refuses on a mismatch (``OSError(EIO)``: the bytes in
 iRODS are not the bytes received). The digests and the old object's dead properties
 are put on the temporary object in one atomic AVU operation before it is renamed.
+The body goes to iRODS in ``WRITE_BLOCK`` pieces from a thread (``pipeline.py``), so
+receiving the next piece overlaps the DATA_OBJ_WRITE round trip of the last.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from .backend import IrodsBackend
 
 log = logging.getLogger("davprovider.irods")
-WRITE_BLOCK = 4 << 20  # bytes per DATA_OBJ_WRITE
+WRITE_BLOCK = 2 << 20  # bytes per DATA_OBJ_WRITE
 
 
 class IrodsUpload(Upload):

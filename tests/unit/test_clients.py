@@ -58,8 +58,8 @@ SHARE = "shares:\n  - {path: /m, backend: memory}\n"
 def test_checksum_and_client_sections_have_defaults():
     settings = settings_from_mapping({"shares": [{"path": "/m", "backend": "memory"}]})
     checksums = settings.checksums
-    assert checksums.upload == ("sha-256",)
-    assert checksums.upload_small == ("md5", "sha1", "adler32")
+    assert checksums.upload == ()
+    assert checksums.upload_small == ("md5", "sha1", "sha-256", "adler32")
     assert (checksums.small_limit, checksums.compute_limit) == (16 << 20, 64 << 20)
     assert settings.clients.apple_files == "store"
     assert settings.shares[0].apple_files is None
@@ -89,8 +89,8 @@ def test_share_can_override_apple_files():
 
 def test_small_uploads_get_every_digest_and_large_ones_only_upload():
     checksums = settings_from_mapping({"shares": [{"path": "/m", "backend": "memory"}]}).checksums
-    every = ("sha-256", "md5", "sha1", "adler32")
+    every = ("md5", "sha1", "sha-256", "adler32")
     assert checksums.for_upload(0) == every
     assert checksums.for_upload(16 << 20) == every
-    assert checksums.for_upload((16 << 20) + 1) == ("sha-256",)
-    assert checksums.for_upload(None) == ("sha-256",)  # chunked: length unknown
+    assert checksums.for_upload((16 << 20) + 1) == ()
+    assert checksums.for_upload(None) == ()  # chunked: length unknown

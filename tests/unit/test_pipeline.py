@@ -64,7 +64,7 @@ def test_read_ahead_raises_the_source_error_in_the_reader():
 
 
 def test_write_behind_hands_over_whole_blocks_then_the_rest():
-    blocks: list[bytes] = []
+    blocks: list[bytearray] = []
     behind = WriteBehind(blocks.append, 300_000)
     for start in range(0, len(DATA), 65_536):
         behind.write(DATA[start : start + 65_536])
