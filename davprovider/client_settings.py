@@ -29,10 +29,11 @@ class ChecksumSettings:
     report them (``oc:checksums``). ``upload`` is computed for every PUT; ``upload_small``
     too when the announced length is at most ``small_limit`` bytes: small files get every
     digest a sync client may compare, while large transfers pay only for ``upload`` (MD5
-    alone costs a core at about 600 MB/s, SHA-256 one at about 1.4 GB/s). A checksum the client sends is computed and
-    verified whatever these lists say. ``compute_limit`` is the largest object (bytes) the
-    gateway reads back to compute a digest it does not know, for a single object's
-    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read)."""
+    alone costs a core at about 600 MB/s, SHA-256 one at about 1.4 GB/s). A checksum
+    the client sends is computed and verified whatever these lists say.
+    ``compute_limit`` is the largest object (bytes) the gateway reads back to compute a
+    digest it does not know, for a single object's ``Want-Digest`` or Depth 0 PROPFIND
+    (0: never; listings never read)."""
 
     upload: tuple[str, ...] = field(default=(), metadata={"check": _algorithms})
     upload_small: tuple[str, ...] = field(

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import io
 import logging
+import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 from wsgidav.dav_error import (
@@ -35,6 +36,8 @@ from wsgidav.dav_provider import DAVProvider
 from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
 from davprovider.backend import Backend, BackendFactory
 from davprovider.clients import created_name, is_apple_file, oc_mtime
+from davprovider.fastpropfind import fast_propfind
+from davprovider.listing_cache import CachingBackend, wants_fresh
 from davprovider.liveprops import OC_MTIME_KEY, digest_headers
 from davprovider.properties import XML_PARSER
 from davprovider.resources import (
@@ -61,6 +64,7 @@ class GatewayProvider(DAVProvider):
         self.share = share
         self.factory = factory
         self.settings = settings
+        self._cache_scope = f"{share.path} {uuid.uuid4().hex}"  # this provider's listings
 
     def __repr__(self) -> str:
         return f"GatewayProvider({self.share.path!r}, backend={self.share.backend!r})"
@@ -77,6 +81,11 @@ class GatewayProvider(DAVProvider):
                 raise DAVError(HTTP_UNAUTHORIZED, "no identity for this request")
             with backend_errors(self.share.path):
                 backend = self.factory(identity)
+            if self.settings.listing_cache > 0:
+                scope = (self._cache_scope, identity.method, identity.user)
+                fresh = wants_fresh(environ)
+                cached = CachingBackend(backend, scope, self.settings.listing_cache, fresh)
+                backend = cast(Backend, cached)
             environ[BACKEND_KEY] = backend
         return backend
 
@@ -113,7 +122,10 @@ class GatewayProvider(DAVProvider):
         extra: list[tuple[str, str]] = []
         if method in ("GET", "HEAD"):
             extra = self._digest_headers(environ)
-        return default_handler(environ, _answering(environ, start_response, extra))
+        answer = _answering(environ, start_response, extra)
+        if method == "PROPFIND" and (fast := fast_propfind(self, environ, answer)) is not None:
+            return fast  # common live properties at Depth 0/1, from the listing
+        return default_handler(environ, answer)
 
     def _check_client_files(self, environ: dict[str, Any]) -> None:
         mode = self.share.apple_files or self.settings.clients.apple_files

@@ -69,6 +69,10 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def _seconds(value: float) -> str | None:
+    return None if 0 <= value <= 3600 else "must be between 0 and 3600 seconds"
+
+
 def _port(value: int) -> str | None:
     return None if 0 <= value <= 65535 else "must be a port number (0-65535)"
 
@@ -156,6 +160,7 @@ class Settings:
     max_xml_body: int = field(default=1 << 20, metadata={"check": _positive})
     lock_storage: Literal["memory", "none"] = "memory"
     dir_browser: bool = True
+    listing_cache: float = field(default=5.0, metadata={"check": _seconds})
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()
     source: str = field(default="<settings>", metadata={"internal": True})

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from davprovider.backend import BackendFactory
+from davprovider.listing_cache import CACHE
 from davprovider.memory import MemoryFactory
 from davprovider.memory.tree import Tree
 from davprovider.server import GatewayServer, build_app
@@ -119,6 +120,7 @@ def gateway(shared_gateway: Gateway) -> Gateway:
     assert isinstance(factory, MemoryFactory)
     factory.tree = Tree()
     shared_gateway.app.app.lock_manager.storage.clear()
+    CACHE.forget()  # the storage was replaced behind the gateway's back
     return shared_gateway
 
 

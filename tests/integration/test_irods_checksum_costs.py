@@ -44,11 +44,16 @@ def test_listing_with_checksums_costs_one_more_genquery(
     plain = api_calls[GENQUERY]
     api_calls.clear()
 
-    reply = gw.request("PROPFIND", uploaded, CHECKSUMS, headers={"Depth": "1"})
+    fresh = {"Depth": "1", "Cache-Control": "no-cache"}  # not from the listing cache
+    reply = gw.request("PROPFIND", uploaded, CHECKSUMS, headers=fresh)
 
     assert reply.status == 207 and reply.body.count(b"MD5:") == 10
     assert api_calls[GENQUERY] == plain + 1, api_calls
     assert set(api_calls) == {GENQUERY}, api_calls  # no chksum, no read
+    api_calls.clear()
+    again = gw.request("PROPFIND", uploaded, CHECKSUMS, headers={"Depth": "1"})
+    assert again.body == reply.body
+    assert api_calls == {GENQUERY: 1}, api_calls  # the listing is remembered, digests are not
 
 
 def test_listing_1200_objects_without_checksums_reads_nothing(

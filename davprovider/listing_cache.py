@@ -1,0 +1,181 @@
+"""Listings and stats remembered for a few seconds (``listing_cache``), per caller.
+
+Desktop clients ask for the same folder again and again: Finder, Explorer and davfs2
+list a folder (PROPFIND Depth 1) and then ask about each member (Depth 0), and every
+client re-lists a folder it shows. Each ask costs backend round trips (iRODS GenQuery
+pages, Swift listings). Here a ``list`` answer, and the entries in it, answer the same
+caller's ``list`` and ``stat`` for ``listing_cache`` seconds.
+
+Rules that keep it correct:
+
+- Keyed by the caller (authentication method and user) and the share: one user never
+  sees what was listed for another (their permissions differ).
+- Any call that may change something (every backend method but the reads below, and an
+  upload's commit) forgets everything, in every share of the process, before and after
+  it runs; a read that overlapped a change is not kept (generation count). So what a
+  client changes through this gateway shows at once, to everyone.
+- Changes made outside this gateway process (``iput``, the ``swift`` CLI, a second
+  gateway) show after at most ``listing_cache`` seconds; a request with
+  ``Cache-Control: no-cache`` or ``max-age=0`` (a browser's reload) is answered fresh.
+- A stat that the cached parent listing does not answer goes to the backend: a missing
+  member is never inferred from a listing (listings hide some names).
+- At most ``MAX_ENTRIES`` entries are kept; the oldest listings go first.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from davprovider.backend import Backend, Entry, Upload
+
+MAX_ENTRIES = 200_000
+#: Backend methods that change nothing (everything else forgets the cache).
+READS = frozenset(
+    {"stat", "list", "open_read", "get_meta", "list_meta", "list_digests", "quota"}
+    | {"redirect_url"}
+)
+
+Key = tuple[str, str, str, str]  # (provider, method, user, path)
+
+
+class ListingCache:
+    """The remembered listings of one gateway process (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lists: OrderedDict[Key, tuple[float, tuple[Entry, ...]]] = OrderedDict()
+        self._stats: dict[Key, tuple[float, Entry]] = {}
+        self._size = 0
+        self.generation = 0
+
+    def forget(self) -> None:
+        """Drop everything (a change is about to happen, or just happened)."""
+        with self._lock:
+            self.generation += 1
+            self._lists.clear()
+            self._stats.clear()
+            self._size = 0
+
+    def listed(self, key: Key, seconds: float) -> tuple[Entry, ...] | None:
+        with self._lock:
+            found = self._lists.get(key)
+        if found is None or time.monotonic() - found[0] > seconds:
+            return None
+        return found[1]
+
+    def stated(self, key: Key, seconds: float) -> Entry | None:
+        """The entry at ``key``: remembered from a stat, or from its parent's listing."""
+        share, method, user, path = key
+        with self._lock:
+            found = self._stats.get(key)
+            parent = self._lists.get((share, method, user, posixpath.dirname(path)))
+        now = time.monotonic()
+        if found is not None and now - found[0] <= seconds:
+            return found[1]
+        if path != "/" and parent is not None and now - parent[0] <= seconds:
+            name = posixpath.basename(path)
+            for entry in parent[1]:
+                if entry.name == name:
+                    return entry
+        return None
+
+    def keep_list(self, key: Key, entries: Sequence[Entry], generation: int) -> None:
+        with self._lock:
+            if generation != self.generation or len(entries) > MAX_ENTRIES:
+                return
+            old = self._lists.pop(key, None)
+            self._size += len(entries) - (len(old[1]) if old else 0)
+            self._lists[key] = (time.monotonic(), tuple(entries))
+            while self._size > MAX_ENTRIES and self._lists:
+                _, (_, dropped) = self._lists.popitem(last=False)
+                self._size -= len(dropped)
+
+    def keep_stat(self, key: Key, entry: Entry, generation: int) -> None:
+        with self._lock:
+            if generation == self.generation and len(self._stats) < MAX_ENTRIES:
+                self._stats[key] = (time.monotonic(), entry)
+
+
+#: One cache for the process: a change through any share forgets every share's listings
+#: (two shares may show the same storage, as /irods and an anonymous /pub do).
+CACHE = ListingCache()
+
+
+def wants_fresh(environ: dict[str, Any]) -> bool:
+    """True when the request asks not to be answered from a cache."""
+    control = str(environ.get("HTTP_CACHE_CONTROL", "")).lower().replace(" ", "")
+    pragma = str(environ.get("HTTP_PRAGMA", "")).lower()
+    return "no-cache" in control or "max-age=0" in control or "no-cache" in pragma
+
+
+class CachingBackend:
+    """``inner`` with its ``list``/``stat`` answers remembered for ``seconds``; every
+    other method goes through unchanged (the changing ones forget the cache)."""
+
+    def __init__(
+        self, inner: Backend, scope: tuple[str, str, str], seconds: float, fresh: bool
+    ) -> None:
+        self.inner, self.scope, self.seconds, self.fresh = inner, scope, seconds, fresh
+
+    def _key(self, path: str) -> Key:
+        return (*self.scope, path)
+
+    def stat(self, path: str) -> Entry:
+        key = self._key(path)
+        if not self.fresh and (entry := CACHE.stated(key, self.seconds)) is not None:
+            return entry
+        generation = CACHE.generation
+        entry = self.inner.stat(path)
+        CACHE.keep_stat(key, entry, generation)
+        return entry
+
+    def list(self, path: str) -> Sequence[Entry]:
+        key = self._key(path)
+        if not self.fresh and (entries := CACHE.listed(key, self.seconds)) is not None:
+            return entries
+        generation = CACHE.generation
+        listed = self.inner.list(path)
+        CACHE.keep_list(key, listed, generation)
+        return listed
+
+    def open_write(self, path: str, **options: Any) -> Upload:
+        CACHE.forget()
+        return cast(Upload, _ForgettingUpload(self.inner.open_write(path, **options)))
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.inner, name)
+        if name in READS or not callable(attribute):
+            return attribute
+        return _forgetting(attribute)
+
+
+def _forgetting(method: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        CACHE.forget()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            CACHE.forget()
+
+    return call
+
+
+class _ForgettingUpload:
+    """An upload whose commit forgets the cache (the new object shows at once)."""
+
+    def __init__(self, inner: Upload) -> None:
+        self.inner = inner
+
+    def commit(self) -> Entry:
+        try:
+            return self.inner.commit()
+        finally:
+            CACHE.forget()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
