@@ -9,10 +9,7 @@ requests they made."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +23,10 @@ sys.path.insert(0, str(TESTS / "swift"))  # swift_helpers
 
 from client_tools import SWIFT_SEGMENT, Share  # noqa: E402
 from irods_gateway import GatewayProcess, gateway_config, seed, start_gateway  # noqa: E402
+from swift_helpers import local_swift  # noqa: E402
 
 from localgrid.irods import LocalZone  # noqa: E402
-from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv  # noqa: E402
+from localgrid.swift import LocalSwift  # noqa: E402
 
 SHARES = ("irods", "swift")
 
@@ -40,35 +38,10 @@ def clients_zone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalZone
         yield zone
 
 
-def _swift_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tmpfs when it takes user xattrs (no fsync cost), else pytest's tmp dir."""
-    if Path("/dev/shm").is_dir():
-        probe = Path(tempfile.mkdtemp(prefix="davprovider-clients-swift-", dir="/dev/shm"))
-        try:
-            os.setxattr(probe, "user.davprovider", b"x" * 2048)
-            return probe
-        except OSError:
-            shutil.rmtree(probe, ignore_errors=True)
-    return tmp_path_factory.mktemp("clients-swift")
-
-
 @pytest.fixture(scope="session")
 def clients_swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
-    try:
-        store = LocalSwift(
-            _swift_root(tmp_path_factory), swift_bin=ensure_swift_venv(), log_level="WARNING"
-        )
-        store.start()
-    except (SwiftUnavailable, OSError) as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Swift is required in CI: {exc}")
-        pytest.skip(f"Swift is not available: {exc}")
-    try:
+    with local_swift(tmp_path_factory, "clients-swift") as store:
         yield store
-    finally:
-        store.stop()
-        if str(store.root).startswith("/dev/shm/"):
-            shutil.rmtree(store.root, ignore_errors=True)
 
 
 def clients_config(zone: LocalZone, swift: LocalSwift) -> dict[str, Any]:

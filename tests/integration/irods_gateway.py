@@ -7,8 +7,8 @@
 - ``/tempZone/home/shared``, made by rods, readable by alice and bob, with ``readme.txt``.
 
 ``start_gateway(config, dir)`` runs ``python -m davprovider serve --config FILE`` on a free
-port of 127.0.0.1 (port 0; the real one is read from its log) and returns a
-``GatewayProcess``, stopped by PID. The HTTP client (``Gateway``) and the multistatus
+port of 127.0.0.1 (tests/serve_process.py) and returns a ``GatewayProcess``, stopped by
+PID, once it answers HTTP. The HTTP client (``Gateway``) and the multistatus
 parser (``propstats``) are the
 memory-share tests' own (tests/dav/), imported through the ``tests`` folder that pytest
 puts on ``sys.path`` (test folders have no ``__init__.py``).
@@ -17,20 +17,16 @@ puts on ``sys.path`` (test folders have no ``__init__.py``).
 from __future__ import annotations
 
 import base64
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
-import yaml
+import serve_process
 from dav.conftest import Gateway
 from dav.test_verbs import propstats
 from irods.access import iRODSAccess
@@ -55,55 +51,14 @@ def basic(user: tuple[str, str]) -> str:
 
 AUTH_ALICE = basic(ALICE)
 TEMP = ".davprovider-upload-"  # name prefix of the hidden temporary objects of uploads
-SERVING = re.compile(r"serving /irods \(irods\) on http://([\d.]+):(\d+)/")
 
 
-@dataclass
-class GatewayProcess:
-    """A running ``davprovider serve``: its process, its log, and a client (as alice)."""
+class GatewayProcess(serve_process.GatewayProcess):
+    """A running ``davprovider serve`` (see tests/serve_process.py) and a client (as alice)."""
 
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    client: Gateway
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def port(self) -> int:
-        return self.client.port
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def log_tail(self, size: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-size:]
-
-    def memory(self, field: str) -> int:
-        """A memory figure of the gateway process from /proc (VmRSS, VmHWM), in bytes."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
-        assert match, status
-        return int(match.group(1)) * 1024
-
-    def reset_peak_memory(self) -> bool:
-        """Reset VmHWM (peak RSS) to the current RSS; False where the kernel refuses."""
-        try:
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
-        except OSError:
-            return False
-        return True
-
-    def stop(self) -> None:
-        """SIGTERM by PID, then SIGKILL if it does not exit in time."""
-        if self.process.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+    @cached_property
+    def client(self) -> Gateway:
+        return Gateway("127.0.0.1", self.port, {}, None, ALICE)
 
 
 def gateway_config(zone_port: int) -> dict[str, Any]:
@@ -130,35 +85,14 @@ def gateway_config(zone_port: int) -> dict[str, Any]:
 
 def start_gateway(config: dict[str, Any], workdir: Path, timeout: float = 20.0) -> GatewayProcess:
     """Write ``config`` to ``workdir``, start the gateway, wait until it answers HTTP."""
-    config_path = workdir / "gateway.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    log_path = workdir / "gateway.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "davprovider", "serve", "--config", str(config_path)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
     deadline = time.monotonic() + timeout
-    port = None
-    while port is None:
-        match = SERVING.search(log_path.read_text(errors="replace"))
-        if match:
-            port = int(match.group(2))
-        elif process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            pytest.fail(f"gateway did not start:\n{log_path.read_text()[-4000:]}")
-        else:
-            time.sleep(0.05)
-    running = GatewayProcess(process, log_path, Gateway("127.0.0.1", port, {}, None, ALICE))
+    running = serve_process.start_process(config, workdir, timeout, GatewayProcess)
     while True:  # the socket is bound; wait for an HTTP answer
         try:
             running.client.request("OPTIONS", "/", user=None)
             return running
         except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
+            if running.process.poll() is not None or time.monotonic() > deadline:
                 running.stop()
                 pytest.fail(f"gateway does not answer:\n{running.log_tail()}")
             time.sleep(0.05)

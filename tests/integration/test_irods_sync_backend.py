@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from irods_gateway import ALICE, HOME, seed, write_object
+from irods_gateway import HOME, write_object
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the contract suites
 from backend_contract import BackendContract, put  # noqa: E402
@@ -24,26 +24,11 @@ from davprovider.irods.avus import sha2
 from localgrid.irods import LocalZone
 
 
-@pytest.fixture(scope="module")
-def seeded_zone(irods_zone: LocalZone) -> LocalZone:
-    seed(irods_zone)
-    return irods_zone
-
-
 @pytest.fixture
-def alice(seeded_zone: LocalZone) -> Iterator[Any]:
-    session = seeded_zone.session(*ALICE)
-    try:
-        yield session
-    finally:
-        session.cleanup()
-
-
-@pytest.fixture
-def root(alice: Any) -> str:
+def root(alice_prc: Any) -> str:
     """A fresh collection in alice's home: the backend's share root."""
     path = f"{HOME}/alice/c-{uuid.uuid4().hex[:10]}"
-    alice.collections.create(path)
+    alice_prc.collections.create(path)
     return path
 
 
@@ -64,26 +49,26 @@ class TestIrodsSync(SyncContract):
     pass
 
 
-def test_set_mtime_is_the_data_object_modify_time(backend, alice, root):
+def test_set_mtime_is_the_data_object_modify_time(backend, alice_prc, root):
     put(backend, "/f", b"x")
     backend.set_mtime("/f", 1500000000.7)
-    assert alice.data_objects.get(f"{root}/f").modify_time == datetime.fromtimestamp(
+    assert alice_prc.data_objects.get(f"{root}/f").modify_time == datetime.fromtimestamp(
         1500000000, UTC
     )
 
 
 def test_upload_registers_the_catalog_checksum_and_keeps_other_digests_as_avus(
-    backend, alice, root
+    backend, alice_prc, root
 ):
     put_with_digests(backend, "/f", DATA, dict(TRUE))
-    obj = alice.data_objects.get(f"{root}/f")
+    obj = alice_prc.data_objects.get(f"{root}/f")
     assert obj.checksum == sha2(TRUE["sha-256"])
     avus = {a.name: (a.value, a.units) for a in obj.metadata.items()}
     assert avus["davprovider:digest:md5"] == (TRUE["md5"], obj.checksum)
     assert backend.digests("/f", backend.stat("/f"), DIGEST_ALGORITHMS) == TRUE
 
 
-def test_upload_whose_bytes_differ_from_the_gateway_digest_is_refused(backend, alice, root):
+def test_upload_whose_bytes_differ_from_the_gateway_digest_is_refused(backend, alice_prc, root):
     put(backend, "/f", b"old")
     upload = backend.open_write("/f", size=len(DATA))
     upload.write(DATA)
@@ -91,25 +76,25 @@ def test_upload_whose_bytes_differ_from_the_gateway_digest_is_refused(backend, a
     with pytest.raises(OSError) as caught:
         upload.commit()
     assert caught.value.errno == 5
-    assert [o.name for o in alice.collections.get(root).data_objects] == ["f"]
-    assert alice.data_objects.get(f"{root}/f").size == 3
+    assert [o.name for o in alice_prc.collections.get(root).data_objects] == ["f"]
+    assert alice_prc.data_objects.get(f"{root}/f").size == 3
 
 
-def test_digests_of_a_foreign_overwrite_are_not_reported(backend, alice, root):
+def test_digests_of_a_foreign_overwrite_are_not_reported(backend, alice_prc, root):
     put_with_digests(backend, "/f", DATA, dict(TRUE))
-    write_object(alice, f"{root}/f", b"rewritten by iput")  # no checksum registered
+    write_object(alice_prc, f"{root}/f", b"rewritten by iput")  # no checksum registered
     entry = backend.stat("/f")
     assert backend.digests("/f", entry, DIGEST_ALGORITHMS) == {}
     assert backend.list_digests("/", backend.list("/"), DIGEST_ALGORITHMS) == {"f": {}}
 
 
-def test_missing_catalog_checksum_is_computed_once_and_registered(backend, alice, root):
-    write_object(alice, f"{root}/f", DATA)
+def test_missing_catalog_checksum_is_computed_once_and_registered(backend, alice_prc, root):
+    write_object(alice_prc, f"{root}/f", DATA)
     entry = backend.stat("/f")
     assert entry.checksum is None
     assert backend.digests("/f", entry, ["sha-256"]) == {}
     assert backend.digests("/f", entry, ["sha-256"], compute=True) == {"sha-256": TRUE["sha-256"]}
-    assert alice.data_objects.get(f"{root}/f").checksum == sha2(TRUE["sha-256"])
+    assert alice_prc.data_objects.get(f"{root}/f").checksum == sha2(TRUE["sha-256"])
 
 
 def test_copy_keeps_the_digests_and_move_too(backend):

@@ -8,10 +8,7 @@ and later): no fsync cost, no ext4 xattr size limit; else in pytest's tmp dir.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,50 +18,18 @@ import pytest
 from swiftclient.client import Connection
 
 from davprovider.swift import Options, SwiftBackend, SwiftFactory, create_factory
-from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv
+from localgrid.swift import LocalSwift
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))  # backend_contract
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # swift_helpers
-from swift_helpers import KEY, USER, MiB, as_tester  # noqa: E402
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Swift is required in CI: {reason}")
-    pytest.skip(f"Swift is not available: {reason}")
-
-
-def _store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    shm = Path("/dev/shm")
-    if shm.is_dir():
-        probe = Path(tempfile.mkdtemp(prefix="davprovider-swift-", dir=shm))
-        try:
-            os.setxattr(probe, "user.davprovider", b"x" * 2048)
-            return probe
-        except OSError:
-            shutil.rmtree(probe, ignore_errors=True)
-    return tmp_path_factory.mktemp("swift")
+from swift_helpers import KEY, USER, MiB, as_tester, local_swift  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def swift_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwift]:
     """Swift's four servers on free loopback ports for the whole session."""
-    try:
-        bin_dir = ensure_swift_venv()
-    except (SwiftUnavailable, OSError) as exc:
-        _unavailable(str(exc))
-    root = _store_root(tmp_path_factory)
-    store = LocalSwift(root, swift_bin=bin_dir, log_level="WARNING")
-    try:
-        store.start()
-    except (SwiftUnavailable, OSError) as exc:
-        _unavailable(str(exc))
-    try:
+    with local_swift(tmp_path_factory, "swift") as store:
         yield store
-    finally:
-        store.stop()
-        if str(root).startswith("/dev/shm/"):
-            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

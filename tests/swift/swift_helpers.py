@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections import Counter
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
 
+import pytest
 from external_tools import require_tool  # noqa: F401  (re-exported to the tests)
 
 from auth.identity import Identity
 from davprovider.backend import Backend, Entry
+from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv
 
 MiB = 1 << 20
 USER, KEY = "test:tester", "testing"
@@ -57,3 +65,46 @@ def count_requests(conn: Any) -> Counter[str]:
 
     conn._retry = counting
     return calls
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Swift is required in CI: {reason}")
+    pytest.skip(f"Swift is not available: {reason}")
+
+
+def _store_root(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """tmpfs when it takes user xattrs (kernel 6.6 and later: no fsync cost, no ext4 xattr
+    size limit), else pytest's tmp dir."""
+    shm = Path("/dev/shm")
+    if shm.is_dir():
+        probe = Path(tempfile.mkdtemp(prefix=f"davprovider-{name}-", dir=shm))
+        try:
+            os.setxattr(probe, "user.davprovider", b"x" * 2048)
+            return probe
+        except OSError:
+            shutil.rmtree(probe, ignore_errors=True)
+    return tmp_path_factory.mktemp(name)
+
+
+@contextmanager
+def local_swift(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalSwift]:
+    """A real OpenStack Swift (``localgrid.swift``: four servers on free loopback ports),
+    installed into ``.swiftvenv`` on first use, stopped afterwards. Without it the test is
+    skipped, except in CI (``CI=true``), where that is a failure."""
+    try:
+        bin_dir = ensure_swift_venv()
+    except (SwiftUnavailable, OSError) as exc:
+        _unavailable(str(exc))
+    root = _store_root(tmp_path_factory, name)
+    store = LocalSwift(root, swift_bin=bin_dir, log_level="WARNING")
+    try:
+        store.start()
+    except (SwiftUnavailable, OSError) as exc:
+        _unavailable(str(exc))
+    try:
+        yield store
+    finally:
+        store.stop()
+        if str(root).startswith("/dev/shm/"):
+            shutil.rmtree(root, ignore_errors=True)

@@ -1,22 +1,21 @@
-"""Helpers of the TLS tests: configs, an HTTPS client (Python's ssl) and curl."""
+"""Helpers of the TLS tests: configs, an HTTPS client (Python's ssl), curl, and
+``start_process`` (tests/serve_process.py: ``davprovider serve`` as a child process,
+over HTTPS when its config has a ``tls`` section)."""
 
 from __future__ import annotations
 
 import base64
 import http.client
 import os
-import re
-import signal
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from serve_process import start_process  # noqa: F401  (re-exported to the tests)
 from testpki import TestPKI
 
 USERS = {"alice": "alice-pw", "bob": "bob-pw", "portal": "portal-pw"}
@@ -142,64 +141,6 @@ def curl(
     out.unlink(missing_ok=True)
     code = run.stdout.strip()[-3:]
     return CurlResult(run.returncode, int(code) if code.isdigit() else 0, body, run.stderr)
-
-
-SERVING = re.compile(r"serving \S+ \(\w+\) on https://([\d.]+):(\d+)/")
-
-
-@dataclass
-class GatewayProcess:
-    """``davprovider serve`` as a child process (stopped by PID)."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def rss(self) -> int:
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        assert match, status
-        return int(match.group(1)) * 1024
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
-def start_process(config: dict[str, Any], workdir: Path, timeout: float = 20) -> GatewayProcess:
-    """Write ``config``, run ``python -m davprovider serve``, wait for its HTTPS port."""
-    config_path = workdir / "gateway.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    log_path = workdir / "gateway.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "davprovider", "serve", "--config", str(config_path)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
-    deadline = time.monotonic() + timeout
-    while True:
-        match = SERVING.search(log_path.read_text(errors="replace"))
-        if match:
-            return GatewayProcess(process, int(match.group(2)), log_path)
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            raise RuntimeError(f"gateway did not start:\n{log_path.read_text()[-4000:]}")
-        time.sleep(0.05)
 
 
 HOME = "/tempZone/home"
