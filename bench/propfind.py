@@ -7,7 +7,9 @@ threads); Swift containers ``listN`` in alice's account, whose listing rows are 
 straight into the container server (``LocalSwift.add_listing_rows``: real rows, no object
 data behind them: enough for listings, which never read objects); a local folder ``listN``
 of empty files for stock WsgiDAV. Every front end is asked over plain HTTP on a keep-alive
-connection, one untimed request first. Backend requests: iRODS API requests counted inside
+connection, one untimed request first. The gateway is asked past its listing cache
+(``Cache-Control: no-cache``), and in the "cached" rows as clients ask (from its
+cache, filled by the fresh request just before). Backend requests: iRODS API requests counted inside
 the gateway (``serve_counting.py``); Swift client requests counted in the proxy's log
 (gateway and rclone alike; rclone's auth requests included).
 
@@ -52,16 +54,29 @@ SYSTEMS = {
     "gw-swift": ("gateway /swift, listing rows", "Swift"),
     "stock": ("stock WsgiDAV, local folder", "tmpfs"),
     "gw-swift-real": ("gateway /swift, real objects", "Swift"),
+    "gw-irods-cached": ("gateway /irods, from its listing cache (default 5 s)", "iRODS"),
+    "gw-swift-cached": (
+        "gateway /swift, real objects, from its listing cache (default 5 s)",
+        "Swift",
+    ),
     "rclone-cold": ("rclone serve webdav, dir cache emptied before each", "Swift"),
     "rclone": ("rclone serve webdav, from its dir cache (default 5 min)", "Swift"),
 }
 #: systems that list real Swift objects, only up to REAL_MAX entries
-REAL_SYSTEMS = ("gw-swift-real", "rclone-cold", "rclone")
+REAL_SYSTEMS = ("gw-swift-real", "gw-swift-cached", "rclone-cold", "rclone")
 REAL_MAX = 1000
 #: allprop asks for dead properties too, which Swift keeps per object (a HEAD each): not
 #: asked of listing rows without objects, nor of rclone with an empty cache (a HEAD per
 #: object already for named properties); allprop is measured up to REAL_MAX entries
 ALLPROP_SKIP = ("gw-swift", "rclone-cold")
+#: the gateway's other rows ask past its listing cache (``Cache-Control: no-cache``): the
+#: listing is fetched from the backend every time
+FRESH = {"Depth": "1", "Cache-Control": "no-cache"}
+CACHED = {"Depth": "1"}
+
+
+def headers(key: str) -> dict[str, str]:
+    return FRESH if key.startswith("gw-") and not key.endswith("-cached") else CACHED
 
 
 def names(count: int) -> list[str]:
@@ -118,11 +133,11 @@ def put_real_objects(env: Environment, container: str, names: list[str]) -> None
 
 
 def target(env: Environment, key: str, size: int) -> tuple[Server, str, tuple[str, str] | None]:
-    if key == "gw-irods":
+    if key in ("gw-irods", "gw-irods-cached"):
         return env.gateway["http"], f"/irods/alice/list{size}/", ALICE
     if key == "gw-swift":
         return env.gateway["http"], f"/swift/list{size}/", ALICE
-    if key == "gw-swift-real":
+    if key in ("gw-swift-real", "gw-swift-cached"):
         return env.gateway["http"], f"/swift/real{size}/", ALICE
     if key in ("rclone", "rclone-cold"):
         return env.rclone["http"], f"/real{size}/", None
@@ -130,9 +145,9 @@ def target(env: Environment, key: str, size: int) -> tuple[Server, str, tuple[st
 
 
 def backend_requests(env: Environment, key: str) -> int | None:
-    if key == "gw-irods":
+    if key in ("gw-irods", "gw-irods-cached"):
         return sum(env.gateway["http"].irods_calls().values())
-    if key in ("gw-swift", "gw-swift-real", "rclone", "rclone-cold"):
+    if key in ("gw-swift", "gw-swift-real", "gw-swift-cached", "rclone", "rclone-cold"):
         return swift_requests(env.swift)
     return None
 
@@ -162,7 +177,7 @@ def measure(
                 before = backend_requests(env, key)
                 if key == "rclone-cold":
                     rclone_forget(server)
-                reply = client.request("PROPFIND", path, body, {"Depth": "1"})
+                reply = client.request("PROPFIND", path, body, headers(key))
                 check(reply, size, key)
                 if key == "rclone-cold":  # slow: this request is its first timed run
                     cell[key].append(reply.seconds * 1000)
@@ -177,7 +192,7 @@ def measure(
                         if len(cell[key]) >= runs:
                             continue
                         rclone_forget(server)
-                    reply = clients[key].request("PROPFIND", path, body, {"Depth": "1"})
+                    reply = clients[key].request("PROPFIND", path, body, headers(key))
                     check(reply, size, key)
                     cell[key].append(reply.seconds * 1000)
             for client in clients.values():
@@ -228,7 +243,7 @@ def concurrent_listings(env: Environment, size: int, clients: int = 8) -> dict[s
 
     def one(_: int) -> int:
         with server.client(auth) as client:
-            reply = client.request("PROPFIND", path, NAMED, {"Depth": "1"})
+            reply = client.request("PROPFIND", path, NAMED, FRESH)
         return len(RESPONSE.findall(reply.body)) - 1
 
     before = [one(0)]
@@ -247,7 +262,7 @@ def repeated_listings(env: Environment, size: int, repeat: int) -> dict[str, Any
         rss = []
         with gateway.client(auth) as client:
             for _ in range(repeat):
-                check(client.request("PROPFIND", path, NAMED, {"Depth": "1"}), size, key)
+                check(client.request("PROPFIND", path, NAMED, FRESH), size, key)
                 rss.append(gateway.memory()["VmRSS"] / MiB)
         series[key] = rss
     return {"size": size, "repeat": repeat, "rss_mib": series}
@@ -340,6 +355,8 @@ def ratios(result: dict[str, Any], body: str = "named") -> dict[str, dict[str, l
         "gateway/Swift ÷ stock": ("gw-swift", "stock"),
         "gateway/Swift ÷ rclone, cold (real objects)": ("gw-swift-real", "rclone-cold"),
         "gateway/Swift ÷ rclone, cached (real objects)": ("gw-swift-real", "rclone"),
+        "gateway/Swift, cached ÷ rclone, cached (real objects)": ("gw-swift-cached", "rclone"),
+        "gateway/iRODS, cached ÷ stock": ("gw-irods-cached", "stock"),
     }
     found: dict[str, dict[str, list[float]]] = {}
     for label, (num, den) in pairs.items():

@@ -26,26 +26,30 @@ class ChecksumSettings:
     """``checksums:``: digests the gateway computes while a PUT streams, kept with the
     object where the backend can (iRODS: AVUs bound to the catalog checksum; Swift:
     metadata of a large object, a single object has Swift's own MD5), so that listings
-    report them (``oc:checksums``). ``upload`` is computed for every PUT; ``upload_small``
-    too when the announced length is at most ``small_limit`` bytes: small files get every
-    digest a sync client may compare, while large transfers pay only for ``upload`` (MD5
-    alone costs a core at about 600 MB/s, SHA-256 one at about 1.4 GB/s). A checksum
-    the client sends is computed and verified whatever these lists say.
-    ``compute_limit`` is the largest object (bytes) the gateway reads back to compute a
-    digest it does not know, for a single object's ``Want-Digest`` or Depth 0 PROPFIND
-    (0: never; listings never read)."""
+    report them (``oc:checksums``).
+
+    ``upload`` is computed for every PUT. ``upload_sync`` too for the PUTs whose digests
+    someone will compare: those that carry a client checksum (sync clients such as
+    rclone and ownCloud send one, and later compare listings) and those of at most
+    ``small_limit`` bytes (cheap). A large PUT from any other client (curl, a mounted
+    drive) pays for ``upload`` only: MD5 alone costs a core at about 600 MB/s, SHA-256
+    one at about 1.4 GB/s. A checksum the client sends is computed and verified
+    whatever these lists say. ``compute_limit`` is the largest object (bytes) the
+    gateway reads back to compute a digest it does not know, for a single object's
+    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read)."""
 
     upload: tuple[str, ...] = field(default=(), metadata={"check": _algorithms})
-    upload_small: tuple[str, ...] = field(
+    upload_sync: tuple[str, ...] = field(
         default=("md5", "sha1", "sha-256", "adler32"), metadata={"check": _algorithms}
     )
     small_limit: int = field(default=16 << 20, metadata={"check": _not_negative})
     compute_limit: int = field(default=64 << 20, metadata={"check": _not_negative})
 
-    def for_upload(self, size: int | None) -> tuple[str, ...]:
-        """The digests to compute for a PUT announcing ``size`` bytes (None: unknown)."""
-        if size is not None and size <= self.small_limit:
-            return tuple(dict.fromkeys((*self.upload, *self.upload_small)))
+    def for_upload(self, size: int | None, client_checksum: bool) -> tuple[str, ...]:
+        """The digests to compute for a PUT announcing ``size`` bytes (None: unknown),
+        carrying a checksum of its own or not."""
+        if client_checksum or (size is not None and size <= self.small_limit):
+            return tuple(dict.fromkeys((*self.upload, *self.upload_sync)))
         return self.upload
 
 

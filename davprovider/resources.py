@@ -240,7 +240,7 @@ class FileResource(_BackendResource, DAVNonCollection):
         expected = client_checksums(self.environ)
         with backend_errors(self.path, missing=HTTP_CONFLICT):
             upload = self.backend.open_write(self.path, size=size, content_type=content_type)
-        algorithms = self.provider.settings.checksums.for_upload(size)
+        algorithms = self.provider.settings.checksums.for_upload(size, bool(expected))
         self._writer = Writer(upload, self.path, expected, algorithms)
         return self._writer
 

@@ -59,7 +59,7 @@ def test_checksum_and_client_sections_have_defaults():
     settings = settings_from_mapping({"shares": [{"path": "/m", "backend": "memory"}]})
     checksums = settings.checksums
     assert checksums.upload == ()
-    assert checksums.upload_small == ("md5", "sha1", "sha-256", "adler32")
+    assert checksums.upload_sync == ("md5", "sha1", "sha-256", "adler32")
     assert (checksums.small_limit, checksums.compute_limit) == (16 << 20, 64 << 20)
     assert settings.clients.apple_files == "store"
     assert settings.shares[0].apple_files is None
@@ -70,7 +70,7 @@ def test_checksum_and_client_sections_have_defaults():
     [
         ({"checksums": {"upload": ["md5", "crc32"]}}, "checksums.upload"),
         ({"checksums": {"compute_limit": -1}}, "checksums.compute_limit"),
-        ({"checksums": {"upload_small": ["sha3"]}}, "checksums.upload_small"),
+        ({"checksums": {"upload_sync": ["sha3"]}}, "checksums.upload_sync"),
         ({"checksums": {"small_limit": -5}}, "checksums.small_limit"),
         ({"clients": {"apple_files": "hide"}}, "clients.apple_files"),
         ({"clients": {"apple": "refuse"}}, "clients.apple"),
@@ -87,10 +87,11 @@ def test_share_can_override_apple_files():
     assert settings_from_mapping({"shares": [share]}).shares[0].apple_files == "refuse"
 
 
-def test_small_uploads_get_every_digest_and_large_ones_only_upload():
+def test_small_and_sync_client_uploads_get_every_digest_large_ones_only_upload():
     checksums = settings_from_mapping({"shares": [{"path": "/m", "backend": "memory"}]}).checksums
     every = ("md5", "sha1", "sha-256", "adler32")
-    assert checksums.for_upload(0) == every
-    assert checksums.for_upload(16 << 20) == every
-    assert checksums.for_upload((16 << 20) + 1) == ()
-    assert checksums.for_upload(None) == ()  # chunked: length unknown
+    assert checksums.for_upload(0, False) == every
+    assert checksums.for_upload(16 << 20, False) == every
+    assert checksums.for_upload((16 << 20) + 1, False) == ()
+    assert checksums.for_upload(None, False) == ()  # chunked: length unknown
+    assert checksums.for_upload(1 << 30, True) == every  # rclone sends OC-Checksum
