@@ -36,6 +36,7 @@ from wsgidav.dav_provider import DAVProvider
 from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
 from davprovider.backend import Backend, BackendFactory
 from davprovider.clients import created_name, is_apple_file, oc_mtime
+from davprovider.fastpropfind import fast_propfind
 from davprovider.listing_cache import CachingBackend, wants_fresh
 from davprovider.liveprops import OC_MTIME_KEY, digest_headers
 from davprovider.properties import XML_PARSER
@@ -109,7 +110,8 @@ class GatewayProvider(DAVProvider):
     def custom_request_handler(
         self, environ: dict[str, Any], start_response: StartResponse, default_handler: Any
     ) -> Iterable[bytes]:
-        """Check what WsgiDAV does not, then run WsgiDAV's handler."""
+        """Check what WsgiDAV does not, then answer: a PROPFIND of common live
+        properties from the listing (``fastpropfind.py``), anything else by WsgiDAV."""
         method = environ["REQUEST_METHOD"]
         self._check_identity(environ, method)
         self._check_depth(environ, method)
@@ -121,7 +123,10 @@ class GatewayProvider(DAVProvider):
         extra: list[tuple[str, str]] = []
         if method in ("GET", "HEAD"):
             extra = self._digest_headers(environ)
-        return default_handler(environ, _answering(environ, start_response, extra))
+        answer = _answering(environ, start_response, extra)
+        if method == "PROPFIND" and (fast := fast_propfind(self, environ, answer)) is not None:
+            return fast  # common live properties at Depth 0/1, from the listing
+        return default_handler(environ, answer)
 
     def _check_client_files(self, environ: dict[str, Any]) -> None:
         mode = self.share.apple_files or self.settings.clients.apple_files
