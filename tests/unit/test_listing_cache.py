@@ -1,0 +1,72 @@
+"""CachingBackend: what is kept, and what a change in between makes it drop."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from davprovider.backend import Entry
+from davprovider.listing_cache import CACHE, CachingBackend
+
+
+def entry(name: str) -> Entry:
+    return Entry(name=name, is_dir=False, size=1, modified=1.0, created=None,
+                 etag=name, content_type=None, checksum=None)  # fmt: skip
+
+
+class Inner:
+    """Answers list/stat from a dict; ``list`` may wait for ``release``."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.members = {"/d": [entry("a"), entry("b")]}
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def list(self, path: str) -> list[Entry]:
+        self.calls["list"] += 1
+        snapshot = list(self.members[path])
+        self.entered.set()
+        self.release.wait(5)
+        return snapshot
+
+    def stat(self, path: str) -> Entry:
+        self.calls["stat"] += 1
+        return entry(path.rsplit("/", 1)[-1])
+
+    def mkdir(self, path: str) -> None:
+        self.calls["mkdir"] += 1
+        self.members["/d"].append(entry(path.rsplit("/", 1)[-1]))
+
+
+def cached(inner: Any, user: str = "alice", fresh: bool = False) -> Any:
+    return CachingBackend(inner, ("test-share", "basic", user), 60, fresh)
+
+
+def test_a_listing_answers_listings_and_member_stats_of_the_same_user():
+    CACHE.forget()
+    inner = Inner()
+    assert [e.name for e in cached(inner).list("/d")] == ["a", "b"]
+    assert cached(inner).stat("/d/b").name == "b"
+    assert [e.name for e in cached(inner).list("/d")] == ["a", "b"]
+    cached(inner).stat("/d/missing")  # not in the listing: asked, never inferred
+    cached(inner, user="bob").list("/d")
+    cached(inner, fresh=True).list("/d")
+    assert inner.calls == Counter({"list": 3, "stat": 1})
+
+
+def test_a_listing_that_overlapped_a_change_is_not_kept():
+    CACHE.forget()
+    inner = Inner()
+    inner.release.clear()
+    reader = threading.Thread(target=lambda: cached(inner).list("/d"))
+    reader.start()
+    assert inner.entered.wait(5)
+    cached(inner).mkdir("/d/c")  # lands while the listing is on its way
+    inner.release.set()
+    reader.join(5)
+
+    assert [e.name for e in cached(inner).list("/d")] == ["a", "b", "c"]
+    assert inner.calls == Counter({"list": 2, "mkdir": 1})
