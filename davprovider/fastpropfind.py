@@ -13,10 +13,17 @@ WsgiDAV would send (same hrefs, same values, same 200/404 split); otherwise it r
 
 - Depth ``0`` or ``1``, and no conditional header (``If``, ``If-Match``, ...);
 - the body is a ``DAV:propfind`` of ``DAV:prop`` elements naming only ``SUPPORTED``
-  properties (not allprop, propname, dead, lock, quota or checksum properties);
+  properties: seven DAV: live ones, ``oc:checksums`` (rclone) and ``oc:permissions``
+  (not allprop, propname, dead, lock, quota or dCache properties);
 - the target resolves (the provider's cached ``stat``) and, at Depth 1, ``Backend.list``
   succeeds (errors are left to the slow path, which reports them);
 - every value can be written as XML 1.0 text.
+
+``oc:checksums`` comes from the calls the slow path makes: a listing's files share one
+``Backend.list_digests`` (never computed); the request's own file asks its resource's
+``content_digests(compute=True)`` (``Backend.digests``, maybe read back within
+``checksums.compute_limit`` and stored); a failure of either is left to the slow path.
+``oc:permissions`` is always 404 (``LiveProperties.computed_value``).
 
 The values mirror ``resources.FileResource``/``FolderResource`` and WsgiDAV's
 ``_DAVResource.get_property_value``; tests/dav/test_fast_propfind.py compares both paths.
@@ -29,6 +36,7 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -36,13 +44,25 @@ from urllib.parse import quote
 from lxml import etree
 from wsgidav import util
 
-from davprovider.backend import Entry
+from davprovider.backend import DIGEST_ALGORITHMS, Entry
+from davprovider.digests import OWNCLOUD_ORDER, owncloud_text
 from davprovider.namespace import backend_path
+from davprovider.properties import OC_CHECKSUMS, OC_PERMISSIONS
 
 log = logging.getLogger(__name__)
 
+
+@dataclass
+class Context:
+    """What renderers share in one request: the WsgiDAV config, and for
+    ``oc:checksums`` the known digests of the files answered, by member name."""
+
+    config: dict[str, Any]
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
 #: Renders one property of one resource: its element, or ``None`` for a 404.
-Renderer = Callable[[str, Entry, dict[str, Any]], "str | None"]
+Renderer = Callable[[str, Entry, Context], "str | None"]
 
 _CONDITIONS = (
     "HTTP_IF",
@@ -59,7 +79,9 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _OK = "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
 _MISSING = "<D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>"
-_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:">'
+_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:"'
+OC_NS = "http://owncloud.org/ns"
+_PREFIXES = {"DAV:": "D", OC_NS: "oc"}  # the root declares both when oc: is asked
 
 
 class _Unrenderable(ValueError):
@@ -91,19 +113,19 @@ def _element(name: str, text: str) -> str:
 # --- one renderer per supported property, as FileResource/FolderResource answer -------
 
 
-def _contentlength(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
+def _contentlength(path: str, entry: Entry, ctx: Context) -> str | None:
     if entry.is_dir:
         return None
     return _element("getcontentlength", str(entry.size or 0))
 
 
-def _lastmodified(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
+def _lastmodified(path: str, entry: Entry, ctx: Context) -> str | None:
     if entry.modified is None:
         return None
     return _element("getlastmodified", _http_date(entry.modified))
 
 
-def _etag(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
+def _etag(path: str, entry: Entry, ctx: Context) -> str | None:
     etag = entry.etag
     if entry.is_dir:
         return None if etag is None else _element("getetag", _text(etag))
@@ -112,28 +134,41 @@ def _etag(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
     return _element("getetag", _text(etag))
 
 
-def _resourcetype(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
+def _resourcetype(path: str, entry: Entry, ctx: Context) -> str | None:
     if entry.is_dir:
         return "<D:resourcetype><D:collection/></D:resourcetype>"
     return "<D:resourcetype/>"
 
 
-def _contenttype(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
+def _contenttype(path: str, entry: Entry, ctx: Context) -> str | None:
     if entry.is_dir:
         return None
-    ctype = entry.content_type or str(util.guess_mime_type(path, config))
+    ctype = entry.content_type or str(util.guess_mime_type(path, ctx.config))
     return _element("getcontenttype", _text(ctype))
 
 
-def _displayname(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
+def _displayname(path: str, entry: Entry, ctx: Context) -> str | None:
     return _element("displayname", _text(util.get_uri_name(path)))
 
 
-def _creationdate(path: str, entry: Entry, config: dict[str, Any]) -> str | None:
+def _creationdate(path: str, entry: Entry, ctx: Context) -> str | None:
     created = entry.created if entry.created is not None else entry.modified
     if created is None:
         return None
     return _element("creationdate", util.get_rfc3339_time(created))
+
+
+def _checksums(path: str, entry: Entry, ctx: Context) -> str | None:
+    if entry.is_dir:
+        return None
+    text = owncloud_text(ctx.digests.get(entry.name, {}))
+    if not text:
+        return None
+    return f"<oc:checksums><oc:checksum>{_text(text)}</oc:checksum></oc:checksums>"
+
+
+def _permissions(path: str, entry: Entry, ctx: Context) -> str | None:
+    return None  # computed by the gateway, never known: 404 for every resource
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -144,6 +179,8 @@ RENDERERS: dict[str, Renderer] = {
     "{DAV:}getcontenttype": _contenttype,
     "{DAV:}displayname": _displayname,
     "{DAV:}creationdate": _creationdate,
+    OC_CHECKSUMS: _checksums,
+    OC_PERMISSIONS: _permissions,
 }
 #: The properties the fast path answers (Clark notation).
 SUPPORTED = frozenset(RENDERERS)
@@ -201,14 +238,21 @@ def fast_propfind(
     except (ValueError, OverflowError):
         return None
     members = [(resource.path, entry)]
+    listing: list[Entry] = []
     if depth == "1" and entry.is_dir:
         try:
-            listing = resource.backend.list(resource.path)
+            listing = list(resource.backend.list(resource.path))
         except (OSError, ValueError):
             return None  # the slow path lists again and reports the error
         members += _member_paths(resource.path, listing)
+    ctx = Context(environ["wsgidav.config"])
+    if OC_CHECKSUMS in names:
+        try:
+            ctx.digests = _known_digests(resource, entry, listing)
+        except Exception:  # the slow path asks again and answers it per property
+            return None
     try:
-        body = _multistatus(provider, environ, names, members)
+        body = _multistatus(provider, ctx, names, members)
     except (_Unrenderable, ValueError, OverflowError, OSError):
         return None
     environ["wsgidav.all_input_read"] = 1
@@ -220,6 +264,22 @@ def fast_propfind(
     start_response("207 Multi-Status", headers)
     log.debug("PROPFIND %s answered from %d entries", environ["PATH_INFO"], len(members))
     return [body]
+
+
+def _known_digests(resource: Any, entry: Entry, listing: list[Entry]) -> dict[str, dict[str, str]]:
+    """The digests ``oc:checksums`` reports, by member name, from the slow path's calls:
+    the request's own file asks its resource (which may compute them); a listing's
+    files (``FolderResource._listing``'s, duplicates and all) share one ``list_digests``."""
+    if not entry.is_dir:
+        return {entry.name: resource.content_digests(OWNCLOUD_ORDER, compute=True)}
+    by_name = {e.name: e for e in listing}
+    files = [by_name[e.name] for e in listing if not by_name[e.name].is_dir]
+    if not files:
+        return {}  # the slow path never asks
+    found: dict[str, dict[str, str]] = resource.backend.list_digests(
+        resource.path, files, DIGEST_ALGORITHMS
+    )
+    return found
 
 
 def _member_paths(parent: str, listing: Iterable[Entry]) -> list[tuple[str, Entry]]:
@@ -243,15 +303,21 @@ def _href(prefix: str, path: str, is_dir: bool) -> str:
     return prefix + quote(path, safe=_HREF_SAFE)
 
 
+def _empty(name: str) -> str:
+    """The element of a 404 property, ``{ns}local`` -> ``<prefix:local/>``."""
+    namespace, _, local = name[1:].partition("}")
+    return f"<{_PREFIXES[namespace]}:{local}/>"
+
+
 def _multistatus(
-    provider: Any, environ: dict[str, Any], names: list[str], members: list[tuple[str, Entry]]
+    provider: Any, ctx: Context, names: list[str], members: list[tuple[str, Entry]]
 ) -> bytes:
-    config = environ["wsgidav.config"]
     prefix = quote(provider.mount_path + provider.share_path, safe=_HREF_SAFE)
-    renderers = [(RENDERERS[name], f"<D:{name[6:]}/>") for name in names]
-    out = [_HEAD]
+    renderers = [(RENDERERS[name], _empty(name)) for name in names]
+    oc = f' xmlns:oc="{OC_NS}"' if any(name.startswith("{" + OC_NS) for name in names) else ""
+    out = [f"{_HEAD}{oc}>"]
     for path, entry in members:
-        pieces = [render(path, entry, config) for render, _ in renderers]
+        pieces = [render(path, entry, ctx) for render, _ in renderers]
         found = [piece for piece in pieces if piece is not None]
         missing = [
             empty for piece, (_, empty) in zip(pieces, renderers, strict=True) if piece is None
