@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 _END = object()
+FIRST_BLOCK = 256 * 1024  # ReadAhead's first read
 
 
 class _Worker:
@@ -77,7 +78,8 @@ class _Worker:
 
 
 class ReadAhead(io.RawIOBase):
-    """Reads ``source`` in ``block`` pieces one step ahead of the caller.
+    """Reads ``source`` one step ahead of the caller, in pieces that grow from
+    ``FIRST_BLOCK`` to ``block``.
 
     ``seek`` to another position stops the read-ahead and seeks ``source``; the next
     ``read`` starts it again there. ``close`` stops it and closes ``source``.
@@ -101,10 +103,14 @@ class ReadAhead(io.RawIOBase):
         return self._pos
 
     def _fetch(self, worker: _Worker) -> None:
+        # Small first, doubling up to ``block``: a small file costs no large buffer,
+        # a large one soon moves in few round trips.
+        size = min(FIRST_BLOCK, self.block)
         while not worker.stopping.is_set():
-            data = self.source.read(self.block)
+            data = self.source.read(size)
             if not worker.put(data) or not data:
                 return
+            size = min(size * 2, self.block)
 
     def _next(self) -> bool:
         """Load the next block; False at the end of the stream."""

@@ -47,7 +47,7 @@ DATA_COLUMNS = (
 COLL_COLUMNS = (Collection.id, Collection.name, Collection.create_time, Collection.modify_time)
 
 
-READ_BLOCK = 2 << 20  # bytes per DATA_OBJ_READ, fetched one block ahead
+READ_BLOCK = 4 << 20  # largest DATA_OBJ_READ, fetched one block ahead
 
 
 class _Source:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .backend import IrodsBackend
 
 log = logging.getLogger("davprovider.irods")
-WRITE_BLOCK = 2 << 20  # bytes per DATA_OBJ_WRITE
+WRITE_BLOCK = 4 << 20  # bytes per DATA_OBJ_WRITE
 
 
 class IrodsUpload(Upload):
