@@ -88,6 +88,11 @@ class SwiftBackend(SyncExtensions, Backend):
         return self._conn
 
     @property
+    def open_conn(self) -> Connection | None:
+        """This backend's connection if it leased one already (never leases)."""
+        return self._conn
+
+    @property
     def limits(self) -> Limits:
         return self.factory.limits(self.conn)
 

@@ -44,7 +44,15 @@ class _LargeBlocks(HTTPAdapter):
 
 
 class Connection(swiftclient.Connection):
-    """swiftclient's connection, sending request bodies in ``SEND_BLOCK`` pieces."""
+    """swiftclient's connection, sending request bodies in ``SEND_BLOCK`` pieces and
+    remembering when Swift last answered it (``answered_at``: its token worked)."""
+
+    answered_at = 0.0
+
+    def _retry(self, reset_func: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        result = super()._retry(reset_func, func, *args, **kwargs)
+        self.answered_at = time.monotonic()
+        return result
 
     def http_connection(self, url: str | None = None) -> Any:
         parsed, conn = super().http_connection(url)

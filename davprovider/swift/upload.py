@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .names import Location
 
 log = logging.getLogger("davprovider.swift")
+TOKEN_PROVEN_SECONDS = 10.0  # a token Swift accepted this recently needs no check
 SPOOL_LIMIT = 4 << 20  # an upload of unknown size is kept in memory up to this much
 _ABORT = object()
 
@@ -209,15 +210,25 @@ class SwiftUpload(Upload):
             raise error if isinstance(error, OSError | ValueError) else translate(error, self.path)
 
     def _start(self) -> None:
-        self.conn = self.backend.pool.acquire(self.backend.identity)
+        conn = self.conn = self.backend.pool.acquire(self.backend.identity)
         # A request without a body first: an expired token is renewed here, since a
-        # streamed body cannot be sent twice.
+        # streamed body cannot be sent twice. Skipped when Swift answered this token
+        # moments ago (this request's own lookups, mostly).
         if self.segmented:
-            self.conn.put_container(self.seg_container)
-        else:
-            self.conn.head_container(self.loc.container)
+            conn.put_container(self.seg_container)
+        elif not self._token_proven(conn):
+            conn.head_container(self.loc.container)
         self.thread = threading.Thread(target=self._run, name="swift-put", daemon=True)
         self.thread.start()
+
+    def _token_proven(self, conn: Connection) -> bool:
+        now = time.monotonic()
+        return conn.token is not None and any(
+            other is not None
+            and other.token == conn.token
+            and now - getattr(other, "answered_at", 0.0) < TOKEN_PROVEN_SECONDS
+            for other in (conn, self.backend.open_conn)
+        )
 
     @property
     def kept_digests(self) -> tuple[str, ...] | None:  # type: ignore[override]

@@ -22,6 +22,7 @@ from localgrid.swift import LocalSwift
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))  # backend_contract
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # swift_helpers
+from swift_gateway import connect, fresh_container, swift_gateway  # noqa: E402
 from swift_helpers import KEY, USER, MiB, as_tester, local_swift  # noqa: E402
 
 
@@ -74,3 +75,26 @@ def account(make_factory: Callable[..., SwiftFactory]) -> SwiftBackend:
 def backend(make_factory: Callable[..., SwiftFactory], container: str) -> SwiftBackend:
     """A backend whose share root is a fresh container (for the contract suite)."""
     return make_factory(container=container)(as_tester())
+
+
+@pytest.fixture(scope="module")
+def gw(swift_store: LocalSwift) -> Iterator[Any]:
+    """A gateway with one ``/swift`` share over the session's Swift (a module may
+    define its own ``gw``: ``box`` then uses that one)."""
+    with swift_gateway(swift_store) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def box(gw: Any) -> Iterator[str]:
+    """``/swift/<fresh container>/``, made with MKCOL (so the gateway's token is warm)."""
+    with fresh_container(gw) as path:
+        yield path
+
+
+@pytest.fixture
+def alice(swift_store: LocalSwift) -> Iterator[Connection]:
+    """A swiftclient connection as alice, beside the gateway."""
+    conn = connect(swift_store)
+    yield conn
+    conn.close()

@@ -56,3 +56,8 @@ def fresh_container(gw: Gateway) -> Iterator[str]:
         yield path
     finally:
         gw.request("DELETE", path)
+
+
+def container_of(box: str) -> str:
+    """The container of a ``/swift/<container>/...`` path."""
+    return box.strip("/").split("/")[1]

@@ -10,17 +10,14 @@ import hashlib
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from dav.conftest import Gateway
 from dav.test_verbs import propstats
-from swift_gateway import connect, fresh_container, swift_gateway
+from swift_gateway import container_of, fresh_container
 from swift_helpers import put
 from swiftclient.client import Connection
-
-from localgrid.swift import LocalSwift
 
 DATA = os.urandom(4096)
 COLOUR = "{urn:z}colour"
@@ -63,30 +60,6 @@ def swift_calls(monkeypatch: pytest.MonkeyPatch) -> SwiftCalls:
     return calls
 
 
-@pytest.fixture(scope="module")
-def gw(swift_store: LocalSwift) -> Iterator[Gateway]:
-    with swift_gateway(swift_store) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def box(gw: Gateway) -> Iterator[str]:
-    """``/swift/<fresh container>/`` (made with MKCOL: the gateway's token is warm)."""
-    with fresh_container(gw) as path:
-        yield path
-
-
-@pytest.fixture
-def alice(swift_store: LocalSwift) -> Iterator[Connection]:
-    conn = connect(swift_store)
-    yield conn
-    conn.close()
-
-
-def container_of(box: str) -> str:
-    return box.strip("/").split("/")[1]
-
-
 def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
@@ -107,6 +80,14 @@ def test_a_new_small_put_costs_two_listings_and_the_put(gw, box, swift_calls):
     assert swift_calls.counts() == {"get_container": 2, "put_object": 1}
     assert reply.header("ETag") == f'"{md5(DATA)}"'
     assert gw.request("GET", box + "new.bin").body == DATA
+
+
+def test_a_streamed_put_trusts_the_token_its_own_lookups_just_used(gw, box, swift_calls):
+    body = os.urandom(900_000)  # several request blocks, one segment: the PUT thread
+    swift_calls.clear()
+    assert gw.request("PUT", box + "big.bin", body).status == 201
+    assert swift_calls.counts() == {"get_container": 2, "put_object": 1}  # no HEAD first
+    assert gw.request("GET", box + "big.bin").body == body
 
 
 def test_a_new_small_put_in_a_folder_adds_the_folders_two_listings(gw, box, swift_calls):

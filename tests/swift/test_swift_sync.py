@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -23,10 +22,8 @@ from dav.client_sequences import (
 )
 from dav.conftest import Gateway
 from dav.test_verbs import propstats
-from swift_gateway import connect, fresh_container, swift_gateway
+from swift_gateway import connect, container_of
 from swift_helpers import MiB
-
-from localgrid.swift import LocalSwift
 
 DATA = bytes(range(256)) * 1200  # 307200 bytes
 MD5 = hashlib.md5(DATA).hexdigest()
@@ -43,30 +40,6 @@ def b64(hex_digest: str) -> str:
 
 def seconds(stamp: str) -> float:
     return parsedate_to_datetime(stamp).timestamp()
-
-
-@pytest.fixture(scope="module")
-def gw(swift_store: LocalSwift) -> Iterator[Gateway]:
-    with swift_gateway(swift_store) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def box(gw: Gateway) -> Iterator[str]:
-    """``/swift/<fresh container>/``."""
-    with fresh_container(gw) as path:
-        yield path
-
-
-@pytest.fixture
-def alice(swift_store: LocalSwift) -> Iterator[object]:
-    conn = connect(swift_store)
-    yield conn
-    conn.close()
-
-
-def container_of(box: str) -> str:
-    return box.strip("/").split("/")[1]
 
 
 def listed(gw: Gateway, folder: str) -> dict[str, dict[str, str]]:
