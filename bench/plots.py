@@ -22,7 +22,7 @@ def _errors(values: list[list[float]]) -> tuple[list[float], list[list[float]]]:
 
 
 def propfind_scaling(result: dict[str, Any], path: Path) -> None:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 7.2))
     cells = result["latency_ms"]["named"]
     for key, (label, _) in propfind.SYSTEMS.items():
         sizes = [int(s) for s in cells if key in cells[s] and cells[s][key]]
@@ -38,7 +38,7 @@ def propfind_scaling(result: dict[str, Any], path: Path) -> None:
         title="PROPFIND Depth:1, 4 named properties",
     )
     left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=7)
+    left.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     zero = []
     for key, counts in result["requests"].items():
         sizes = sorted(int(s) for s in counts)
@@ -57,10 +57,11 @@ def propfind_scaling(result: dict[str, Any], path: Path) -> None:
     )
     if zero:
         right.text(
-            0.02, 0.02, "no requests: " + "; ".join(zero), transform=right.transAxes, fontsize=7
-        )
+            0.0, -0.13, "no backend requests:\n" + "\n".join(zero),
+            transform=right.transAxes, fontsize=7, va="top",
+        )  # fmt: skip
     right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=7)
+    right.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

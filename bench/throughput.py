@@ -60,7 +60,7 @@ SYSTEMS = [
 #: (label, numerator, denominator, target): throughput ratios taken within one round
 RATIOS = [
     ("gateway/iRODS HTTP ÷ PRC 1 stream", "gw-irods-http", "prc1", 0.8),
-    ("gateway/iRODS HTTP ÷ PRC 1 stream registering the checksum", "gw-irods-http", "prc1sum", 0.8),
+    ("gateway/iRODS HTTP ÷ PRC 1 stream + checksum", "gw-irods-http", "prc1sum", 0.8),
     ("gateway/iRODS HTTPS ÷ PRC 1 stream", "gw-irods-https", "prc1", 0.8),
     ("gateway/iRODS HTTP ÷ PRC parallel", "gw-irods-http", "prcN", 0.8),
     ("gateway/Swift HTTP ÷ swiftclient", "gw-swift-http", "swiftclient", 0.8),
