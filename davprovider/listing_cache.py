@@ -48,7 +48,10 @@ class ListingCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._lists: OrderedDict[Key, tuple[float, tuple[Entry, ...]]] = OrderedDict()
+        # key -> (when, entries, entries by name)
+        self._lists: OrderedDict[Key, tuple[float, tuple[Entry, ...], dict[str, Entry]]] = (
+            OrderedDict()
+        )
         self._stats: dict[Key, tuple[float, Entry]] = {}
         self._size = 0
         self.generation = 0
@@ -78,10 +81,7 @@ class ListingCache:
         if found is not None and now - found[0] <= seconds:
             return found[1]
         if path != "/" and parent is not None and now - parent[0] <= seconds:
-            name = posixpath.basename(path)
-            for entry in parent[1]:
-                if entry.name == name:
-                    return entry
+            return parent[2].get(posixpath.basename(path))
         return None
 
     def keep_list(self, key: Key, entries: Sequence[Entry], generation: int) -> None:
@@ -90,9 +90,12 @@ class ListingCache:
                 return
             old = self._lists.pop(key, None)
             self._size += len(entries) - (len(old[1]) if old else 0)
-            self._lists[key] = (time.monotonic(), tuple(entries))
+            by_name: dict[str, Entry] = {}
+            for entry in entries:  # the first of a name, as a scan of the listing finds
+                by_name.setdefault(entry.name, entry)
+            self._lists[key] = (time.monotonic(), tuple(entries), by_name)
             while self._size > MAX_ENTRIES and self._lists:
-                _, (_, dropped) = self._lists.popitem(last=False)
+                _, (_, dropped, _) = self._lists.popitem(last=False)
                 self._size -= len(dropped)
 
     def keep_stat(self, key: Key, entry: Entry, generation: int) -> None:
