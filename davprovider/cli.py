@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import signal
 import sys
+import threading
 from importlib import metadata
 from types import FrameType
 
@@ -72,21 +73,32 @@ def serve(settings: Settings) -> int:
             share.path,
         )
 
+    stopper: list[threading.Thread] = []
+
+    def _stop() -> None:
+        log.info("stopping")
+        gateway.stop()
+
     def _terminate(signum: int, frame: FrameType | None) -> None:
         # Only the first signal stops us; a second (a process-group kill after our
-        # parent's own SIGTERM, Ctrl-C twice) must not break the stop half-way.
+        # parent's own SIGTERM, Ctrl-C twice) must not break the stop half-way. The stop
+        # runs in a thread: an exception raised into cheroot's loop at an arbitrary point
+        # could leave a worker without its shutdown request, and the process hanging.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
+        if not stopper:
+            stopper.append(threading.Thread(target=_stop, name="stop"))
+            stopper[0].start()
 
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     try:
-        gateway.serve_forever()
-    except KeyboardInterrupt:
-        log.info("stopping")
+        gateway.serve_forever()  # returns once the stop thread has begun the stop
     finally:
-        gateway.stop()
+        if stopper:
+            stopper[0].join()
+        else:
+            gateway.stop()
     return 0
 
 
