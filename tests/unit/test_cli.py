@@ -75,7 +75,12 @@ def test_serve_answers_and_logs_requests_without_passwords(tmp_path):
         assert status == 200
     finally:
         process.terminate()
-        _, log = process.communicate(timeout=10)
+        try:
+            _, log = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()  # a server that does not stop must not outlive the test
+            process.communicate()
+            raise
     assert process.returncode == 0
     assert '127.0.0.1 alice "GET /memory/" 200' in log
     assert "sekrit" not in log
