@@ -753,3 +753,22 @@ PROPFIND_NAMED = b"""<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:"><D:prop>
 <D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
 </D:prop></D:propfind>"""
+
+
+def run_alone(
+    json_path: Path | None,
+    measure: Callable[[Environment], dict[str, Any]],
+    report: Callable[[dict[str, Any]], str],
+    schemes: Sequence[str] = ("http", "https"),
+) -> int:
+    """A bench script run on its own: start everything, measure, stop, print the report
+    (and write the figures to ``json_path``)."""
+    env = start_environment(schemes=schemes)
+    try:
+        result = measure(env)
+    finally:
+        env.close()
+    print(report(result))
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=1))
+    return 0

@@ -19,7 +19,6 @@ the gateway (``serve_counting.py``); Swift client requests counted in the proxy'
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import threading
@@ -36,7 +35,7 @@ from common import (
     make_irods_objects,
     md_table,
     rclone_forget,
-    start_environment,
+    run_alone,
     summary,
     swift_requests,
 )
@@ -391,16 +390,14 @@ def main() -> int:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    env = start_environment(schemes=("http",))
-    try:
-        sizes = [int(s) for s in args.sizes.split(",")]
-        result = measure(env, sizes, args.runs, args.repeat, args.systems.split(","))
-    finally:
-        env.close()
-    print(report(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    systems = args.systems.split(",")
+    return run_alone(
+        args.json,
+        lambda env: measure(env, sizes, args.runs, args.repeat, systems),
+        report,
+        schemes=("http",),
+    )
 
 
 if __name__ == "__main__":

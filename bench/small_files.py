@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import statistics
 import sys
@@ -34,8 +33,8 @@ from common import (
     md_table,
     open_clients,
     percentile,
+    run_alone,
     run_clients,
-    start_environment,
 )
 from common import PROPFIND_NAMED as DEPTH0
 
@@ -288,16 +287,14 @@ def main() -> int:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    env = start_environment(schemes=("http",))
-    try:
-        clients = [int(c) for c in args.clients.split(",")]
-        result = measure(env, args.files, args.runs, clients, args.systems.split(","))
-    finally:
-        env.close()
-    print(report(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    clients = [int(c) for c in args.clients.split(",")]
+    systems = args.systems.split(",")
+    return run_alone(
+        args.json,
+        lambda env: measure(env, args.files, args.runs, clients, systems),
+        report,
+        schemes=("http",),
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ once, so the ratios of a round are taken under the same load. The gateway's peak
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from common import (
     fmt3,
     md_table,
     random_file,
-    start_environment,
+    run_alone,
 )
 from irods import keywords as kw
 
@@ -260,15 +259,8 @@ def main() -> int:
     parser.add_argument("--systems", default=",".join(k for k, _, _ in SYSTEMS))
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    env = start_environment()
-    try:
-        result = measure(env, args.size_mib, args.runs, args.systems.split(","))
-    finally:
-        env.close()
-    print(report(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return 0
+    systems = args.systems.split(",")
+    return run_alone(args.json, lambda env: measure(env, args.size_mib, args.runs, systems), report)
 
 
 if __name__ == "__main__":
