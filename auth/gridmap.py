@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from davprovider.certchain import DNError, DNParts, parse_dn
+from auth.certchain import DNError, DNParts, parse_dn
 
 log = logging.getLogger("auth.x509")
 

@@ -1,6 +1,6 @@
 """``auth: {chain: [x509]}``: the verified client certificate, mapped to a user.
 
-The TLS layer (``davprovider/tls.py``) verified the chain (client CAs, CRLs for the
+The TLS layer (``davprovider/server/tls.py``) verified the chain (client CAs, CRLs for the
 whole chain, RFC 3820 proxies) and computed the caller's ``PeerCertificate`` from it;
 this authenticator maps the end-entity subject to a user:
 
@@ -26,11 +26,18 @@ from typing import TYPE_CHECKING, Any
 
 from wsgidav.dav_error import HTTP_BAD_GATEWAY, HTTP_FORBIDDEN, DAVError
 
+from auth.certchain import (
+    PEER_KEY,
+    DNError,
+    DNParts,
+    PeerCertificate,
+    oneline_dn,
+    parse_dn,
+    slash_dn,
+)
 from auth.gridmap import GridMap
 from auth.identity import Identity
-from davprovider.certchain import DNError, DNParts, PeerCertificate, oneline_dn, parse_dn, slash_dn
 from davprovider.settings import IrodsRegistrySettings, Settings, X509Settings
-from davprovider.tls import PEER_KEY
 
 if TYPE_CHECKING:
     from auth.controller import ShareAccess

@@ -56,7 +56,8 @@ def _with_overrides(settings: Settings, host: str | None, port: int | None) -> S
 
 def serve(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM."""
-    from davprovider.server import GatewayServer, build_app
+    from davprovider.server.app import build_app
+    from davprovider.server.http import GatewayServer
 
     setup_logging(settings)
     gateway = GatewayServer(settings, build_app(settings))

@@ -264,7 +264,7 @@ def _check_identity_sources(settings: Settings) -> None:
 
 def _check_tls(settings: Settings) -> None:
     """Load certificate, key, client CAs and CRLs once, as the server will."""
-    from davprovider.tls import build_context  # tls imports this module
+    from davprovider.server.tls import build_context  # tls imports this module
 
     assert settings.tls is not None
     try:

@@ -11,7 +11,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from davprovider.backend import BackendFactory
-from davprovider.server import build_app
+from davprovider.server.app import build_app
 from davprovider.settings import settings_from_mapping
 
 

@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from davprovider.certchain import (
+from auth.certchain import (
     DNError,
     analyse_chain,
     name_parts,
@@ -160,7 +160,7 @@ def test_no_chain_is_no_peer():
 
 
 def test_proxy_cert_info_round_trips():
-    from davprovider.certchain import _parse_proxy_cert_info
+    from auth.certchain import _parse_proxy_cert_info
 
     info = _parse_proxy_cert_info(pki.proxy_cert_info(300, pki.LIMITED))
     assert (info.pathlen, info.policy) == (300, pki.LIMITED)

@@ -15,11 +15,10 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from auth.certchain import PEER_KEY, analyse_chain
 from auth.identity import ENVIRON_KEY
-from davprovider.certchain import analyse_chain
-from davprovider.server import build_app
+from davprovider.server.app import build_app
 from davprovider.settings import ConfigError, settings_from_mapping
-from davprovider.tls import PEER_KEY
 from localgrid import pki
 
 

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from davprovider.backend import BackendFactory
-from davprovider.listing_cache import CACHE
+from davprovider.dav.cache import CACHE
 from davprovider.memory import MemoryFactory
 from davprovider.memory.tree import Tree
-from davprovider.server import GatewayServer, build_app
+from davprovider.server.app import build_app
+from davprovider.server.http import GatewayServer
 from davprovider.settings import settings_from_mapping
 
 USERS = {"alice": "alice-pw", "bob": "bob-pw", "reader": "reader-pw"}

@@ -1,4 +1,4 @@
-"""The fast PROPFIND (davprovider/fastpropfind.py) answers exactly as WsgiDAV's own handler.
+"""The fast PROPFIND (davprovider/dav/propfind.py) answers exactly as WsgiDAV's own handler.
 
 Each request is sent twice to the same gateway: once as it runs (the fast path must
 answer it) and once with the fast path switched off (WsgiDAV's handler); both multistatus
@@ -23,9 +23,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-import davprovider.provider as provider_module
-from davprovider import fastpropfind
+import davprovider.dav.provider as provider_module
 from davprovider.backend import Entry
+from davprovider.dav import propfind as fastpropfind
 from davprovider.memory import MemoryBackend, MemoryFactory, Options
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "swift"))

@@ -16,7 +16,8 @@ import pytest
 from litmus_run import assert_litmus_passes
 from swift_helpers import MiB, names, require_tool
 
-from davprovider.server import GatewayServer, build_app
+from davprovider.server.app import build_app
+from davprovider.server.http import GatewayServer
 from davprovider.settings import settings_from_mapping
 from localgrid.swift import LocalSwift
 

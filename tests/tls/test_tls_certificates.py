@@ -90,7 +90,7 @@ def test_python_client_with_alice_proxy_chain(gw, test_pki):
     ],
 )
 def test_bad_certificates_are_refused_in_the_handshake(gw, test_pki, caplog, case, reason):
-    caplog.set_level(logging.INFO, logger="davprovider.tls")
+    caplog.set_level(logging.INFO, logger="davprovider.server.tls")
     result = curl(url(gw), test_pki, case, *PROPFIND)
     assert refused_in_handshake(result), result
     assert logged(caplog, f"client certificate: {reason}")
@@ -143,7 +143,7 @@ def test_no_certificate_with_optional_falls_through_to_basic(gw, test_pki):
 
 
 def test_no_certificate_with_required_is_refused(required_gw, test_pki, caplog):
-    caplog.set_level(logging.INFO, logger="davprovider.tls")
+    caplog.set_level(logging.INFO, logger="davprovider.server.tls")
     result = curl(url(required_gw), test_pki, None, *PROPFIND, "-u", "bob:bob-pw")
     assert refused_in_handshake(result), result
     assert logged(caplog, "peer did not return a certificate")
@@ -169,7 +169,7 @@ def test_client_cannot_forge_the_certificate_environ_with_headers(gw, test_pki):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_tls_1_1_is_refused_by_the_server(gw, test_pki, caplog):
-    caplog.set_level(logging.INFO, logger="davprovider.tls")
+    caplog.set_level(logging.INFO, logger="davprovider.server.tls")
     context = client_context(test_pki, "alice")
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
     context.minimum_version = ssl.TLSVersion.TLSv1

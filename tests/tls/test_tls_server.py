@@ -144,7 +144,7 @@ def test_tls13_sessions_are_not_resumed(test_pki, start_tls_gateway):
 
 
 def test_plain_http_on_the_https_port_is_refused(test_pki, start_tls_gateway, caplog):
-    caplog.set_level(logging.INFO, logger="davprovider.tls")
+    caplog.set_level(logging.INFO, logger="davprovider.server.tls")
     gw = start_tls_gateway(memory_tls_config(test_pki))
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=5)
     with pytest.raises((ConnectionError, http.client.HTTPException)):

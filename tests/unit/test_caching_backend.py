@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from davprovider.backend import Entry
-from davprovider.listing_cache import CACHE, CachingBackend
+from davprovider.dav.cache import CACHE, CachingBackend
 
 
 def entry(name: str) -> Entry:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from davprovider.clients import created_name, is_apple_file, oc_mtime, parse_time
+from davprovider.dav.clients import created_name, is_apple_file, oc_mtime, parse_time
 from davprovider.settings import ConfigError, settings_from_mapping
 
 

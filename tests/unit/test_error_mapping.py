@@ -7,7 +7,7 @@ import errno
 import pytest
 from wsgidav.dav_error import DAVError
 
-from davprovider.resources import backend_errors, expected_length, to_dav_error
+from davprovider.dav.resources import backend_errors, expected_length, to_dav_error
 
 
 @pytest.mark.parametrize(

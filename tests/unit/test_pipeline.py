@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from davprovider.backend import Upload
+from davprovider.dav.put import Writer
 from davprovider.pipeline import ReadAhead, WriteBehind
-from davprovider.uploads import Writer
 
 DATA = bytes(range(256)) * 4000  # 1,024,000 bytes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from davprovider.properties import SiblingMeta, decode_value, encode_value, is_dead
+from davprovider.dav.properties import SiblingMeta, decode_value, encode_value, is_dead
 
 
 def element(xml: str):

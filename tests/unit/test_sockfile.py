@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from davprovider.sockfile import SocketReader, SocketWriter
+from davprovider.server.sockfile import SocketReader, SocketWriter
 
 DATA = bytes(range(251)) * 8000  # 2,008,000 bytes, a pattern that shows misplaced bytes
 

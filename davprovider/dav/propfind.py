@@ -45,9 +45,9 @@ from lxml import etree
 from wsgidav import util
 
 from davprovider.backend import DIGEST_ALGORITHMS, Entry
+from davprovider.dav.copymove import backend_path
+from davprovider.dav.properties import OC_CHECKSUMS, OC_PERMISSIONS
 from davprovider.digests import OWNCLOUD_ORDER, owncloud_text
-from davprovider.namespace import backend_path
-from davprovider.properties import OC_CHECKSUMS, OC_PERMISSIONS
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from wsgidav.dav_error import (
 
 from davprovider.backend import PartialFailure
 
-log = logging.getLogger("davprovider.resources")
+log = logging.getLogger("davprovider.dav.resources")
 HREF_SAFE = "/!*'(),$-_|."  # as WsgiDAV's own hrefs (``get_href``)
 
 

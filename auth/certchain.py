@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 
+#: Environ key of the caller's ``PeerCertificate`` (absent without a client certificate),
+#: put there by the TLS layer once the handshake verified the chain.
+PEER_KEY = "davprovider.tls.peer"
+
 PROXY_CERT_INFO = ObjectIdentifier("1.3.6.1.5.5.7.1.14")
 INHERIT_ALL = "1.3.6.1.5.5.7.21.1"
 INDEPENDENT = "1.3.6.1.5.5.7.21.2"

@@ -35,12 +35,12 @@ from wsgidav.dav_provider import DAVProvider
 
 from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
 from davprovider.backend import Backend, BackendFactory
-from davprovider.clients import created_name, is_apple_file, oc_mtime
-from davprovider.fastpropfind import fast_propfind
-from davprovider.listing_cache import CachingBackend, wants_fresh
-from davprovider.liveprops import OC_MTIME_KEY, digest_headers
-from davprovider.properties import XML_PARSER
-from davprovider.resources import (
+from davprovider.dav.cache import CachingBackend, wants_fresh
+from davprovider.dav.clients import created_name, is_apple_file, oc_mtime
+from davprovider.dav.liveprops import OC_MTIME_KEY, digest_headers
+from davprovider.dav.properties import XML_PARSER
+from davprovider.dav.propfind import fast_propfind
+from davprovider.dav.resources import (
     CACHE_KEY,
     CREATED_KEY,
     backend_errors,
@@ -111,7 +111,7 @@ class GatewayProvider(DAVProvider):
         self, environ: dict[str, Any], start_response: StartResponse, default_handler: Any
     ) -> Iterable[bytes]:
         """Check what WsgiDAV does not, then answer: a PROPFIND of common live
-        properties from the listing (``fastpropfind.py``), anything else by WsgiDAV."""
+        properties from the listing (``propfind.py``), anything else by WsgiDAV."""
         method = environ["REQUEST_METHOD"]
         self._check_identity(environ, method)
         self._check_depth(environ, method)

@@ -31,8 +31,16 @@ from wsgidav.dav_error import (
 )
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry, Quota
-from davprovider.clients import MTIME_PROPERTIES, WIN32_MTIME, oc_mtime, parse_time
-from davprovider.dav_errors import backend_errors
+from davprovider.dav.clients import MTIME_PROPERTIES, WIN32_MTIME, oc_mtime, parse_time
+from davprovider.dav.errors import backend_errors
+from davprovider.dav.properties import (
+    DCACHE_CHECKSUMS,
+    OC_CHECKSUM,
+    OC_CHECKSUMS,
+    OC_PERMISSIONS,
+    QUOTA_AVAILABLE,
+    QUOTA_USED,
+)
 from davprovider.digests import (
     DCACHE_ORDER,
     OWNCLOUD_ORDER,
@@ -45,18 +53,10 @@ from davprovider.digests import (
     wanted_digests,
     wanted_repr_digests,
 )
-from davprovider.properties import (
-    DCACHE_CHECKSUMS,
-    OC_CHECKSUM,
-    OC_CHECKSUMS,
-    OC_PERMISSIONS,
-    QUOTA_AVAILABLE,
-    QUOTA_USED,
-)
 
-log = logging.getLogger("davprovider.resources")
+log = logging.getLogger("davprovider.dav.resources")
 
-CACHE_KEY = "davprovider.resources"
+CACHE_KEY = "davprovider.dav.resources"
 OC_MTIME_KEY = "davprovider.oc_mtime_accepted"
 DigestLoader = Callable[[], dict[str, str]]
 _UNSET = object()

@@ -14,8 +14,8 @@ from urllib.parse import quote
 from wsgidav.dav_error import HTTP_CONFLICT, HTTP_PRECONDITION_FAILED, DAVError
 
 from davprovider.backend import Backend, PartialFailure
-from davprovider.dav_errors import backend_errors, member_errors, release_locks_below
-from davprovider.liveprops import apply_oc_mtime, forget
+from davprovider.dav.errors import backend_errors, member_errors, release_locks_below
+from davprovider.dav.liveprops import apply_oc_mtime, forget
 
 CREATED_KEY = "davprovider.created"
 

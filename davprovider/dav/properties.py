@@ -24,7 +24,7 @@ from typing import Any
 
 from lxml import etree
 
-from davprovider.clients import WIN32_MTIME
+from davprovider.dav.clients import WIN32_MTIME
 
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 

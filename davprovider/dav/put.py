@@ -18,10 +18,10 @@ from typing import Any
 from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
 
 from davprovider.backend import Upload
-from davprovider.dav_errors import backend_errors
+from davprovider.dav.errors import backend_errors
 from davprovider.digests import Expectation, Hasher, expected_digests, mismatches
 
-log = logging.getLogger("davprovider.resources")
+log = logging.getLogger("davprovider.dav.resources")
 
 
 def expected_length(environ: dict[str, Any]) -> int | None:

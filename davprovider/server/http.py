@@ -1,13 +1,11 @@
-"""Our cheroot launcher and the WSGI application it serves.
+"""cheroot serving the gateway's WSGI application (``app.py``).
 
-``build_app(settings)`` assembles WsgiDAV over our providers and domain
-controller, wrapped in an access log. ``GatewayServer`` runs it on cheroot, over
-HTTPS when ``tls:`` is configured (``davprovider/tls.py``: the handshake runs in a
-worker thread on the connection's first read, and the client's identity is
-computed there from the verified chain; SIGHUP reloads certificates, CA bundle and
-CRLs). A new connection waits in cheroot's selector until it sends something, so
-idle connections hold no worker thread. Three fixes to cheroot's request body
-handling:
+``GatewayServer`` runs it on cheroot, over HTTPS when ``tls:`` is configured
+(``tls.py``: the handshake runs in a worker thread on the connection's first read, and
+the client's identity is computed there from the verified chain; SIGHUP reloads
+certificates, CA bundle and CRLs). A new connection waits in cheroot's selector until
+it sends something, so idle connections hold no worker thread. Three fixes to
+cheroot's request body handling:
 
 - ``Expect: 100-continue`` is answered when the application first reads the
   body, not before authentication: a refused upload is never sent;
@@ -24,130 +22,23 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from cheroot.makefile import MakeFile
 from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
-from wsgidav.dir_browser import WsgiDavDirBrowser
-from wsgidav.error_printer import ErrorPrinter
-from wsgidav.http_authenticator import HTTPAuthenticator
-from wsgidav.request_resolver import RequestResolver
-from wsgidav.wsgidav_app import WsgiDAVApp
 
-from auth.controller import SETTINGS_KEY, GatewayDomainController
-from davprovider.backend import BackendFactory, load_backend_type
-from davprovider.provider import GatewayProvider
+from davprovider.server.app import WsgiApp
+from davprovider.server.sockfile import make_file
+from davprovider.server.tls import SelectFirstServer, TLSAdapter, TLSConnection
 from davprovider.settings import Settings
-from davprovider.sockfile import make_file
-from davprovider.tls import SelectFirstServer, TLSAdapter, TLSConnection
 
-access_log = logging.getLogger("davprovider.access")
 server_log = logging.getLogger("davprovider.server")
 
 DRAIN_LIMIT = 64 * 1024
 MAX_CHUNK_LINE = 4096
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def create_factories(settings: Settings) -> dict[str, BackendFactory]:
-    """One backend factory per share, keyed by share path."""
-    factories: dict[str, BackendFactory] = {}
-    for share in settings.shares:
-        module = load_backend_type(share.backend)
-        factories[share.path] = module.create_factory(share.options)
-    return factories
-
-
-def build_app(
-    settings: Settings, factories: Mapping[str, BackendFactory] | None = None
-) -> AccessLog:
-    """The whole WSGI application; ``factories`` overrides per share path."""
-    made = create_factories(settings) if factories is None else dict(factories)
-    providers = {s.path: GatewayProvider(s, made[s.path], settings) for s in settings.shares}
-    config = {
-        "provider_mapping": providers,
-        SETTINGS_KEY: settings,
-        "http_authenticator": {
-            "domain_controller": GatewayDomainController,
-            "accept_basic": True,
-            "accept_digest": False,
-            "default_to_digest": False,
-            "trusted_auth_header": None,
-        },
-        "middleware_stack": [ErrorPrinter, HTTPAuthenticator, WsgiDavDirBrowser, RequestResolver],
-        "block_size": settings.block_size,
-        "lock_storage": True if settings.lock_storage == "memory" else None,
-        "property_manager": None,
-        "dir_browser": {"enable": settings.dir_browser, "response_trailer": "davprovider"},
-        "logging": {"enable": False},
-        "verbose": 2,
-        "suppress_version_info": True,
-    }
-    return AccessLog(WsgiDAVApp(config), enabled=settings.logging.access_log, factories=made)
-
-
-class AccessLog:
-    """WSGI middleware: one line per request with client, user, method,
-    path, status, body bytes in and out, and duration. Never credentials."""
-
-    def __init__(
-        self, app: WsgiApp, *, enabled: bool, factories: Mapping[str, BackendFactory]
-    ) -> None:
-        self.app = app
-        self.enabled = enabled
-        self.factories = factories
-
-    def close(self) -> None:
-        """Release the backends' pooled sessions."""
-        for factory in self.factories.values():
-            factory.close()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        started = time.monotonic()
-        request = (environ.get("REQUEST_METHOD", "-"), environ.get("REQUEST_URI", "-"))
-        state = {"status": "-"}
-
-        def recording(status: str, headers: list[Any], exc_info: Any = None) -> Any:
-            state["status"] = status.split(" ", 1)[0]
-            return start_response(status, headers, exc_info)
-
-        body = self.app(environ, recording)
-        return self._relay(body, environ, request, state, started)
-
-    def _relay(
-        self,
-        body: Iterable[bytes],
-        environ: dict[str, Any],
-        request: tuple[str, str],
-        state: dict[str, str],
-        started: float,
-    ) -> Iterator[bytes]:
-        sent = 0
-        try:
-            for chunk in body:
-                sent += len(chunk)
-                yield chunk
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-            if self.enabled:
-                received = getattr(environ.get("wsgi.input"), "received", 0)
-                access_log.info(
-                    '%s %s "%s %s" %s in=%d out=%d %.1fms',
-                    environ.get("REMOTE_ADDR", "-"),
-                    environ.get("wsgidav.auth.user_name") or "-",
-                    request[0],
-                    request[1].split("?", 1)[0],
-                    state["status"],
-                    received,
-                    sent,
-                    (time.monotonic() - started) * 1000,
-                )
 
 
 class RequestBody:

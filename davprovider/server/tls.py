@@ -41,14 +41,12 @@ from cheroot import wsgi as cheroot_wsgi
 from cheroot.ssl import Adapter
 from cryptography import x509
 
-from davprovider.certchain import PeerCertificate, analyse_chain
+from auth.certchain import PEER_KEY, PeerCertificate, analyse_chain
+from davprovider.server.sockfile import SocketReader, SocketWriter
 from davprovider.settings import TLSSettings
-from davprovider.sockfile import SocketReader, SocketWriter
 
-log = logging.getLogger("davprovider.tls")
+log = logging.getLogger("davprovider.server.tls")
 
-#: Environ key of the caller's ``PeerCertificate`` (absent without a client certificate).
-PEER_KEY = "davprovider.tls.peer"
 _VERIFY_MODES = {
     "none": ssl.CERT_NONE,
     "optional": ssl.CERT_OPTIONAL,

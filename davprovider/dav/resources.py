@@ -42,19 +42,19 @@ from wsgidav.dav_error import (
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry
-from davprovider.dav_errors import (
+from davprovider.dav.copymove import CREATED_KEY, NamespaceMethods, backend_path
+from davprovider.dav.errors import (
     backend_errors,
     to_dav_error,
 )
-from davprovider.liveprops import (
+from davprovider.dav.liveprops import (
     CACHE_KEY,
     DigestLoader,
     LiveProperties,
     apply_oc_mtime,
     forget,
 )
-from davprovider.namespace import CREATED_KEY, NamespaceMethods, backend_path
-from davprovider.properties import (
+from davprovider.dav.properties import (
     COMPUTED,
     MetaLoader,
     SiblingMeta,
@@ -62,7 +62,7 @@ from davprovider.properties import (
     encode_value,
     is_dead,
 )
-from davprovider.uploads import Writer, client_checksums, expected_length
+from davprovider.dav.put import Writer, client_checksums, expected_length
 
 __all__ = [
     "CACHE_KEY",
