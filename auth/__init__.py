@@ -3,14 +3,9 @@
 ``auth: {chain: [x509, ipallow, basic]}`` runs ``auth/x509.py``, ``auth/ipallow.py``
 and ``auth/basic.py`` in that order (a share may have its own chain: ``shares[].auth``);
 the domain controller in ``auth/controller.py`` runs it (first match wins, an empty
-chain denies). An authenticator module exposes ``Authenticator``, a class built from
-the settings with ``authenticate(environ, share)`` returning an ``Identity`` or
-``None`` (see ``controller.py``).
+chain denies). ``davprovider/plugins.py`` loads them by name. An authenticator module
+exposes ``Authenticator``, a class built from the settings with
+``authenticate(environ, share)`` returning an ``Identity`` or ``None`` (see
+``controller.py``), and may own a config section (``Options``). ``certchain`` and
+``gridmap`` are the X.509 helpers they share with the TLS layer.
 """
-
-#: Authenticator names usable in ``auth.chain`` and the modules implementing them.
-AUTHENTICATORS: dict[str, str] = {
-    "basic": "auth.basic",
-    "x509": "auth.x509",
-    "ipallow": "auth.ipallow",
-}

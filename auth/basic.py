@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from wsgidav.dav_error import HTTP_BAD_GATEWAY, HTTP_GATEWAY_TIMEOUT, DAVError
 
-from auth.identity import Identity
+from davprovider.backend import Identity
 
 if TYPE_CHECKING:
     from auth.controller import ShareAccess

@@ -3,7 +3,7 @@
 All decisions happen in ``require_authentication`` (called by WsgiDAV's
 ``HTTPAuthenticator`` before anything else): the share's chain (``shares[].auth``,
 else ``auth.chain``) is asked in order and the first ``Identity`` wins. It is stored
-in the environ (``auth.identity.ENVIRON_KEY``) for the provider, and its user name
+in the environ (``ENVIRON_KEY``) for the provider, and its user name
 becomes WsgiDAV's user (the lock principal). An authenticator may also refuse outright
 by raising ``DAVError`` (403 with a reason, e.g. a certificate mapped to no user).
 When nothing matched:
@@ -20,19 +20,23 @@ or the identity (never a password).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any, Protocol
 
 from wsgidav.dav_error import HTTP_FORBIDDEN, DAVError
 from wsgidav.dc.base_dc import BaseDomainController
 
-from auth import AUTHENTICATORS
-from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
-from davprovider.backend import BackendFactory
+from davprovider import plugins
+from davprovider.backend import BackendFactory, Identity
 from davprovider.settings import Settings, ShareSettings, chain_for
 
 log = logging.getLogger(__name__)
+
+#: Environ key under which the controller stores the caller's ``Identity``.
+ENVIRON_KEY = "davprovider.identity"
+
+#: Methods an anonymous (read-only) identity may use.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND"})
 
 #: Key of the WsgiDAV config dict that carries our ``Settings``.
 SETTINGS_KEY = "davprovider"
@@ -59,8 +63,8 @@ class Authenticator(Protocol):
 
 
 def make_authenticator(name: str, settings: Settings) -> Authenticator:
-    """Instantiate the authenticator registered as ``name``."""
-    module = importlib.import_module(AUTHENTICATORS[name])
+    """Instantiate authenticator ``name`` (a short name or a dotted module path)."""
+    module = plugins.load_authenticator(name)
     authenticator: Authenticator = module.Authenticator(settings)
     return authenticator
 

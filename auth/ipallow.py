@@ -18,13 +18,16 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from wsgidav.dav_error import HTTP_FORBIDDEN, DAVError
 
 from auth.gridmap import USER_NAME
-from auth.identity import Identity
-from davprovider.settings import AllowedNetwork, Settings
+from davprovider import schema
+from davprovider.backend import Identity
+from davprovider.schema import ConfigError
+from davprovider.settings import Settings
 
 if TYPE_CHECKING:
     from auth.controller import ShareAccess
@@ -34,6 +37,38 @@ log = logging.getLogger("auth.ipallow")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _FOR = re.compile(r'(?:^|;)\s*for\s*=\s*("[^"]*"|[^;,\s]+)', re.IGNORECASE)
+
+#: Identities carry no password: an iRODS share acts for them as its proxy user.
+PASSWORDLESS = True
+
+
+@dataclass(frozen=True)
+class AllowedNetwork:
+    """``ipallow.networks[]``: callers from ``cidr`` act as ``user``; when
+    ``on_behalf_header`` is set, this network (a science gateway) may name the end
+    user in that header (one of ``on_behalf_users`` when that list is not empty)."""
+
+    cidr: str = field(metadata={"check": schema.network})
+    user: str
+    on_behalf_header: str = field(default="", metadata={"check": schema.header_name})
+    on_behalf_users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Options:
+    """``ipallow:``: networks mapped to service users. ``forwarded_header``
+    (``x-forwarded-for`` or ``forwarded``) is believed only from ``trusted_proxies``."""
+
+    networks: tuple[AllowedNetwork, ...] = ()
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"check": schema.networks})
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+
+
+def check_settings(settings: Settings) -> None:
+    """An ipallow chain needs networks."""
+    if not settings.ipallow.networks:
+        problem = "required by the ipallow authenticator"
+        raise ConfigError(settings.source, "ipallow.networks", problem)
 
 
 def parse_address(text: str) -> Address | None:

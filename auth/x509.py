@@ -22,7 +22,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from wsgidav.dav_error import HTTP_BAD_GATEWAY, HTTP_FORBIDDEN, DAVError
 
@@ -35,20 +36,77 @@ from auth.certchain import (
     parse_dn,
     slash_dn,
 )
-from auth.gridmap import GridMap
-from auth.identity import Identity
-from davprovider.settings import IrodsRegistrySettings, Settings, X509Settings
+from auth.gridmap import GridMap, GridMapError, load_gridmap
+from davprovider import schema
+from davprovider.backend import Identity
+from davprovider.schema import ConfigError
+from davprovider.settings import Settings, shares_using
 
 if TYPE_CHECKING:
     from auth.controller import ShareAccess
 
 log = logging.getLogger("auth.x509")
 
+#: Identities carry no password: an iRODS share acts for them as its proxy user.
+PASSWORDLESS = True
+
+
+@dataclass(frozen=True)
+class IrodsRegistrySettings:
+    """``x509.irods:``: where the zone's DN registry is read (as a rodsadmin)."""
+
+    host: str = "127.0.0.1"
+    port: int = field(default=1247, metadata={"check": schema.port})
+    zone: str = "tempZone"
+    user: str = "rods"
+    password: str = field(default="", repr=False)
+    timeout: int = field(default=10, metadata={"check": schema.positive})
+
+
+@dataclass(frozen=True)
+class Options:
+    """``x509:``: how a verified client certificate's subject becomes a user.
+
+    ``mapping``: ``gridmap`` (the file ``gridmap``, re-read when it changes) or
+    ``irods`` (the zone's DN registry: ``x509.irods``, or else the share's own iRODS
+    options with their ``proxy_user``). ``unmapped``: ``deny`` (403 with a reason) or
+    ``continue`` (let the rest of the chain try).
+    """
+
+    mapping: Literal["gridmap", "irods"] = "gridmap"
+    gridmap: str = field(default="", metadata={"check": schema.readable})
+    irods: IrodsRegistrySettings | None = None
+    cache_seconds: float = 60.0
+    unmapped: Literal["deny", "continue"] = "deny"
+    limited_proxies: bool = True
+
+
+def check_settings(settings: Settings) -> None:
+    """An x509 chain needs client certificates, a readable grid-mapfile or a DN
+    registry for every share."""
+    source, options = settings.source, settings.x509
+    tls = settings.tls
+    if tls is None or tls.client_certificates == "none":
+        problem = "must be optional or required for the x509 authenticator"
+        raise ConfigError(source, "tls.client_certificates", problem)
+    if options.mapping == "gridmap":
+        if not options.gridmap:
+            raise ConfigError(source, "x509.gridmap", "required when x509.mapping is gridmap")
+        try:
+            load_gridmap(options.gridmap)
+        except (OSError, UnicodeDecodeError, GridMapError) as exc:
+            raise ConfigError(source, "x509.gridmap", str(exc)) from None
+    if options.mapping == "irods" and options.irods is None:
+        for index, share in shares_using(settings, "x509"):
+            if share.backend != "irods":
+                problem = "x509.irods is required to map DNs for a share that is not iRODS"
+                raise ConfigError(source, f"shares[{index}]", problem)
+
 
 class IrodsRegistry:
     """DN -> users from an iRODS zone's ``UserAuth`` table (GenQuery ``USER_DN``)."""
 
-    def __init__(self, settings: X509Settings) -> None:
+    def __init__(self, settings: Options) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, int, str, str], Any] = {}

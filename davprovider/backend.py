@@ -28,7 +28,7 @@ exception                                                  HTTP status
 =========================================================  ================
 
 A backend is obtained per request from a ``BackendFactory`` keyed by the
-caller's ``Identity`` (see ``auth/identity.py``): the factory may pool
+caller's ``Identity`` (below): the factory may pool
 sessions per identity; the backend object it returns is used by one request
 (one thread) at a time.
 
@@ -40,45 +40,54 @@ checksums for ``Want-Digest``, ``oc:checksums`` and friends, see
 body streamed) and ``quota`` (RFC 4331). Digest algorithms are named as in
 ``DIGEST_ALGORITHMS``; digest values are lowercase hex strings.
 
-Backend types are looked up by name (``backend: memory`` in the config) in
-``BACKEND_TYPES``, or by a dotted module path. Such a module exposes
-``Options`` (a frozen dataclass describing its ``options:`` mapping, validated
-by ``settings.py``) and ``create_factory(options) -> BackendFactory``.
+Backend types are loaded by name (``backend: memory`` in the config) by
+``plugins.py``. Such a module exposes ``Options`` (a frozen dataclass describing
+its ``options:`` mapping, validated by ``settings.py``) and
+``create_factory(options) -> BackendFactory``.
 """
 
 from __future__ import annotations
 
 import errno
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
 
 from davprovider.digests import DIGEST_ALGORITHMS, checksum_digests
 
-if TYPE_CHECKING:
-    from auth.identity import Identity
-
-#: Short backend type names and the modules implementing them.
-BACKEND_TYPES: dict[str, str] = {
-    "memory": "davprovider.memory",
-    "irods": "davprovider.irods",
-    "swift": "davprovider.swift",
-}
-
 __all__ = [
-    "BACKEND_TYPES",
     "DIGEST_ALGORITHMS",
     "Backend",
     "BackendFactory",
     "Entry",
+    "Identity",
     "PartialFailure",
     "Quota",
     "Upload",
-    "load_backend_type",
 ]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated caller, as the authenticators (``auth/``) hand it to backends.
+
+    ``user`` is the backend account name; ``method`` names the authenticator that
+    matched (``basic``, ``x509``, ``ipallow``, ``anonymous``); ``dn`` is the
+    certificate subject for X.509 identities; ``password`` is kept only for backends
+    that need it to open a session (Basic passthrough) and never appears in
+    ``repr()`` or logs.
+    """
+
+    user: str
+    method: str
+    dn: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def is_anonymous(self) -> bool:
+        """True for the fixed read-only account of an anonymous share."""
+        return self.method == "anonymous"
 
 
 @dataclass(frozen=True)
@@ -359,23 +368,3 @@ class BackendFactory(Protocol):
     def close(self) -> None:
         """Release pooled sessions (called at server shutdown)."""
         ...
-
-
-def load_backend_type(name: str) -> ModuleType:
-    """Import the module implementing backend type ``name``.
-
-    ``name`` is a key of ``BACKEND_TYPES`` or a dotted module path. Raises
-    ``LookupError`` with a readable message when it cannot be used.
-    """
-    module_name = BACKEND_TYPES.get(name, name)
-    if name not in BACKEND_TYPES and "." not in name:
-        known = ", ".join(sorted(BACKEND_TYPES))
-        raise LookupError(f"unknown backend type {name!r} (known: {known})")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise LookupError(f"backend type {name!r} cannot be imported: {exc}") from exc
-    for attribute in ("Options", "create_factory"):
-        if not hasattr(module, attribute):
-            raise LookupError(f"backend type {name!r} is not available yet (no {attribute})")
-    return module

@@ -11,7 +11,9 @@ import threading
 from importlib import metadata
 from types import FrameType
 
-from davprovider.settings import ConfigError, Settings, load_settings
+from davprovider.schema import ConfigError
+from davprovider.server.context import check_tls
+from davprovider.settings import Settings, load_settings
 
 log = logging.getLogger("davprovider")
 
@@ -112,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(args.config)
+        check_tls(settings)
     except ConfigError as exc:
         print(f"davprovider: config error: {exc}", file=sys.stderr)
         return 2

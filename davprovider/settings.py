@@ -1,80 +1,43 @@
-"""Our config sections as frozen dataclasses, validated once at startup.
+"""The config file's sections as frozen dataclasses, validated once at startup.
 
-A YAML file is read with ``load_settings(path)``; every key is checked
-against the dataclass fields below, recursively. An unknown key, a missing
-required key or a bad value raises ``ConfigError`` whose message names the
-file and the key path, e.g. ``site.yaml: shares[0].backend: unknown backend
-type 'irod' (known: irods, memory)``.
+``load_settings(path)`` reads a YAML file and checks every key (``schema.py``): an
+unknown key, a missing required key or a bad value raises ``ConfigError`` whose message
+names the file and the key path, e.g. ``site.yaml: shares[0].backend: unknown backend
+type 'irod' (known: irods, memory, swift)``.
 
-Backend options (``shares[].options``) are validated against the ``Options``
-dataclass of the backend type's module (see ``backend.load_backend_type``), so
-a new backend gets the same checks by declaring its options.
+Sections owned by plugins are validated against the plugin's own ``Options``
+(``plugins.py``): ``shares[].options`` by the backend type's, ``x509:`` and
+``ipallow:`` by those authenticators'. After the sections, each authenticator used in a
+chain may check the whole (``check_settings``): an x509 chain needs client
+certificates, for instance. TLS files are loaded by the server at startup
+(``server/tls.py``), also for ``check-config``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import types
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from auth import AUTHENTICATORS
-from davprovider.backend import load_backend_type
-from davprovider.client_settings import ChecksumSettings, ClientSettings
-from davprovider.identity_settings import (
-    AllowedNetwork,
-    IPAllowSettings,
-    IrodsRegistrySettings,
-    TLSSettings,
-    X509Settings,
-)
+from davprovider import plugins, schema
+from davprovider.digests import DIGEST_ALGORITHMS
+from davprovider.schema import ConfigError, build, not_negative, port, positive, seconds
 
 __all__ = [
-    "AllowedNetwork",
     "ChecksumSettings",
     "ClientSettings",
     "ConfigError",
-    "IPAllowSettings",
-    "IrodsRegistrySettings",
     "Settings",
     "ShareSettings",
     "TLSSettings",
-    "X509Settings",
     "chain_for",
     "load_settings",
     "settings_from_mapping",
 ]
 
-Check = Callable[[Any], str | None]
-
-
-class ConfigError(ValueError):
-    """A config problem; ``str()`` gives ``"<file>: <key path>: <problem>"``."""
-
-    def __init__(self, source: str, keypath: str, problem: str) -> None:
-        self.source = source
-        self.keypath = keypath
-        self.problem = problem
-        where = f"{source}: {keypath}" if keypath else source
-        super().__init__(f"{where}: {problem}")
-
-
-def _positive(value: int) -> str | None:
-    return None if value > 0 else "must be greater than 0"
-
-
-def _seconds(value: float) -> str | None:
-    return None if 0 <= value <= 3600 else "must be between 0 and 3600 seconds"
-
-
-def _port(value: int) -> str | None:
-    return None if 0 <= value <= 65535 else "must be a port number (0-65535)"
+Convert = Callable[[Any, str, str, Mapping[str, Any]], Any]
 
 
 def _block_size(value: int) -> str | None:
@@ -87,12 +50,30 @@ def _share_path(value: str) -> str | None:
     return None
 
 
+def _algorithms(value: tuple[str, ...]) -> str | None:
+    unknown = [name for name in value if name not in DIGEST_ALGORITHMS]
+    if unknown:
+        known = ", ".join(sorted(DIGEST_ALGORITHMS))
+        return f"unknown digest algorithm {unknown[0]!r} (known: {known})"
+    return None
+
+
 def _backend_options(raw: Any, keypath: str, source: str, siblings: Mapping[str, Any]) -> Any:
     try:
-        module = load_backend_type(siblings["backend"])
+        module = plugins.load_backend(siblings["backend"])
     except LookupError as exc:
         raise ConfigError(source, keypath.rsplit(".", 1)[0] + ".backend", str(exc)) from None
-    return _build(module.Options, {} if raw is None else raw, keypath, source)
+    return build(module.Options, {} if raw is None else raw, keypath, source)
+
+
+def _authenticator_options(name: str) -> Convert:
+    """The section ``name:`` as authenticator ``name``'s own ``Options``."""
+
+    def convert(raw: Any, keypath: str, source: str, siblings: Mapping[str, Any]) -> Any:
+        module = plugins.load_authenticator(name)
+        return build(module.Options, {} if raw is None else raw, keypath, source)
+
+    return convert
 
 
 @dataclass(frozen=True)
@@ -100,10 +81,10 @@ class ServerSettings:
     """``server:``: where and how cheroot listens (HTTPS when ``tls:`` is set)."""
 
     host: str = "127.0.0.1"
-    port: int = field(default=8080, metadata={"check": _port})
-    threads: int = field(default=20, metadata={"check": _positive})
-    timeout: int = field(default=30, metadata={"check": _positive})
-    shutdown_timeout: int = field(default=5, metadata={"check": _positive})
+    port: int = field(default=8080, metadata={"check": port})
+    threads: int = field(default=20, metadata={"check": positive})
+    timeout: int = field(default=30, metadata={"check": positive})
+    shutdown_timeout: int = field(default=5, metadata={"check": positive})
 
 
 @dataclass(frozen=True)
@@ -112,6 +93,77 @@ class LoggingSettings:
 
     level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True
+
+
+@dataclass(frozen=True)
+class TLSSettings:
+    """``tls:``: HTTPS on the server's port.
+
+    ``certificate`` (PEM, the server's certificate, optionally followed by its
+    intermediates) and ``key`` (``key_password`` if it is encrypted); ``chain``: more
+    intermediates to send. ``client_ca``: the CAs trusted to issue client
+    certificates, kept apart from the server chain.
+    ``crls``: PEM files with a current CRL for every CA in ``client_ca`` (the whole
+    chain is checked, so a CA without a CRL fails every client it issued).
+    """
+
+    certificate: str = field(metadata={"check": schema.readable})
+    key: str = field(metadata={"check": schema.readable})
+    key_password: str = field(default="", repr=False)
+    chain: str = field(default="", metadata={"check": schema.readable})
+    client_ca: str = field(default="", metadata={"check": schema.readable})
+    client_certificates: Literal["none", "optional", "required"] = "none"
+    crls: tuple[str, ...] = field(default=(), metadata={"check": schema.readable_all})
+    allow_proxies: bool = True
+    min_version: Literal["1.2", "1.3"] = "1.2"
+    session_cache: int = field(default=10000, metadata={"check": positive})
+
+    def __post_init__(self) -> None:
+        if self.client_certificates != "none" and not self.client_ca:
+            raise ValueError("client_ca is required when client_certificates is not none")
+        if self.client_certificates != "none" and not self.crls:
+            raise ValueError("crls are required when client certificates are checked")
+
+
+@dataclass(frozen=True)
+class ChecksumSettings:
+    """``checksums:``: digests the gateway computes while a PUT streams, kept with the
+    object where the backend can (iRODS: AVUs bound to the catalog checksum; Swift:
+    metadata of a large object, a single object has Swift's own MD5), so that listings
+    report them (``oc:checksums``).
+
+    ``upload`` is computed for every PUT. ``upload_sync`` too for the PUTs whose digests
+    someone will compare: those that carry a client checksum (sync clients such as
+    rclone and ownCloud send one, and later compare listings) and those of at most
+    ``small_limit`` bytes (cheap). A large PUT from any other client (curl, a mounted
+    drive) pays for ``upload`` only: MD5 alone costs a core at about 600 MB/s, SHA-256
+    one at about 1.4 GB/s. A checksum the client sends is computed and verified
+    whatever these lists say. ``compute_limit`` is the largest object (bytes) the
+    gateway reads back to compute a digest it does not know, for a single object's
+    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read)."""
+
+    upload: tuple[str, ...] = field(default=(), metadata={"check": _algorithms})
+    upload_sync: tuple[str, ...] = field(
+        default=("md5", "sha1", "sha-256", "adler32"), metadata={"check": _algorithms}
+    )
+    small_limit: int = field(default=16 << 20, metadata={"check": not_negative})
+    compute_limit: int = field(default=64 << 20, metadata={"check": not_negative})
+
+    def for_upload(self, size: int | None, client_checksum: bool) -> tuple[str, ...]:
+        """The digests to compute for a PUT announcing ``size`` bytes (None: unknown),
+        carrying a checksum of its own or not."""
+        if client_checksum or (size is not None and size <= self.small_limit):
+            return tuple(dict.fromkeys((*self.upload, *self.upload_sync)))
+        return self.upload
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """``clients:``: desktop-client files. ``apple_files: refuse`` answers 403 to
+    creating macOS Finder's ``._*`` (AppleDouble) and ``.DS_Store`` files, so they
+    never reach the backend; ``store`` keeps them like any file."""
+
+    apple_files: Literal["store", "refuse"] = "store"
 
 
 @dataclass(frozen=True)
@@ -146,21 +198,22 @@ class AuthSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """The whole config file. ``source`` names the file (not a config key)."""
+    """The whole config file. ``source`` names the file (not a config key).
+    ``x509`` and ``ipallow`` are those authenticators' ``Options``."""
 
     shares: tuple[ShareSettings, ...]
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
     auth: AuthSettings = AuthSettings()
     tls: TLSSettings | None = None
-    x509: X509Settings = X509Settings()
-    ipallow: IPAllowSettings = IPAllowSettings()
+    x509: Any = field(default=None, metadata={"convert": _authenticator_options("x509")})
+    ipallow: Any = field(default=None, metadata={"convert": _authenticator_options("ipallow")})
     block_size: int = field(default=256 * 1024, metadata={"check": _block_size})
     propfind_infinity: bool = False
-    max_xml_body: int = field(default=1 << 20, metadata={"check": _positive})
+    max_xml_body: int = field(default=1 << 20, metadata={"check": positive})
     lock_storage: Literal["memory", "none"] = "memory"
     dir_browser: bool = True
-    listing_cache: float = field(default=5.0, metadata={"check": _seconds})
+    listing_cache: float = field(default=5.0, metadata={"check": seconds})
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()
     source: str = field(default="<settings>", metadata={"internal": True})
@@ -168,41 +221,25 @@ class Settings:
 
 def load_settings(path: str | Path) -> Settings:
     """Read and validate a YAML config file; raise ``ConfigError`` on any problem."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(source, "", f"cannot read config: {exc.strerror or exc}") from None
-    try:
-        raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, "", f"not valid YAML{line}: {problem}") from None
-    return settings_from_mapping({} if raw is None else raw, source=source)
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping."""
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    raw = schema.read_yaml(path)
+    return settings_from_mapping({} if raw is None else raw, source=str(path))
 
 
 def settings_from_mapping(raw: Any, *, source: str = "<settings>") -> Settings:
     """Validate an already-parsed config mapping (tests, embedding)."""
-    settings = _build(Settings, raw, "", source, internal={"source": source})
+    settings: Settings = build(Settings, raw, "", source, internal={"source": source})
     _check_settings(settings)
     return settings
+
+
+def chain_for(settings: Settings, share: ShareSettings) -> tuple[str, ...]:
+    """The authenticator chain of ``share`` (its own, or ``auth.chain``)."""
+    return settings.auth.chain if share.auth is None else share.auth
+
+
+def shares_using(settings: Settings, name: str) -> list[tuple[int, ShareSettings]]:
+    """``(index, share)`` of every share whose chain has authenticator ``name``."""
+    return [(i, s) for i, s in enumerate(settings.shares) if name in chain_for(settings, s)]
 
 
 def _check_settings(settings: Settings) -> None:
@@ -213,170 +250,35 @@ def _check_settings(settings: Settings) -> None:
         if share.path.lower() in seen:
             raise ConfigError(settings.source, f"shares[{index}].path", "duplicate share path")
         seen.add(share.path.lower())
-    _check_chain(settings, settings.auth.chain, "auth.chain")
+    used = _check_chain(settings, settings.auth.chain, "auth.chain")
     for index, share in enumerate(settings.shares):
         if share.auth is not None:
-            _check_chain(settings, share.auth, f"shares[{index}].auth")
-    _check_identity_sources(settings)
+            used.update(_check_chain(settings, share.auth, f"shares[{index}].auth"))
+    for name, module in used.items():
+        check = getattr(module, "check_settings", None)
+        if check is not None and shares_using(settings, name):
+            check(settings)
+        if getattr(module, "PASSWORDLESS", False):
+            _check_proxy_users(settings, name)
 
 
-def chain_for(settings: Settings, share: ShareSettings) -> tuple[str, ...]:
-    """The authenticator chain of ``share`` (its own, or ``auth.chain``)."""
-    return settings.auth.chain if share.auth is None else share.auth
-
-
-def _check_chain(settings: Settings, chain: tuple[str, ...], keypath: str) -> None:
+def _check_chain(settings: Settings, chain: tuple[str, ...], keypath: str) -> dict[str, Any]:
+    """The modules of ``chain``'s authenticators, by name; errors name the entry."""
+    modules: dict[str, Any] = {}
     for index, name in enumerate(chain):
-        if name not in AUTHENTICATORS:
-            known = ", ".join(sorted(AUTHENTICATORS))
-            problem = f"unknown authenticator {name!r} (known: {known})"
-            raise ConfigError(settings.source, f"{keypath}[{index}]", problem)
+        try:
+            modules[name] = plugins.load_authenticator(name)
+        except LookupError as exc:
+            raise ConfigError(settings.source, f"{keypath}[{index}]", str(exc)) from None
         if name in chain[:index]:
             raise ConfigError(settings.source, f"{keypath}[{index}]", f"{name} is listed twice")
+    return modules
 
 
-def _check_identity_sources(settings: Settings) -> None:
-    """x509 and ipallow in a chain need their sections (and iRODS a proxy user)."""
-    source = settings.source
-    if settings.tls is not None:
-        _check_tls(settings)
-    used = {name for share in settings.shares for name in chain_for(settings, share)}
-    if "x509" in used:
-        tls = settings.tls
-        if tls is None or tls.client_certificates == "none":
-            problem = "must be optional or required for the x509 authenticator"
-            raise ConfigError(source, "tls.client_certificates", problem)
-        if settings.x509.mapping == "gridmap":
-            _check_gridmap(settings)
-    if "ipallow" in used and not settings.ipallow.networks:
-        raise ConfigError(source, "ipallow.networks", "required by the ipallow authenticator")
-    for index, share in enumerate(settings.shares):
-        chain = chain_for(settings, share)
-        proxied = share.backend == "irods" and {"x509", "ipallow"} & set(chain)
-        if proxied and not getattr(share.options, "proxy_user", ""):
-            problem = "a rodsadmin proxy_user is required for x509/ipallow identities"
-            raise ConfigError(source, f"shares[{index}].options.proxy_user", problem)
-        registry_needed = settings.x509.mapping == "irods" and settings.x509.irods is None
-        if "x509" in chain and registry_needed and share.backend != "irods":
-            problem = "x509.irods is required to map DNs for a share that is not iRODS"
-            raise ConfigError(source, f"shares[{index}]", problem)
-
-
-def _check_tls(settings: Settings) -> None:
-    """Load certificate, key, client CAs and CRLs once, as the server will."""
-    from davprovider.server.tls import build_context  # tls imports this module
-
-    assert settings.tls is not None
-    try:
-        build_context(settings.tls)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(settings.source, "tls", f"cannot be loaded: {exc}") from None
-
-
-def _check_gridmap(settings: Settings) -> None:
-    from auth.gridmap import GridMapError, load_gridmap  # auth imports this module
-
-    if not settings.x509.gridmap:
-        raise ConfigError(settings.source, "x509.gridmap", "required when x509.mapping is gridmap")
-    try:
-        load_gridmap(settings.x509.gridmap)
-    except (OSError, UnicodeDecodeError, GridMapError) as exc:
-        raise ConfigError(settings.source, "x509.gridmap", str(exc)) from None
-
-
-def _join(keypath: str, key: str) -> str:
-    return f"{keypath}.{key}" if keypath else key
-
-
-def _build(
-    cls: type[Any],
-    raw: Any,
-    keypath: str,
-    source: str,
-    internal: Mapping[str, Any] | None = None,
-) -> Any:
-    """Build dataclass ``cls`` from mapping ``raw``, checking every key."""
-    if not isinstance(raw, Mapping):
-        raise ConfigError(source, keypath or "(top level)", "must be a mapping")
-    hints = typing.get_type_hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
-    known = {f.name for f in fields}
-    for key in raw:
-        if key not in known:
-            listing = ", ".join(sorted(known))
-            raise ConfigError(source, _join(keypath, str(key)), f"unknown key (known: {listing})")
-    values: dict[str, Any] = dict(internal or {})
-    for spec in fields:
-        path = _join(keypath, spec.name)
-        convert = spec.metadata.get("convert")
-        if spec.name not in raw:
-            if _is_required(spec):
-                raise ConfigError(source, path, "required key is missing")
-            if convert is not None:
-                values[spec.name] = convert(None, path, source, values)
-            continue
-        if convert is not None:
-            values[spec.name] = convert(raw[spec.name], path, source, values)
-        else:
-            values[spec.name] = _convert(hints[spec.name], raw[spec.name], path, source)
-        check: Check | None = spec.metadata.get("check")
-        problem = check(values[spec.name]) if check else None
-        if problem:
-            raise ConfigError(source, path, problem)
-    try:
-        return cls(**values)
-    except ValueError as exc:  # checks in the dataclass's __post_init__
-        raise ConfigError(source, keypath or "(top level)", str(exc)) from None
-
-
-def _is_required(spec: dataclasses.Field[Any]) -> bool:
-    no_default = spec.default is dataclasses.MISSING
-    return no_default and spec.default_factory is dataclasses.MISSING
-
-
-def _convert(tp: Any, value: Any, keypath: str, source: str) -> Any:
-    """Convert one YAML value to annotation ``tp`` or raise ``ConfigError``."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _convert(inner, value, keypath, source)
-    if dataclasses.is_dataclass(tp):
-        return _build(typing.cast(type, tp), value, keypath, source)
-    if origin is Literal:
-        if value not in args:
-            choices = ", ".join(repr(a) for a in args)
-            raise ConfigError(source, keypath, f"must be one of {choices}, not {value!r}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise ConfigError(source, keypath, "must be a list")
-        return tuple(
-            _convert(args[0], item, f"{keypath}[{i}]", source) for i, item in enumerate(value)
-        )
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise ConfigError(source, keypath, "must be a mapping")
-        return {
-            _convert(args[0], k, keypath, source): _convert(
-                args[1], v, _join(keypath, str(k)), source
-            )
-            for k, v in value.items()
-        }
-    return _scalar(tp, value, keypath, source)
-
-
-def _scalar(tp: Any, value: Any, keypath: str, source: str) -> Any:
-    if tp is Any:
-        return value
-    if tp is bool and isinstance(value, bool):
-        return value
-    if tp is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if tp is str and isinstance(value, str):
-        return value
-    name = getattr(tp, "__name__", str(tp))
-    raise ConfigError(source, keypath, f"must be {name}, not {type(value).__name__} {value!r}")
+def _check_proxy_users(settings: Settings, name: str) -> None:
+    """A backend with a ``proxy_user`` option acts for password-less identities
+    through it: it must be set on every share whose chain has one."""
+    for index, share in shares_using(settings, name):
+        if hasattr(share.options, "proxy_user") and not share.options.proxy_user:
+            problem = f"a rodsadmin proxy_user is required for {name} identities"
+            raise ConfigError(settings.source, f"shares[{index}].options.proxy_user", problem)

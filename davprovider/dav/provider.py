@@ -33,8 +33,8 @@ from wsgidav.dav_error import (
 )
 from wsgidav.dav_provider import DAVProvider
 
-from auth.identity import ENVIRON_KEY, READ_METHODS, Identity
-from davprovider.backend import Backend, BackendFactory
+from auth.controller import ENVIRON_KEY, READ_METHODS
+from davprovider.backend import Backend, BackendFactory, Identity
 from davprovider.dav.cache import CachingBackend, wants_fresh
 from davprovider.dav.clients import created_name, is_apple_file, oc_mtime
 from davprovider.dav.liveprops import OC_MTIME_KEY, digest_headers

@@ -25,7 +25,7 @@ from .options import Options
 from .pool import SessionPool
 
 if TYPE_CHECKING:
-    from auth.identity import Identity
+    from davprovider.backend import Identity
 
 __all__ = ["IrodsBackend", "IrodsFactory", "Options", "create_factory"]
 log = logging.getLogger("davprovider.irods")
@@ -43,7 +43,7 @@ class IrodsFactory:
 
     def login(self, user: str, password: str) -> bool:
         """Check a password by logging in; a good session is kept for the requests."""
-        from auth.identity import Identity
+        from davprovider.backend import Identity
 
         identity = Identity(user=user, method="basic", password=password)
         if self.pool.lookup(identity) is not None:

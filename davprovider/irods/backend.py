@@ -34,7 +34,7 @@ from .sync import SyncExtensions
 from .upload import IrodsUpload
 
 if TYPE_CHECKING:
-    from auth.identity import Identity
+    from davprovider.backend import Identity
 
     from .options import Options
     from .pool import Pooled, SessionPool

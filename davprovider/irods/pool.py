@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from irods.session import iRODSSession
 
 if TYPE_CHECKING:
-    from auth.identity import Identity
+    from davprovider.backend import Identity
 
     from .options import Options
 

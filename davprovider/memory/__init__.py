@@ -21,7 +21,7 @@ from davprovider.memory.backend import MemoryBackend, MemoryUpload
 from davprovider.memory.tree import Tree
 
 if TYPE_CHECKING:
-    from auth.identity import Identity
+    from davprovider.backend import Identity
 
 __all__ = ["MemoryBackend", "MemoryFactory", "MemoryUpload", "Options", "create_factory"]
 

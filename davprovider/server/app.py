@@ -15,7 +15,8 @@ from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from auth.controller import SETTINGS_KEY, GatewayDomainController
-from davprovider.backend import BackendFactory, load_backend_type
+from davprovider import plugins
+from davprovider.backend import BackendFactory
 from davprovider.dav.provider import GatewayProvider
 from davprovider.settings import Settings
 
@@ -28,7 +29,7 @@ def create_factories(settings: Settings) -> dict[str, BackendFactory]:
     """One backend factory per share, keyed by share path."""
     factories: dict[str, BackendFactory] = {}
     for share in settings.shares:
-        module = load_backend_type(share.backend)
+        module = plugins.load_backend(share.backend)
         factories[share.path] = module.create_factory(share.options)
     return factories
 

@@ -1,11 +1,7 @@
 """HTTPS for cheroot: our TLS policy, a handshake off the accept loop, the client's
 identity from the verified chain, and reloads on SIGHUP.
 
-- ``build_context(tls)``: an ``ssl.SSLContext`` built from nothing (no system CAs):
-  server certificate and chain; the client-CA bundle alone as trust store; CRLs checked
-  for the whole chain (``VERIFY_CRL_CHECK_CHAIN``: ``_LEAF`` would accept a proxy made
-  from a revoked certificate); RFC 3820 proxies allowed (``VERIFY_ALLOW_PROXY_CERTS``);
-  TLS 1.2 at least; no session tickets (TLS 1.2 and 1.3).
+- ``context.build_context(tls)``: the ``ssl.SSLContext`` of our policy.
 - ``TLSAdapter``: cheroot's SSL adapter interface. ``wrap()`` runs in cheroot's accept
   loop and only wraps the socket (no I/O); ``handshake()`` runs in a worker thread on
   the connection's first read, so an idle or slow client blocks nobody.
@@ -22,99 +18,28 @@ identity from the verified chain, and reloads on SIGHUP.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
-import os
 import socket
 import ssl
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cheroot import errors as cheroot_errors
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from cheroot.ssl import Adapter
-from cryptography import x509
 
 from auth.certchain import PEER_KEY, PeerCertificate, analyse_chain
+from davprovider.server.context import build_context
 from davprovider.server.sockfile import SocketReader, SocketWriter
 from davprovider.settings import TLSSettings
 
 log = logging.getLogger("davprovider.server.tls")
 
-_VERIFY_MODES = {
-    "none": ssl.CERT_NONE,
-    "optional": ssl.CERT_OPTIONAL,
-    "required": ssl.CERT_REQUIRED,
-}
 _MISSING = object()
-
-
-def build_context(tls: TLSSettings) -> ssl.SSLContext:
-    """The server context for ``tls`` (see the module docstring); raises ``OSError``
-    (``ssl.SSLError``) or ``ValueError`` when a file cannot be read or used."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = (
-        ssl.TLSVersion.TLSv1_3 if tls.min_version == "1.3" else ssl.TLSVersion.TLSv1_2
-    )
-    context.options |= ssl.OP_NO_TICKET | ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
-    context.num_tickets = 0
-    _load_server_certificate(context, tls)
-    context.verify_mode = _VERIFY_MODES[tls.client_certificates]
-    if tls.client_certificates != "none":
-        context.load_verify_locations(cafile=tls.client_ca)
-        for crl in tls.crls:
-            _check_crl_file(crl)
-            context.load_verify_locations(cafile=crl)
-        context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
-        if tls.allow_proxies:
-            context.verify_flags |= ssl.VERIFY_ALLOW_PROXY_CERTS
-    return context
-
-
-def _load_server_certificate(context: ssl.SSLContext, tls: TLSSettings) -> None:
-    password = tls.key_password.encode()  # a callable: OpenSSL never prompts on a terminal
-    if not tls.chain:
-        context.load_cert_chain(tls.certificate, tls.key, password=lambda: password)
-        return
-    # The stdlib loads a chain only from the certificate file: join them in a private
-    # temporary file (certificates only; the key is read from its own file).
-    data = Path(tls.certificate).read_bytes().rstrip() + b"\n" + Path(tls.chain).read_bytes()
-    fd, joined = tempfile.mkstemp(prefix="davprovider-chain-", suffix=".pem")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        context.load_cert_chain(joined, tls.key, password=lambda: password)
-    finally:
-        os.unlink(joined)
-
-
-def _check_crl_file(path: str) -> None:
-    """Refuse a CRL file holding no CRL; warn about CRLs past their nextUpdate (OpenSSL
-    then refuses every certificate of that CA)."""
-    data = Path(path).read_bytes()
-    count = data.count(b"-----BEGIN X509 CRL-----")
-    if count == 0:
-        raise ValueError(f"{path}: no PEM CRL (-----BEGIN X509 CRL-----) in the file")
-    now = dt.datetime.now(dt.UTC)
-    for block in data.split(b"-----END X509 CRL-----")[:count]:
-        start = block.find(b"-----BEGIN X509 CRL-----")
-        if start < 0:
-            raise ValueError(f"{path}: a CRL block without its BEGIN line")
-        crl = x509.load_pem_x509_crl(block[start:] + b"-----END X509 CRL-----\n")
-        next_update = crl.next_update_utc
-        if next_update is not None and next_update < now:
-            log.warning(
-                "tls: CRL of %s in %s expired at %s: its certificates will be refused",
-                crl.issuer.rfc4514_string(),
-                path,
-                next_update.isoformat(),
-            )
 
 
 class SessionIdentities:

@@ -32,7 +32,7 @@ from .sync import KeyCache
 if TYPE_CHECKING:
     from swiftclient.client import Connection
 
-    from auth.identity import Identity
+    from davprovider.backend import Identity
 
 __all__ = [
     "Limits", "Options", "Profile", "SwiftBackend", "SwiftFactory", "connection_params",
@@ -81,7 +81,7 @@ class SwiftFactory:
 
     def login(self, user: str, password: str) -> bool:
         """Check a Basic login with Swift's auth service (``user_template`` applied)."""
-        from auth.identity import Identity
+        from davprovider.backend import Identity
 
         return self.pool.login(Identity(user=user, method="basic", password=password))
 

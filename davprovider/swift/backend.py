@@ -55,7 +55,7 @@ from .upload import SwiftUpload, segment_size_for
 if TYPE_CHECKING:
     from swiftclient.client import Connection
 
-    from auth.identity import Identity
+    from davprovider.backend import Identity
 
     from . import Limits, SwiftFactory
 

@@ -24,7 +24,7 @@ from swiftclient.exceptions import ClientException
 from .errors import is_auth_failure, translate
 
 if TYPE_CHECKING:
-    from auth.identity import Identity
+    from davprovider.backend import Identity
 
     from .options import Options
 

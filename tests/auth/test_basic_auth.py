@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from auth.basic import parse_basic
-from auth.identity import ENVIRON_KEY, Identity
+from auth.controller import ENVIRON_KEY
+from davprovider.backend import Identity
 from davprovider.memory import MemoryFactory, Options
 
 

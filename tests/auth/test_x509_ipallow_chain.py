@@ -16,8 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from auth.certchain import PEER_KEY, analyse_chain
-from auth.identity import ENVIRON_KEY
+from auth.controller import ENVIRON_KEY
 from davprovider.server.app import build_app
+from davprovider.server.context import check_tls
 from davprovider.settings import ConfigError, settings_from_mapping
 from localgrid import pki
 
@@ -327,10 +328,10 @@ def test_unloadable_tls_files_are_config_errors(files, tmp_path):
     raw = config(files)
     raw["tls"]["crls"] = [str(crl)]
     with pytest.raises(ConfigError, match=r"s.yaml: tls: cannot be loaded"):
-        settings_from_mapping(raw, source="s.yaml")
+        check_tls(settings_from_mapping(raw, source="s.yaml"))
     raw["tls"]["crls"] = [str(files[0] / "ca.pem")]  # a certificate, no CRL
     with pytest.raises(ConfigError, match=r"no PEM CRL"):
-        settings_from_mapping(raw, source="s.yaml")
+        check_tls(settings_from_mapping(raw, source="s.yaml"))
 
 
 def test_encrypted_server_key_needs_key_password_and_never_prompts(files, tmp_path):
@@ -347,7 +348,8 @@ def test_encrypted_server_key_needs_key_password_and_never_prompts(files, tmp_pa
     raw = config(files)
     raw["tls"].update(certificate=str(tmp_path / "server.pem"), key=str(key))
     with pytest.raises(ConfigError, match=r"tls: cannot be loaded"):
-        settings_from_mapping(raw, source="s.yaml")
+        check_tls(settings_from_mapping(raw, source="s.yaml"))
     raw["tls"]["key_password"] = "s3cret"
     settings = settings_from_mapping(raw, source="s.yaml")
+    check_tls(settings)
     assert "s3cret" not in repr(settings)

@@ -15,7 +15,7 @@ from dav.conftest import running_gateway
 from irods.connection import Connection
 from irods_gateway import ALICE, HOME, gateway_config, seed
 
-from auth.identity import Identity
+from davprovider.backend import Identity
 from davprovider.irods import Options, create_factory
 from localgrid.irods import LocalZone
 

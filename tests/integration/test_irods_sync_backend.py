@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the con
 from backend_contract import BackendContract, put  # noqa: E402
 from backend_sync_contract import DATA, TRUE, SyncContract, put_with_digests  # noqa: E402
 
-from auth.identity import Identity
+from davprovider.backend import Identity
 from davprovider.backend import DIGEST_ALGORITHMS
 from davprovider.irods import IrodsBackend, Options, create_factory
 from davprovider.irods.avus import sha2

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import pytest
 from external_tools import require_tool  # noqa: F401  (re-exported to the tests)
 
-from auth.identity import Identity
+from davprovider.backend import Identity
 from davprovider.backend import Backend, Entry
 from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from swift_helpers import KEY, USER, as_tester, count_requests, put, read
 
-from auth.identity import Identity
+from davprovider.backend import Identity
 from davprovider.settings import ConfigError, load_settings, settings_from_mapping
 from davprovider.swift import Options, Profile, connection_params
 from localgrid.swift import free_base_port

@@ -19,7 +19,7 @@ from dav.conftest import Gateway
 from swift_gateway import BOB, connect, swift_gateway
 from swift_helpers import MiB, names
 
-from auth.identity import Identity
+from davprovider.backend import Identity
 from davprovider.backend import PartialFailure
 from localgrid.swift import LocalSwift
 

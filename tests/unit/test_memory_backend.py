@@ -7,7 +7,7 @@ import threading
 import pytest
 from backend_contract import BackendContract, put, read
 
-from auth.identity import Identity
+from davprovider.backend import Identity
 from davprovider.memory import MemoryBackend, Options, create_factory
 from davprovider.memory.tree import Tree
 
