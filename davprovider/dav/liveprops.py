@@ -16,6 +16,7 @@ Each is computed only when a PROPFIND names it: ``allprop`` does not include the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Collection
 from typing import Any
@@ -60,6 +61,27 @@ CACHE_KEY = "davprovider.dav.resources"
 OC_MTIME_KEY = "davprovider.oc_mtime_accepted"
 DigestLoader = Callable[[], dict[str, str]]
 _UNSET = object()
+
+
+# --- values of an Entry: one source for the resources and the fast PROPFIND -----------
+
+
+def entry_etag(path: str, entry: Entry) -> str | None:
+    """``getetag``: the backend's; a file without one gets a hash of path, size and
+    mtime; a folder without one has none."""
+    if entry.etag or entry.is_dir:
+        return entry.etag or None
+    return hashlib.sha1(f"{path}:{entry.size}:{entry.modified}".encode()).hexdigest()
+
+
+def entry_created(entry: Entry) -> float | None:
+    """``creationdate``: the creation time, else the modification time."""
+    return entry.created if entry.created is not None else entry.modified
+
+
+def entry_content_type(path: str, entry: Entry, config: dict[str, Any]) -> str:
+    """``getcontenttype``: the backend's, else guessed from the name."""
+    return entry.content_type or str(util.guess_mime_type(path, config))
 
 
 def forget(environ: dict[str, Any]) -> None:

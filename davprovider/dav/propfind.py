@@ -25,13 +25,13 @@ WsgiDAV would send (same hrefs, same values, same 200/404 split); otherwise it r
 ``checksums.compute_limit`` and stored); a failure of either is left to the slow path.
 ``oc:permissions`` is always 404 (``LiveProperties.computed_value``).
 
-The values mirror ``resources.FileResource``/``FolderResource`` and WsgiDAV's
-``_DAVResource.get_property_value``; tests/dav/test_fast_propfind.py compares both paths.
+Etag, creation date and content type come from the functions the resources use
+(``liveprops.entry_*``); the rest mirrors WsgiDAV's ``_DAVResource.get_property_value``,
+and tests/dav/test_fast_propfind.py compares both paths.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import re
@@ -46,6 +46,7 @@ from wsgidav import util
 
 from davprovider.backend import DIGEST_ALGORITHMS, Entry
 from davprovider.dav.copymove import backend_path
+from davprovider.dav.liveprops import entry_content_type, entry_created, entry_etag
 from davprovider.dav.properties import OC_CHECKSUMS, OC_PERMISSIONS
 from davprovider.digests import OWNCLOUD_ORDER, owncloud_text
 
@@ -126,12 +127,8 @@ def _lastmodified(path: str, entry: Entry, ctx: Context) -> str | None:
 
 
 def _etag(path: str, entry: Entry, ctx: Context) -> str | None:
-    etag = entry.etag
-    if entry.is_dir:
-        return None if etag is None else _element("getetag", _text(etag))
-    if not etag:
-        etag = hashlib.sha1(f"{path}:{entry.size}:{entry.modified}".encode()).hexdigest()
-    return _element("getetag", _text(etag))
+    etag = entry_etag(path, entry)
+    return None if etag is None else _element("getetag", _text(etag))
 
 
 def _resourcetype(path: str, entry: Entry, ctx: Context) -> str | None:
@@ -143,8 +140,7 @@ def _resourcetype(path: str, entry: Entry, ctx: Context) -> str | None:
 def _contenttype(path: str, entry: Entry, ctx: Context) -> str | None:
     if entry.is_dir:
         return None
-    ctype = entry.content_type or str(util.guess_mime_type(path, ctx.config))
-    return _element("getcontenttype", _text(ctype))
+    return _element("getcontenttype", _text(entry_content_type(path, entry, ctx.config)))
 
 
 def _displayname(path: str, entry: Entry, ctx: Context) -> str | None:
@@ -152,7 +148,7 @@ def _displayname(path: str, entry: Entry, ctx: Context) -> str | None:
 
 
 def _creationdate(path: str, entry: Entry, ctx: Context) -> str | None:
-    created = entry.created if entry.created is not None else entry.modified
+    created = entry_created(entry)
     if created is None:
         return None
     return _element("creationdate", util.get_rfc3339_time(created))
@@ -189,21 +185,33 @@ SUPPORTED = frozenset(RENDERERS)
 # --- the request ---------------------------------------------------------------------
 
 
-def requested_names(environ: dict[str, Any]) -> list[str] | None:
-    """The property names of a PROPFIND body the fast path can answer, else ``None``.
+def read_request(environ: dict[str, Any]) -> list[str] | None:
+    """Read and parse a PROPFIND body once, for both paths.
 
-    The body is read once and put back (``wsgi.input``, ``CONTENT_LENGTH``) for
-    WsgiDAV's handler, as ``provider._accept_propname`` does."""
+    The body (bounded by ``max_xml_body`` before) is handed back to WsgiDAV's handler
+    (``wsgi.input``, ``CONTENT_LENGTH``) with RFC 4918's ``<propname/>`` renamed to
+    ``<name/>``, the only spelling WsgiDAV 4.4 knows. Returns the property names the
+    fast path can answer, else ``None`` (an empty body is allprop)."""
     length = environ.get("CONTENT_LENGTH", "").strip()
     if not length.isdigit() or int(length) == 0:
-        return None  # an empty body is allprop
+        return None
     body = environ["wsgi.input"].read(int(length))
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
     try:
         root = etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError:
-        return None  # WsgiDAV answers 400
+        root = None  # WsgiDAV answers the malformed body with 400
+    renamed = root is not None and root.tag == "{DAV:}propfind" and b"propname" in body
+    if renamed and (found := root.findall("{DAV:}propname")):
+        for element in found:
+            element.tag = "{DAV:}name"
+        body = etree.tostring(root)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return None if root is None else _fast_names(root)
+
+
+def _fast_names(root: Any) -> list[str] | None:
+    """The names of a ``DAV:propfind`` of ``DAV:prop`` elements, all ``SUPPORTED``."""
     if root.tag != "{DAV:}propfind" or len(root) == 0:
         return None
     names: list[str] = []
@@ -218,14 +226,15 @@ def requested_names(environ: dict[str, Any]) -> list[str] | None:
 
 
 def fast_propfind(
-    provider: Any, environ: dict[str, Any], start_response: Callable[..., Any]
+    provider: Any,
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+    names: list[str] | None,
 ) -> Iterable[bytes] | None:
-    """Answer a PROPFIND within this module's scope (see the docstring), else ``None``."""
+    """Answer a PROPFIND for ``names`` (``read_request``'s) within this module's scope
+    (see the docstring), else ``None``."""
     depth = environ.get("HTTP_DEPTH")
-    if depth not in ("0", "1") or any(key in environ for key in _CONDITIONS):
-        return None
-    names = requested_names(environ)
-    if names is None:
+    if names is None or depth not in ("0", "1") or any(key in environ for key in _CONDITIONS):
         return None
     resource = provider.get_resource_inst(environ["PATH_INFO"], environ)
     entry: Entry | None = getattr(resource, "entry", None)

@@ -14,13 +14,11 @@ when ``apple_files: refuse``.
 
 from __future__ import annotations
 
-import io
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
-from lxml import etree
 from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
@@ -38,8 +36,7 @@ from davprovider.backend import Backend, BackendFactory, Identity
 from davprovider.dav.cache import CachingBackend, wants_fresh
 from davprovider.dav.clients import created_name, is_apple_file, oc_mtime
 from davprovider.dav.liveprops import OC_MTIME_KEY, digest_headers
-from davprovider.dav.properties import XML_PARSER
-from davprovider.dav.propfind import fast_propfind
+from davprovider.dav.propfind import fast_propfind, read_request
 from davprovider.dav.resources import (
     CACHE_KEY,
     CREATED_KEY,
@@ -116,15 +113,14 @@ class GatewayProvider(DAVProvider):
         self._check_identity(environ, method)
         self._check_depth(environ, method)
         self._check_body_size(environ, method)
-        if method == "PROPFIND":
-            _accept_propname(environ)
+        names = read_request(environ) if method == "PROPFIND" else None
         self._check_client_files(environ)
         self._check_oc_mtime(environ, method)
         extra: list[tuple[str, str]] = []
         if method in ("GET", "HEAD"):
             extra = self._digest_headers(environ)
         answer = _answering(environ, start_response, extra)
-        if method == "PROPFIND" and (fast := fast_propfind(self, environ, answer)) is not None:
+        if method == "PROPFIND" and (fast := fast_propfind(self, environ, answer, names)):
             return fast  # common live properties at Depth 0/1, from the listing
         return default_handler(environ, answer)
 
@@ -177,29 +173,6 @@ class GatewayProvider(DAVProvider):
         length = environ.get("CONTENT_LENGTH", "").strip()
         if length.isdigit() and int(length) > self.settings.max_xml_body:
             raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"{method} body too large")
-
-
-def _accept_propname(environ: dict[str, Any]) -> None:
-    """Let RFC 4918's ``<propname/>`` through: WsgiDAV 4.4 only knows it as ``<name/>``.
-
-    The body was bounded by ``max_xml_body`` already; it is read, the one element
-    renamed, and handed on as a new body of the new length.
-    """
-    length = environ.get("CONTENT_LENGTH", "").strip()
-    if not length.isdigit() or int(length) == 0:
-        return
-    body = environ["wsgi.input"].read(int(length))
-    if b"propname" in body:
-        try:
-            root = etree.fromstring(body, parser=XML_PARSER)
-        except etree.XMLSyntaxError:
-            root = None  # WsgiDAV answers the malformed body with 400
-        if root is not None and root.tag == "{DAV:}propfind":
-            for element in root.findall("{DAV:}propname"):
-                element.tag = "{DAV:}name"
-            body = etree.tostring(root)
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
 
 
 def _answering(

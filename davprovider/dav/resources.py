@@ -27,7 +27,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any, BinaryIO
 
@@ -52,6 +51,9 @@ from davprovider.dav.liveprops import (
     DigestLoader,
     LiveProperties,
     apply_oc_mtime,
+    entry_content_type,
+    entry_created,
+    entry_etag,
     forget,
 )
 from davprovider.dav.properties import (
@@ -126,9 +128,7 @@ class _BackendResource(NamespaceMethods, LiveProperties):
     # --- live properties -------------------------------------------------
 
     def get_creation_date(self) -> float | None:
-        if self.entry is None:
-            return None
-        return self.entry.created if self.entry.created is not None else self.entry.modified
+        return None if self.entry is None else entry_created(self.entry)
 
     def get_last_modified(self) -> float | None:
         return self.entry.modified if self.entry else None
@@ -197,17 +197,13 @@ class FileResource(_BackendResource, DAVNonCollection):
         return (self.entry.size or 0) if self.entry else 0
 
     def get_content_type(self) -> str:
-        if self.entry and self.entry.content_type:
-            return self.entry.content_type
-        return str(util.guess_mime_type(self.path, self.environ["wsgidav.config"]))
+        config = self.environ["wsgidav.config"]
+        if self.entry is None:
+            return str(util.guess_mime_type(self.path, config))
+        return entry_content_type(self.path, self.entry, config)
 
     def get_etag(self) -> str | None:
-        if self.entry is None:
-            return None
-        if self.entry.etag:
-            return self.entry.etag
-        seed = f"{self.path}:{self.entry.size}:{self.entry.modified}"
-        return hashlib.sha1(seed.encode()).hexdigest()
+        return None if self.entry is None else entry_etag(self.path, self.entry)
 
     def support_etag(self) -> bool:
         return True
@@ -280,7 +276,7 @@ class FolderResource(_BackendResource, DAVCollection):
         self._members: dict[str, Any] | None = None
 
     def get_etag(self) -> str | None:
-        return self.entry.etag if self.entry else None
+        return None if self.entry is None else entry_etag(self.path, self.entry)
 
     def support_etag(self) -> bool:
         return self.get_etag() is not None
