@@ -1,6 +1,6 @@
 """The storage contract: what the gateway needs from any backend.
 
-Everything WebDAV-specific lives in ``resources.py``; a backend only speaks in
+Everything WebDAV-specific lives in ``dav/``; a backend only speaks in
 paths, ``Entry`` records, byte streams and Python's built-in exceptions.
 
 Paths are share-relative, absolute, unquoted POSIX strings: ``"/"`` is the
@@ -10,7 +10,7 @@ A backend maps them onto its own namespace (an iRODS collection, a Swift
 container, a dict in memory).
 
 Errors are the built-in exceptions below, never backend-specific types. The
-WebDAV layer translates each once (``resources.py``):
+WebDAV layer translates each once (``dav/errors.py``):
 
 =========================================================  ================
 exception                                                  HTTP status
@@ -32,13 +32,26 @@ caller's ``Identity`` (below): the factory may pool
 sessions per identity; the backend object it returns is used by one request
 (one thread) at a time.
 
-Sync-client extensions (each has a default here, so a backend that does not
-implement one keeps working): ``set_mtime`` (``X-OC-Mtime``, PROPPATCH of the
-modification time), ``digests``/``list_digests``/``store_digests`` (content
-checksums for ``Want-Digest``, ``oc:checksums`` and friends, see
-``digests.py``), ``Upload.set_digests`` (what the gateway computed while the
-body streamed) and ``quota`` (RFC 4331). Digest algorithms are named as in
-``DIGEST_ALGORITHMS``; digest values are lowercase hex strings.
+Optional methods. A backend that lacks a capability says so in one way only: the
+method raises ``NotImplementedError`` (the defaults here do), and the WebDAV layer
+owns every fallback (``dav/errors.optional``):
+
+==========================  ==================================================
+method                      when it raises ``NotImplementedError``
+==========================  ==================================================
+``move``                    COPY plus DELETE instead
+``list_meta``               ``get_meta`` per member instead
+``set_mtime``               no ``X-OC-Mtime: accepted``; PROPPATCH of the time
+                            is 403 (``Win32LastModifiedTime`` kept as dead)
+``store_digests``,          the digests are not kept (computed again when
+``Upload.set_digests``      asked)
+``quota``                   RFC 4331 properties omitted
+``redirect_url``            the GET is streamed through the gateway
+==========================  ==================================================
+
+``digests``/``list_digests`` are not optional: their defaults answer from
+``Entry.checksum``. Digest algorithms are named as in ``DIGEST_ALGORITHMS``;
+digest values are lowercase hex strings.
 
 Backend types are loaded by name (``backend: memory`` in the config) by
 ``plugins.py``. Such a module exposes ``Options`` (a frozen dataclass describing
@@ -186,9 +199,9 @@ class Upload(ABC):
         and refuse the commit on a mismatch (``OSError(errno.EIO)``, old
         content kept); one that can keep metadata SHOULD store them with the
         new content, so that ``digests``/``list_digests`` know them later.
-        Default: ignored.
+        Optional (default: ``NotImplementedError``).
         """
-        del digests
+        raise NotImplementedError(f"{type(self).__name__} keeps no digests")
 
 
 class Backend(ABC):
@@ -255,8 +268,8 @@ class Backend(ABC):
     @abstractmethod
     def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         """Rename server-side, dead properties included, with the same
-        ``overwrite`` rules as ``copy``. MAY raise ``NotImplementedError``: the
-        caller then falls back to ``copy`` plus ``remove``."""
+        ``overwrite`` rules as ``copy``. Optional: MAY raise
+        ``NotImplementedError``."""
 
     @abstractmethod
     def get_meta(self, path: str) -> dict[str, str]:
@@ -273,12 +286,10 @@ class Backend(ABC):
         """Return the dead properties of the members ``names`` of the
         collection at ``path``, keyed by member name.
 
-        Used for PROPFIND ``allprop``/dead properties at Depth 1. Backends
-        SHOULD override this with one query per collection; this default asks
-        once per member.
+        Used for PROPFIND ``allprop``/dead properties at Depth 1, with one query
+        per collection. Optional (default: ``NotImplementedError``).
         """
-        base = path.rstrip("/")
-        return {name: self.get_meta(f"{base}/{name}") for name in names}
+        raise NotImplementedError(f"{type(self).__name__} lists no metadata")
 
     # --- sync-client extensions (defaults keep other backends working) ----------
 
@@ -288,10 +299,7 @@ class Backend(ABC):
         ``Entry.modified`` (one second precision or better). Where the store has
         no settable mtime, keep it as metadata that every listing reports (for
         Swift: ``X-Object-Meta-Mtime``). MUST NOT change the content or the
-        dead properties. Default: ``NotImplementedError`` (the gateway then
-        does not answer ``X-OC-Mtime: accepted`` and refuses a PROPPATCH of
-        ``DAV:getlastmodified`` with 403; Windows' ``Win32LastModifiedTime`` is
-        kept as a dead property instead)."""
+        dead properties. Optional (default: ``NotImplementedError``)."""
         raise NotImplementedError(f"{type(self).__name__} cannot set modification times")
 
     def digests(
@@ -325,25 +333,25 @@ class Backend(ABC):
         """Remember digests of the current content of ``path`` that the gateway
         computed by reading it, so that later requests need not read it again.
         SHOULD be bound to that content (a later overwrite by another client
-        must not leave them standing). Default: forgotten."""
-        del path, digests
+        must not leave them standing). Optional (default:
+        ``NotImplementedError``)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no digests")
 
-    def quota(self, path: str) -> Quota | None:
-        """RFC 4331 usage of the collection at ``path`` (``None`` when the
-        backend cannot tell: the properties are then omitted, not zero). A
-        Swift backend can report the account's bytes used and its quota.
-        Default: ``None``."""
-        del path
-        return None
+    def quota(self, path: str) -> Quota:
+        """RFC 4331 usage of the collection at ``path``; a figure the backend
+        cannot tell is ``None`` (its property is then omitted, never 0). A Swift
+        backend can report the account's bytes used and its quota. Optional
+        (default: ``NotImplementedError``)."""
+        raise NotImplementedError(f"{type(self).__name__} reports no quota")
 
     def redirect_url(self, path: str) -> str | None:
         """A URL from which a client can GET the object at ``path`` directly,
         without credentials, for a short time (e.g. a Swift temp URL), or
         ``None`` to stream it through the gateway. The gateway answers such a
         GET with ``307 Temporary Redirect`` to it. MUST return ``None`` unless
-        the share is configured for it. Default: ``None``."""
-        del path
-        return None
+        the share is configured for it. Optional (default:
+        ``NotImplementedError``)."""
+        raise NotImplementedError(f"{type(self).__name__} hands out no URLs")
 
 
 def _wanted(checksum: str | None, algorithms: Collection[str]) -> dict[str, str]:

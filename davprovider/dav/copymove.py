@@ -14,7 +14,7 @@ from urllib.parse import quote
 from wsgidav.dav_error import HTTP_CONFLICT, HTTP_PRECONDITION_FAILED, DAVError
 
 from davprovider.backend import Backend, PartialFailure
-from davprovider.dav.errors import backend_errors, member_errors, release_locks_below
+from davprovider.dav.errors import backend_errors, member_errors, optional, release_locks_below
 from davprovider.dav.liveprops import apply_oc_mtime, forget
 
 CREATED_KEY = "davprovider.created"
@@ -88,15 +88,21 @@ class NamespaceMethods:
         overwrite = self.environ.get("HTTP_OVERWRITE", "T") == "T"
         dest = backend_path(dest_path)
         removing: str | None = self.path
+
+        def copy_then_remove() -> None:
+            nonlocal removing
+            removing = None  # a partial copy removed nothing
+            self.backend.copy(self.path, dest, depth_infinity=True, overwrite=overwrite)
+            removing = self.path
+            self.backend.remove(self.path, recursive=True)
+
         try:
             with backend_errors(dest, exists=HTTP_PRECONDITION_FAILED, missing=HTTP_CONFLICT):
-                try:
-                    self.backend.move(self.path, dest, overwrite=overwrite)
-                except NotImplementedError:
-                    removing = None  # a partial copy removed nothing
-                    self.backend.copy(self.path, dest, depth_infinity=True, overwrite=overwrite)
-                    removing = self.path
-                    self.backend.remove(self.path, recursive=True)
+                optional(
+                    lambda: self.backend.move(self.path, dest, overwrite=overwrite),
+                    copy_then_remove,
+                    "MOVE",
+                )
         except PartialFailure as failure:
             return self._partial(failure, removing, dest)
         self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from wsgidav.dav_error import (
@@ -28,6 +28,8 @@ from wsgidav.dav_error import (
 )
 
 from davprovider.backend import PartialFailure
+
+T = TypeVar("T")
 
 log = logging.getLogger("davprovider.dav.resources")
 HREF_SAFE = "/!*'(),$-_|."  # as WsgiDAV's own hrefs (``get_href``)
@@ -82,6 +84,16 @@ def backend_errors(
         level = logging.WARNING if error.value in (HTTP_BAD_GATEWAY, 504) else logging.DEBUG
         log.log(level, "backend refused %s: %s -> %s", path, exc, error.value)
         raise error from exc
+
+
+def optional(call: Callable[[], T], fallback: Callable[[], T], what: str) -> T:
+    """``call()`` of an optional contract method, or ``fallback()`` when the backend
+    does not support it (``NotImplementedError``; see ``backend.py``)."""
+    try:
+        return call()
+    except NotImplementedError:
+        log.debug("%s not supported by this backend: falling back", what)
+        return fallback()
 
 
 def member_errors(

@@ -33,7 +33,7 @@ from wsgidav.dav_error import (
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry, Quota
 from davprovider.dav.clients import MTIME_PROPERTIES, WIN32_MTIME, oc_mtime, parse_time
-from davprovider.dav.errors import backend_errors
+from davprovider.dav.errors import backend_errors, optional
 from davprovider.dav.properties import (
     DCACHE_CHECKSUMS,
     OC_CHECKSUM,
@@ -84,6 +84,10 @@ def entry_content_type(path: str, entry: Entry, config: dict[str, Any]) -> str:
     return entry.content_type or str(util.guess_mime_type(path, config))
 
 
+def _none() -> None:
+    return None
+
+
 def forget(environ: dict[str, Any]) -> None:
     """Drop the request's resource cache (called after every write)."""
     environ.pop(CACHE_KEY, None)
@@ -91,13 +95,13 @@ def forget(environ: dict[str, Any]) -> None:
 
 def set_mtime(backend: Backend, path: str, mtime: float) -> bool:
     """``Backend.set_mtime``; False when the backend cannot set times."""
-    try:
-        with backend_errors(path):
-            backend.set_mtime(path, mtime)
-    except NotImplementedError:
-        log.debug("%s cannot set the mtime of %s", type(backend).__name__, path)
-        return False
-    return True
+
+    def apply() -> bool:
+        backend.set_mtime(path, mtime)
+        return True
+
+    with backend_errors(path):
+        return optional(apply, lambda: False, "mtime")
 
 
 def apply_oc_mtime(backend: Backend, path: str, environ: dict[str, Any]) -> bool:
@@ -219,11 +223,9 @@ class LiveProperties:
     def _quota_value(self, name: str) -> str:
         if self._quota is _UNSET:
             with backend_errors(self.path):
-                self._quota = self.backend.quota(self.path)
-        quota: Quota | None = self._quota
-        value = None
-        if quota is not None:
-            value = quota.used if name == QUOTA_USED else quota.available
+                self._quota = optional(lambda: self.backend.quota(self.path), Quota, "quota")
+        quota: Quota = self._quota
+        value = quota.used if name == QUOTA_USED else quota.available
         if value is None:
             raise DAVError(HTTP_NOT_FOUND)
         return str(value)
@@ -261,7 +263,7 @@ class LiveProperties:
             finally:
                 stream.close()
         try:
-            self.backend.store_digests(self.path, computed)
+            optional(lambda: self.backend.store_digests(self.path, computed), _none, "digests")
         except (OSError, ValueError) as exc:  # a reader may not write metadata: fine
             log.info("digests of %s not kept: %s", self.path, exc)
         return computed

@@ -18,7 +18,7 @@ from typing import Any
 from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
 
 from davprovider.backend import Upload
-from davprovider.dav.errors import backend_errors
+from davprovider.dav.errors import backend_errors, optional
 from davprovider.digests import Expectation, Hasher, expected_digests, mismatches
 
 log = logging.getLogger("davprovider.dav.resources")
@@ -69,7 +69,7 @@ class Writer:
             log.warning("PUT %s refused: %s", self.path, "; ".join(problems))
             raise DAVError(HTTP_BAD_REQUEST, "; ".join(problems))
         with backend_errors(self.path):
-            self.upload.set_digests(digests)
+            optional(lambda: self.upload.set_digests(digests), lambda: None, "set_digests")
             self.entry = self.upload.commit()
 
     def abort(self) -> None:

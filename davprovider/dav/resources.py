@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from wsgidav import util
@@ -42,10 +43,7 @@ from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry
 from davprovider.dav.copymove import CREATED_KEY, NamespaceMethods, backend_path
-from davprovider.dav.errors import (
-    backend_errors,
-    to_dav_error,
-)
+from davprovider.dav.errors import backend_errors, optional, to_dav_error
 from davprovider.dav.liveprops import (
     CACHE_KEY,
     DigestLoader,
@@ -223,7 +221,7 @@ class FileResource(_BackendResource, DAVNonCollection):
         ):
             return
         with backend_errors(self.path):
-            url = self.backend.redirect_url(self.path)
+            url = optional(lambda: self.backend.redirect_url(self.path), lambda: None, "redirect")
         if url:
             log.info("GET %s redirected to the backend", self.path)
             headers = [("Location", url), ("Cache-Control", "no-store")]
@@ -286,7 +284,7 @@ class FolderResource(_BackendResource, DAVCollection):
             with backend_errors(self.path):
                 entries = self.backend.list(self.path)
             by_name = {e.name: e for e in entries}
-            siblings = SiblingMeta(lambda names: self.backend.list_meta(self.path, names))
+            siblings = SiblingMeta(self._list_meta)
             sums = SiblingMeta(lambda names: self._list_digests([by_name[n] for n in names]))
             self._members = {
                 e.name: make_resource(
@@ -300,6 +298,14 @@ class FolderResource(_BackendResource, DAVCollection):
                 for e in entries
             }
         return self._members
+
+    def _list_meta(self, names: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Dead properties of members: one ``list_meta``, else ``get_meta`` each."""
+        return optional(
+            lambda: self.backend.list_meta(self.path, names),
+            lambda: {n: self.backend.get_meta(child_path(self.path, n)) for n in names},
+            "list_meta",
+        )
 
     def _list_digests(self, entries: list[Entry]) -> dict[str, dict[str, str]]:
         files = [e for e in entries if not e.is_dir]

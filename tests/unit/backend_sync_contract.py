@@ -29,7 +29,10 @@ TRUE = {
 def put_with_digests(backend: Backend, path: str, data: bytes, digests: dict[str, str]) -> None:
     upload = backend.open_write(path, size=len(data))
     upload.write(data)
-    upload.set_digests(digests)
+    try:
+        upload.set_digests(digests)
+    except NotImplementedError:
+        pass  # optional: such a backend knows its digests by its own means
     upload.commit()
 
 
@@ -90,7 +93,10 @@ class SyncContract:
 
     def test_stored_digests_are_remembered_for_that_content(self, backend):
         put(backend, "/f", DATA)
-        backend.store_digests("/f", dict(TRUE))
+        try:
+            backend.store_digests("/f", dict(TRUE))
+        except NotImplementedError:
+            pass  # optional: such a backend knows its digests by its own means
         entry = backend.stat("/f")
         known = backend.digests("/f", entry, DIGEST_ALGORITHMS, compute=True)
         assert all(TRUE[a] == v for a, v in known.items())
@@ -101,6 +107,9 @@ class SyncContract:
         listed = backend.list_digests("/", backend.list("/"), DIGEST_ALGORITHMS)
         assert "d" not in listed
 
-    def test_quota_is_none_or_figures(self, backend):
-        quota = backend.quota("/")
-        assert quota is None or isinstance(quota, Quota)
+    def test_quota_is_figures_or_not_supported(self, backend):
+        try:
+            quota = backend.quota("/")
+        except NotImplementedError:
+            return  # optional: the properties are then omitted
+        assert isinstance(quota, Quota)

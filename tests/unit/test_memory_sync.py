@@ -25,7 +25,8 @@ def test_memory_computes_every_digest_itself(backend):
 
 
 def test_memory_has_no_quota(backend):
-    assert backend.quota("/") is None
+    with pytest.raises(NotImplementedError):
+        backend.quota("/")
 
 
 def test_read_only_memory_backend_cannot_set_times(backend):
