@@ -18,7 +18,8 @@ ownCloud            ``OC-Checksum: SHA1:<hex>``            PUT (verified);
 dCache              ``adler32=<hex>,md5=<b64>``            ``dcache:Checksums``
 ==================  =====================================  ==========================
 
-Nothing here imports WsgiDAV or a backend library: backends may use it too.
+Nothing here imports anything but the standard library and ``pipeline.py``: backends
+may use it too.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import queue
 import re
-import threading
 import zlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
+
+from davprovider.pipeline import END, Worker
 
 #: Digest algorithms the gateway speaks, in its order of preference for answers.
 DIGEST_ALGORITHMS: tuple[str, ...] = ("sha-256", "sha-512", "sha1", "md5", "adler32")
@@ -79,14 +80,16 @@ class Hasher:
     """Several digests of one byte stream, fed in pieces.
 
     Small streams are hashed inline. Past ``THREAD_AFTER`` bytes every algorithm
-    gets a worker thread (hashlib and zlib release the GIL on large buffers), so
-    that hashing runs beside the backend writes instead of adding up with them.
+    gets a ``pipeline.Worker`` (hashlib and zlib release the GIL on large buffers),
+    so that hashing runs beside the backend writes instead of adding up with them;
+    at most ``_QUEUE_DEPTH`` pieces wait for each. A failure in a worker is raised by
+    ``hexdigests``.
     """
 
     def __init__(self, algorithms: Iterable[str]) -> None:
         self._hashes = {a: _new(a) for a in dict.fromkeys(algorithms)}
         self._inline = 0
-        self._workers: list[tuple[queue.Queue[bytes | None], threading.Thread]] = []
+        self._workers: list[Worker] = []
         self._failure: BaseException | None = None
 
     @property
@@ -97,8 +100,8 @@ class Hasher:
         if not self._hashes or not data:
             return
         if self._workers:
-            for pending, _ in self._workers:
-                pending.put(data)
+            for worker in self._workers:
+                worker.put(data)  # False only once it failed: hexdigests() raises that
             return
         for digest in self._hashes.values():
             digest.update(data)
@@ -107,18 +110,8 @@ class Hasher:
             self._start_workers()
 
     def _start_workers(self) -> None:
-        for digest in self._hashes.values():
-            pending: queue.Queue[bytes | None] = queue.Queue(_QUEUE_DEPTH)
-            worker = threading.Thread(target=self._work, args=(digest, pending), daemon=True)
-            worker.start()
-            self._workers.append((pending, worker))
-
-    def _work(self, digest: Any, pending: queue.Queue[bytes | None]) -> None:
-        while (data := pending.get()) is not None:
-            try:
-                digest.update(data)
-            except BaseException as exc:  # noqa: BLE001 - reported by hexdigests()
-                self._failure = exc
+        for algorithm, digest in self._hashes.items():
+            self._workers.append(Worker(_feeder(digest), _QUEUE_DEPTH, f"hash-{algorithm}"))
 
     def hexdigests(self) -> dict[str, str]:
         """Finish: algorithm -> lowercase hex of everything fed so far."""
@@ -130,10 +123,21 @@ class Hasher:
     def close(self) -> None:
         """Stop the worker threads (idempotent; also after a failed upload)."""
         workers, self._workers = self._workers, []
-        for pending, _ in workers:
-            pending.put(None)
-        for _, worker in workers:
+        for worker in workers:
+            worker.end()
+        for worker in workers:
             worker.join()
+            self._failure = self._failure or worker.error
+
+
+def _feeder(digest: Any) -> Callable[[Worker], None]:
+    """A worker's work: every piece it is handed into ``digest``."""
+
+    def feed(worker: Worker) -> None:
+        while (data := worker.get()) is not END:
+            digest.update(data)
+
+    return feed
 
 
 def compute_digests(

@@ -1,14 +1,15 @@
-"""Overlapping the two legs of a transfer: the client's HTTP connection and a backend
-that answers one block at a time.
+"""The one bounded-queue worker (``Worker``), and the two transfers built on it for
+backends that answer one block at a time.
 
 A backend with request/response block I/O (iRODS: one DATA_OBJ_READ or DATA_OBJ_WRITE
 round trip per block) leaves the client's leg idle while a block travels, and the
-backend idle while the client's bytes move: the two times add up. Here one thread per
-transfer does the backend's side, a block ahead (reads) or behind (writes), so they
-overlap. Memory stays bounded: at most ``depth`` blocks wait between the two threads.
+backend idle while the client's bytes move: the two times add up. A ``Worker`` does one
+side in a thread of its own, so the two overlap: ``ReadAhead`` reads a block ahead,
+``WriteBehind`` writes a block behind; the Swift upload streams its PUT body through
+one, and ``digests.Hasher`` hashes in them.
 
-Errors of the backend thread surface in the request thread on its next call, as they
-were raised; nothing here swallows one.
+Errors of the worker's thread surface in the caller's thread, as they were raised;
+nothing here swallows one. Nothing here imports anything but the standard library.
 """
 
 from __future__ import annotations
@@ -19,14 +20,34 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_END = object()
+#: What ``Worker.get`` returns once no item will come: after ``end()`` or ``stop()``.
+END: Any = object()
 FIRST_BLOCK = 256 * 1024  # ReadAhead's first read
+_POLL = 0.2  # seconds a blocked put or get waits before it checks the other side
 
 
-class _Worker:
-    """A thread feeding or draining a bounded queue; its error is kept for the caller."""
+class Worker:
+    """A thread beside the caller's, the two joined by a bounded queue.
 
-    def __init__(self, target: Callable[[_Worker], None], depth: int, name: str) -> None:
+    The thread runs ``target(worker)`` at once. One side puts items and the other
+    gets them: a consumer thread ``get``s what the caller ``put``s (write-behind), a
+    producer thread ``put``s what the caller ``get``s (read-ahead).
+
+    - Bounded memory: at most ``depth`` items wait; ``put`` blocks while the queue is
+      full, and returns False (nothing queued) once the worker stopped or its thread
+      ended with the queue full.
+    - ``get`` returns the next item, or ``END``: after the caller's ``end()`` once every
+      item before it was taken, at once after ``stop()`` or a failure of the thread,
+      and (on the caller's side) when the thread ended and nothing is left.
+    - Errors: whatever ``target`` raises ends the thread and stops the worker; it is
+      kept in ``error`` and raised in the caller's thread by ``raise_error`` (``finish``
+      does so). Nothing is swallowed.
+    - ``end`` (the caller has no more items), ``join`` (wait for the thread),
+      ``finish`` (both, then ``raise_error``); ``stop`` aborts: queued items are
+      abandoned, both sides unblock, and the thread is waited for (``timeout``).
+    """
+
+    def __init__(self, target: Callable[[Worker], None], depth: int = 1, name: str = "worker"):
         self.blocks: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self.stopping = threading.Event()
         self.error: BaseException | None = None
@@ -37,7 +58,7 @@ class _Worker:
     def _run(self) -> None:
         try:
             self._target(self)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the request thread
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             self.error = exc
             self.stopping.set()
 
@@ -45,7 +66,7 @@ class _Worker:
         """Queue ``item``; False once the worker stopped (its error is in ``error``)."""
         while not self.stopping.is_set():
             try:
-                self.blocks.put(item, timeout=0.2)
+                self.blocks.put(item, timeout=_POLL)
                 return True
             except queue.Full:
                 if not self.thread.is_alive():
@@ -53,26 +74,41 @@ class _Worker:
         return False
 
     def get(self) -> Any:
-        """The next item, or ``_END`` once stopping."""
+        """The next item, or ``END`` (see the class docstring)."""
         while not self.stopping.is_set():
             try:
-                return self.blocks.get(timeout=0.2)
+                return self.blocks.get(timeout=_POLL)
             except queue.Empty:
                 if not self.thread.is_alive() and self.blocks.empty():
-                    return _END
-        return _END
+                    return END
+        return END
+
+    def end(self) -> None:
+        """No more items: ``get`` answers ``END`` after those queued."""
+        self.put(END)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread to end (at most ``timeout`` seconds)."""
+        self.thread.join(timeout)
+
+    def finish(self) -> None:
+        """``end``, wait for the thread, and raise its error if it failed."""
+        self.end()
+        self.join()
+        self.raise_error()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Ask the thread to end, unblock it and wait for it."""
+        """Abort: abandon queued items, unblock both sides, wait for the thread."""
         self.stopping.set()
         while True:
             try:
                 self.blocks.get_nowait()
             except queue.Empty:
                 break
-        self.thread.join(timeout)
+        self.join(timeout)
 
     def raise_error(self) -> None:
+        """Raise what the thread raised, if it failed."""
         if self.error is not None:
             raise self.error
 
@@ -88,7 +124,7 @@ class ReadAhead(io.RawIOBase):
     def __init__(self, source: Any, block: int, depth: int = 1) -> None:
         super().__init__()
         self.source, self.block, self.depth = source, block, depth
-        self._worker: _Worker | None = None
+        self._worker: Worker | None = None
         self._current = memoryview(b"")
         self._pos = 0
         self._eof = False
@@ -102,7 +138,7 @@ class ReadAhead(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
-    def _fetch(self, worker: _Worker) -> None:
+    def _fetch(self, worker: Worker) -> None:
         # Small first, doubling up to ``block``: a small file costs no large buffer,
         # a large one soon moves in few round trips.
         size = min(FIRST_BLOCK, self.block)
@@ -117,9 +153,9 @@ class ReadAhead(io.RawIOBase):
         if self._eof:
             return False
         if self._worker is None:
-            self._worker = _Worker(self._fetch, self.depth, "read-ahead")
+            self._worker = Worker(self._fetch, self.depth, "read-ahead")
         data = self._worker.get()
-        if data is _END:
+        if data is END:
             self._worker.raise_error()
             raise OSError("read-ahead stopped")
         if not data:
@@ -186,15 +222,15 @@ class WriteBehind:
     def __init__(self, sink: Callable[[bytearray], Any], block: int, depth: int = 1) -> None:
         self.sink, self.block, self.depth = sink, block, depth
         self._pending = bytearray()
-        self._worker: _Worker | None = None
+        self._worker: Worker | None = None
 
-    def _drain(self, worker: _Worker) -> None:
-        while (data := worker.get()) is not _END and data is not None:
+    def _drain(self, worker: Worker) -> None:
+        while (data := worker.get()) is not END:
             self.sink(data)
 
-    def _queue(self, data: bytearray | None) -> None:
+    def _queue(self, data: bytearray) -> None:
         if self._worker is None:
-            self._worker = _Worker(self._drain, self.depth, "write-behind")
+            self._worker = Worker(self._drain, self.depth, "write-behind")
         if not self._worker.put(data):
             self._worker.raise_error()
             raise OSError("write-behind stopped")
@@ -215,10 +251,8 @@ class WriteBehind:
         if self._pending:
             self._queue(self._pending)
             self._pending = bytearray()
-        self._queue(None)
         worker, self._worker = self._worker, None
-        worker.thread.join()
-        worker.raise_error()
+        worker.finish()
 
     def stop(self, timeout: float | None = None) -> None:
         """Abandon queued blocks and end the thread (waits at most ``timeout``)."""

@@ -16,64 +16,24 @@ marker objects, as the ``swift`` CLI and Horizon show them. See
 
 from __future__ import annotations
 
-import logging
-import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from swiftclient.exceptions import ClientException
-
+from .account import Limits, Share
 from .backend import SwiftBackend
-from .names import MetaLimits
 from .options import Options, Profile
-from .pool import ConnectionPool, connection_params
-from .sync import KeyCache
+from .pool import connection_params
 
 if TYPE_CHECKING:
-    from swiftclient.client import Connection
-
     from davprovider.backend import Identity
 
 __all__ = [
     "Limits", "Options", "Profile", "SwiftBackend", "SwiftFactory", "connection_params",
     "create_factory",
 ]  # fmt: skip
-log = logging.getLogger("davprovider.swift")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What this Swift accepts, from its ``/info`` (defaults when it does not say)."""
-
-    meta: MetaLimits = field(default_factory=MetaLimits)
-    max_segments: int = 1000
-    max_file: int = 5 * (1 << 30) + 2
-    listing: int = 10000
-    bulk_deletes: int = 10000  # 0: no bulk middleware, delete one by one
-
-    @classmethod
-    def from_info(cls, info: dict[str, Any]) -> Limits:
-        swift = info.get("swift", {})
-        slo = info.get("slo", {})
-        bulk = info.get("bulk_delete")
-        return cls(
-            meta=MetaLimits.from_info(swift),
-            max_segments=int(slo.get("max_manifest_segments", cls.max_segments)),
-            max_file=int(swift.get("max_file_size", cls.max_file)),
-            listing=int(swift.get("container_listing_limit", cls.listing)),
-            bulk_deletes=int(bulk.get("max_deletes_per_request", 10000)) if bulk else 0,
-        )
-
-
-class SwiftFactory:
-    """Connections pooled per identity; each request gets a backend over them."""
-
-    def __init__(self, options: Options) -> None:
-        self.options = options
-        self.pool = ConnectionPool(options)
-        self._limits: Limits | None = None
-        self._lock = threading.Lock()
-        self._keys = KeyCache(options.pool_ttl)
+class SwiftFactory(Share):
+    """Connections pooled per identity (a ``Share``); each request gets a backend over them."""
 
     def __call__(self, identity: Identity) -> SwiftBackend:
         connection_params(self.options, identity)  # a caller without credentials: 403 now
@@ -84,25 +44,6 @@ class SwiftFactory:
         from davprovider.backend import Identity
 
         return self.pool.login(Identity(user=user, method="basic", password=password))
-
-    def limits(self, conn: Connection) -> Limits:
-        """Swift's limits, asked once (``GET /info``)."""
-        with self._lock:
-            if self._limits is None:
-                try:
-                    self._limits = Limits.from_info(conn.get_capabilities())
-                except (ClientException, OSError, ValueError) as exc:
-                    log.warning("Swift /info unavailable, assuming default limits: %s", exc)
-                    self._limits = Limits()
-            return self._limits
-
-    def account_key(self, conn: Connection) -> str | None:
-        """The account's temp URL key (asked once per ``pool_ttl``)."""
-        with self._lock:
-            return self._keys.get(conn)
-
-    def close(self) -> None:
-        self.pool.close()
 
 
 def create_factory(options: Options) -> SwiftFactory:

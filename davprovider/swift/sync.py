@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import errno
 import logging
-import time
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from swiftclient.utils import generate_temp_url
@@ -35,16 +34,13 @@ from swiftclient.utils import generate_temp_url
 from davprovider.backend import Entry, Quota
 from davprovider.digests import HEX_LENGTH, checksum_digests, pick
 
-from .entries import Recent, header_time, mtime_text, split_mtime, with_mtime, writes
+from .account import Account
+from .entries import header_time, mtime_text, split_mtime, with_mtime, writes
 from .errors import translated
 from .names import user_meta
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
-
-    from . import SwiftFactory
-    from .names import Location
-    from .options import Options
 
 log = logging.getLogger("davprovider.swift")
 
@@ -106,30 +102,8 @@ def post_object(
     conn.post_object(container, name, headers)
 
 
-class SyncExtensions:
-    """Mixed into ``SwiftBackend`` (which provides the attributes below)."""
-
-    options: Options
-    factory: SwiftFactory
-    recent: Recent
-
-    @property
-    def conn(self) -> Connection:
-        raise NotImplementedError
-
-    def locate(self, path: str) -> Location:
-        raise NotImplementedError
-
-    def lookup(self, loc: Location) -> tuple[Entry, dict[str, Any] | None]:
-        raise NotImplementedError
-
-    def head_object(self, container: str, obj: str) -> dict[str, str] | None:
-        raise NotImplementedError
-
-    def put_marker(
-        self, loc: Location, meta: Mapping[str, str], mtime: float | None = None
-    ) -> None:
-        raise NotImplementedError
+class SyncExtensions(Account):
+    """The sync-client calls of ``SwiftBackend``, over its account."""
 
     # --- modification times -------------------------------------------------------------
 
@@ -191,7 +165,7 @@ class SyncExtensions:
     # --- quota ------------------------------------------------------------------------
 
     @translated
-    def quota(self, path: str) -> Quota | None:
+    def quota(self, path: str) -> Quota:
         loc = self.locate(path)
         account = self.conn.head_account()
         used = _number(account.get("x-account-bytes-used"))
@@ -204,8 +178,6 @@ class SyncExtensions:
                 used = _number(container.get("x-container-bytes-used")) or 0
                 own = max(0, own_limit - used)
                 available = own if available is None else min(available, own)
-        if used is None and available is None:
-            return None
         return Quota(used=used, available=available)
 
     # --- temp URLs --------------------------------------------------------------------
@@ -225,7 +197,7 @@ class SyncExtensions:
         if entry.is_dir:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         storage = urlsplit(self.conn.url)
-        key = self.options.temp_url_key or self.factory.account_key(self.conn)
+        key = self.options.temp_url_key or self.share.account_key(self.conn)
         if not key:
             log.info("no temp URL key on %s: %s served through the gateway", storage.path, path)
             return None
@@ -242,24 +214,3 @@ def _number(value: str | None) -> int | None:
         return int(str(value).strip()) if value is not None else None
     except ValueError:
         return None
-
-
-class KeyCache:
-    """Accounts' temp URL keys (``X-Account-Meta-Temp-URL-Key``), asked at most once
-    per ``ttl`` seconds per storage URL, so a redirected GET costs no HEAD."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._keys: dict[str, tuple[float, str | None]] = {}
-
-    def get(self, conn: Connection) -> str | None:
-        now = time.monotonic()
-        found = self._keys.get(conn.url or "")
-        if found is not None and now - found[0] < self.ttl:
-            return found[1]
-        headers = conn.head_account()
-        key = headers.get("x-account-meta-temp-url-key") or headers.get(
-            "x-account-meta-temp-url-key-2"
-        )
-        self._keys[conn.url or ""] = (now, key or None)
-        return key or None

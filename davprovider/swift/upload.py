@@ -1,7 +1,7 @@
 """Uploads streamed into a running Swift PUT; Static Large Objects above the segment size.
 
-``write()`` hands chunks through a bounded queue to a thread that runs
-swiftclient's ``put_object`` with a file-like body, so memory stays flat. The
+``write()`` hands chunks through a bounded queue (``pipeline.Worker``) to a thread
+that runs swiftclient's ``put_object`` with a file-like body, so memory stays flat. The
 last chunk is held back until ``commit()``: a single PUT therefore cannot
 complete (become visible) before the byte count is checked, and ``abort()``
 makes the body raise, which breaks the PUT's connection; Swift then stores
@@ -14,7 +14,7 @@ or aborted upload deletes its segments; an overwritten SLO loses its old ones.
 
 ``commit()`` of a single PUT returns the entry its answer describes (Swift's
 ETag, the bytes sent, ``entries.put_row``): no listing after it. An SLO's entry
-comes from a ``stat``.
+comes from a listing (``Account.lookup``).
 """
 
 from __future__ import annotations
@@ -22,18 +22,17 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import math
-import queue
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from swiftclient.exceptions import ClientException
 
 from davprovider.backend import Entry, Upload
+from davprovider.pipeline import END, Worker
 
+from .bulk import bulk_delete, slo_segments
 from .entries import put_row, put_time, row_entry
 from .errors import translate, translated
 from .sync import digest_headers
@@ -41,13 +40,12 @@ from .sync import digest_headers
 if TYPE_CHECKING:
     from swiftclient.client import Connection
 
-    from .backend import SwiftBackend
+    from .account import Account
     from .names import Location
 
 log = logging.getLogger("davprovider.swift")
 TOKEN_PROVEN_SECONDS = 10.0  # a token Swift accepted this recently needs no check
 SPOOL_LIMIT = 4 << 20  # an upload of unknown size is kept in memory up to this much
-_ABORT = object()
 
 
 class UploadAborted(Exception):
@@ -55,39 +53,22 @@ class UploadAborted(Exception):
     requests passes it through instead of retrying)."""
 
 
-class _Pipe:
-    """Chunks from the request thread to the PUT thread, at most ``depth`` queued."""
+class _Body:
+    """What the request thread queues on the PUT's ``Worker``, file-like for swiftclient
+    (read in the PUT thread). The worker's ``end()`` is the end of the body; its
+    ``stop()`` makes the next read raise ``UploadAborted``."""
 
-    def __init__(self, depth: int = 4) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
         self._chunk = memoryview(b"")
         self._eof = False
-        self.aborted = threading.Event()
-
-    def put(self, chunk: Any, alive: Callable[[], bool]) -> None:
-        while True:
-            try:
-                self._queue.put(chunk, timeout=0.2)
-                return
-            except queue.Full:
-                if not alive():
-                    raise BrokenPipeError(errno.EPIPE, "the Swift PUT has ended") from None
-
-    def abort(self) -> None:
-        self.aborted.set()
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        self._queue.put_nowait(_ABORT)
 
     def _fill(self) -> None:
         while not self._chunk and not self._eof:
-            item = self._queue.get()
-            if item is _ABORT or self.aborted.is_set():
+            item = self.worker.get()
+            if item is END and self.worker.stopping.is_set():
                 raise UploadAborted()
-            if item is None:
+            if item is END:
                 self._eof = True
             else:
                 self._chunk = memoryview(item)
@@ -104,7 +85,7 @@ class _Pipe:
 
 
 class _Limited:
-    """At most ``limit`` bytes of a pipe (one segment), file-like for swiftclient."""
+    """At most ``limit`` bytes of a body (one segment), file-like for swiftclient."""
 
     def __init__(self, source: Any, limit: int) -> None:
         self.source, self.left = source, limit
@@ -136,19 +117,19 @@ class SwiftUpload(Upload):
 
     def __init__(
         self,
-        backend: SwiftBackend,
+        account: Account,
         path: str,
         loc: Location,
         size: int | None,
         headers: dict[str, str],
         old_slo: str | None,
     ) -> None:
-        self.backend, self.path, self.loc, self.size = backend, path, loc, size
+        self.account, self.path, self.loc, self.size = account, path, loc, size
         self.headers = headers  # content type and the dead properties to keep
         self.old_slo = old_slo  # manifest etag of the SLO being replaced
-        self.segment_size = backend.segment_size_for(size)
+        self.segment_size = account.segment_size_for(size)
         self.segmented = size is not None and size > self.segment_size
-        self.seg_container = loc.container + backend.options.segment_suffix
+        self.seg_container = loc.container + account.options.segment_suffix
         self.seg_prefix = f"{loc.obj}/slo/{time.time():.6f}/{size if size is not None else 0}"
         self.seg_prefix += f"/{self.segment_size}/"
         self.segments: list[dict[str, Any]] = []
@@ -158,9 +139,7 @@ class SwiftUpload(Upload):
         self.done = False
         self.held: bytes | None = None
         self.spool: list[bytes] | None = [] if size is None else None
-        self.pipe = _Pipe()
-        self.thread: threading.Thread | None = None
-        self.error: BaseException | None = None
+        self.worker: Worker | None = None  # the PUT thread, fed chunks (at most 4 wait)
         self.conn: Connection | None = None
         self.digests: dict[str, str] = {}
         self.etag: str | None = None  # Swift's answer to a single PUT
@@ -192,25 +171,20 @@ class SwiftUpload(Upload):
             self._send(self.held)
         self.held = bytes(data)
 
-    def _send(self, chunk: bytes | None) -> None:
-        if self.thread is None:
-            self._start()
-        thread = self.thread
-        assert thread is not None
-        try:
-            self.pipe.put(chunk, thread.is_alive)
-        except BrokenPipeError:
-            thread.join()
+    def _send(self, chunk: bytes) -> None:
+        worker = self.worker or self._start()
+        if not worker.put(chunk):
+            worker.join()
             self._raise_worker_error()
-            raise
+            raise BrokenPipeError(errno.EPIPE, "the Swift PUT has ended")
 
     def _raise_worker_error(self) -> None:
-        error = self.error
+        error = self.worker.error if self.worker is not None else None
         if error is not None:
             raise error if isinstance(error, OSError | ValueError) else translate(error, self.path)
 
-    def _start(self) -> None:
-        conn = self.conn = self.backend.pool.acquire(self.backend.identity)
+    def _start(self) -> Worker:
+        conn = self.conn = self.account.pool.acquire(self.account.identity)
         # A request without a body first: an expired token is renewed here, since a
         # streamed body cannot be sent twice. Skipped when Swift answered this token
         # moments ago (this request's own lookups, mostly).
@@ -218,8 +192,8 @@ class SwiftUpload(Upload):
             conn.put_container(self.seg_container)
         elif not self._token_proven(conn):
             conn.head_container(self.loc.container)
-        self.thread = threading.Thread(target=self._run, name="swift-put", daemon=True)
-        self.thread.start()
+        self.worker = Worker(self._run, depth=4, name="swift-put")
+        return self.worker
 
     def _token_proven(self, conn: Connection) -> bool:
         now = time.monotonic()
@@ -227,7 +201,7 @@ class SwiftUpload(Upload):
             other is not None
             and other.token == conn.token
             and now - getattr(other, "answered_at", 0.0) < TOKEN_PROVEN_SECONDS
-            for other in (conn, self.backend.open_conn)
+            for other in (conn, self.account.open_conn)
         )
 
     @property
@@ -248,7 +222,7 @@ class SwiftUpload(Upload):
         if self.too_long or (self.size is not None and self.written != self.size):
             self.abort()
             raise ValueError(f"body has {self.written} bytes, Content-Length said {self.size}")
-        old_segments = self.backend.slo_segments(self.loc, self.old_slo)
+        old_segments = slo_segments(self.account, self.loc, self.old_slo)
         try:
             self._finish()
         except BaseException:
@@ -256,10 +230,10 @@ class SwiftUpload(Upload):
             raise
         self.done = True
         self._release()
-        self.backend.recent.clear()
+        self.account.recent.clear()
         if old_segments:
-            self.backend.delete_names(old_segments)
-        return self._entry() or self.backend.stat(self.path)
+            bulk_delete(self.account, old_segments)
+        return self._entry() or self.account.lookup(self.loc)[0]
 
     def _entry(self) -> Entry | None:
         """The stored object as a single PUT's answer describes it (``None`` for an SLO)."""
@@ -288,17 +262,18 @@ class SwiftUpload(Upload):
         if self.spool is not None:  # unknown size, small: one PUT with a known length
             self._put_whole(_Spool(self.spool), self.written)
             return
-        if self.thread is None and not self.segmented:  # empty, or one chunk: one PUT
+        if self.worker is None and not self.segmented:  # empty, or one chunk: one PUT
             body, self.held = self.held or b"", None
             self._put_whole(body, len(body))
             return
         if self.held is not None:
             self._send(self.held)
             self.held = None
-        self._send(None)
-        assert self.thread is not None and self.conn is not None
-        self.thread.join()
+        worker = self.worker or self._start()  # an empty body of unknown length
+        worker.end()
+        worker.join()
         self._raise_worker_error()
+        assert self.conn is not None
         if self.segmented:
             self._write_manifest(self.conn)
         elif self.etag and self.digests.get("md5", self.etag) != self.etag:
@@ -312,7 +287,7 @@ class SwiftUpload(Upload):
         if "md5" in self.digests:
             headers["ETag"] = self.digests["md5"]
         try:
-            self._put(self.backend.conn, body, length, headers)
+            self._put(self.account.conn, body, length, headers)
         except ClientException as exc:
             if exc.http_status != 422:
                 raise
@@ -325,7 +300,7 @@ class SwiftUpload(Upload):
             source = quote(self.segments[0]["path"])
             headers = {**self.headers, "X-Copy-From": source, "X-Fresh-Metadata": "true"}
             conn.put_object(self.loc.container, self.loc.obj, None, headers=headers)
-            self.backend.delete_names([self.segments[0]["path"]])
+            bulk_delete(self.account, [self.segments[0]["path"]])
             return
         headers = {**self.headers, **digest_headers(self.digests)}  # no MD5 in an SLO's ETag
         conn.put_object(
@@ -337,13 +312,12 @@ class SwiftUpload(Upload):
         if self.done:
             return
         self.done = True
-        self.backend.recent.clear()
-        self.pipe.abort()
-        if self.thread is not None:
-            self.thread.join(self.backend.options.timeout)
+        self.account.recent.clear()
+        if self.worker is not None:
+            self.worker.stop(self.account.options.timeout)
         try:
             if self.tried:
-                self.backend.delete_names([f"/{self.seg_container}/{n}" for n in self.tried])
+                bulk_delete(self.account, [f"/{self.seg_container}/{n}" for n in self.tried])
         except (OSError, ValueError) as exc:  # abort must not raise; Swift may be gone
             log.warning("could not delete the segments of %s: %s", self.path, exc)
         self._release()
@@ -351,47 +325,38 @@ class SwiftUpload(Upload):
     def _release(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
-            if self.thread is not None and self.thread.is_alive():
+            if self.worker is not None and self.worker.thread.is_alive():
                 conn.close()  # still stuck in a request: never hand it out again
             else:
-                self.backend.pool.release(conn)
+                self.account.pool.release(conn)
 
     # --- the PUT thread --------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, worker: Worker) -> None:
+        """The PUT (or the segments' PUTs) of what the request thread queues; an error
+        ends it and is raised in the request thread (``Worker``)."""
         assert self.conn is not None
-        try:
-            if not self.segmented:
-                self._put(self.conn, self.pipe, self.size, self.headers)
-            else:
-                self._put_segments(self.conn)
-        except BaseException as exc:  # noqa: BLE001 - handed to the request thread
-            self.error = exc
+        if not self.segmented:
+            self._put(self.conn, _Body(worker), self.size, self.headers)
+        else:
+            self._put_segments(self.conn, _Body(worker))
 
-    def _put_segments(self, conn: Connection) -> None:
+    def _put_segments(self, conn: Connection, pipe: _Body) -> None:
         index = 0
-        while not self.pipe.at_eof():
+        while not pipe.at_eof():
             length = None
             if self.size is not None:
                 length = min(self.segment_size, self.size - index * self.segment_size)
             name = f"{self.seg_prefix}{index:08d}"
             self.tried.append(name)
-            body = _Limited(self.pipe, self.segment_size)
+            body = _Limited(pipe, self.segment_size)
             etag = conn.put_object(self.seg_container, name, body, content_length=length)
             sent = self.segment_size - body.left
             path = f"/{self.seg_container}/{name}"
             self.segments.append({"path": path, "etag": etag, "size_bytes": sent})
             index += 1
-        if len(self.segments) > self.backend.limits.max_segments:
+        if len(self.segments) > self.account.limits.max_segments:
             raise ValueError(
                 f"{self.path} needs {len(self.segments)} segments, Swift allows "
-                f"{self.backend.limits.max_segments}: raise segment_size"
+                f"{self.account.limits.max_segments}: raise segment_size"
             )
-
-
-def segment_size_for(size: int | None, segment_size: int, max_segments: int, max_file: int) -> int:
-    """The segment size for an upload of ``size`` bytes: the configured one, raised
-    when the object would need more segments than Swift accepts in a manifest."""
-    if size is None or size <= segment_size:
-        return min(segment_size, max_file)
-    return min(max(segment_size, math.ceil(size / max_segments)), max_file)

@@ -31,15 +31,15 @@ from urllib.parse import quote, unquote
 
 from davprovider.backend import Entry, PartialFailure
 
-from . import props
 from .entries import mtime_text, split_mtime
 from .errors import translate
 from .names import PROPS_FLAG, Location
+from .props import all_meta, flag, flagged
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
 
-    from .backend import SwiftBackend
+    from .account import Account
     from .entries import Row
 
 log = logging.getLogger("davprovider.swift")
@@ -47,32 +47,32 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def parallel(backend: SwiftBackend, fn: Callable[[SwiftBackend, T], R], items: list[T]) -> list[R]:
-    """``fn(worker_backend, item)`` for every item, ``concurrency`` at a time, each
-    worker thread with its own backend (connection). The first error is raised
-    after the others finished."""
+def parallel(account: Account, fn: Callable[[Account, T], R], items: list[T]) -> list[R]:
+    """``fn(worker_account, item)`` for every item, ``concurrency`` at a time, each
+    worker thread with its own account (``Account.fork``: its own connection). The
+    first error is raised after the others finished."""
     if len(items) <= 1:
-        return [fn(backend, item) for item in items]
+        return [fn(account, item) for item in items]
     local = threading.local()
 
     def run(item: T) -> R:
-        if not hasattr(local, "backend"):
-            local.backend = backend.factory(backend.identity)
-        return fn(local.backend, item)
+        if not hasattr(local, "account"):
+            local.account = account.fork()
+        return fn(local.account, item)
 
-    workers = min(backend.options.concurrency, len(items))
+    workers = min(account.options.concurrency, len(items))
     with ThreadPoolExecutor(workers, thread_name_prefix="swift-tree") as pool:
         futures = [pool.submit(run, item) for item in items]
     return [future.result() for future in futures]
 
 
 def settled(
-    backend: SwiftBackend, fn: Callable[[SwiftBackend, T], object], items: list[T]
+    account: Account, fn: Callable[[Account, T], object], items: list[T]
 ) -> list[tuple[T, BaseException]]:
     """Like ``parallel``, but every item is tried: the ``(item, error)`` of those
     that failed, Swift's errors translated into built-ins."""
 
-    def attempt(worker: SwiftBackend, item: T) -> BaseException | None:
+    def attempt(worker: Account, item: T) -> BaseException | None:
         try:
             fn(worker, item)
         except (OSError, ValueError) as exc:
@@ -81,7 +81,7 @@ def settled(
             return translate(exc, str(item))
         return None
 
-    errors = parallel(backend, attempt, items)
+    errors = parallel(account, attempt, items)
     return [(item, error) for item, error in zip(items, errors, strict=True) if error]
 
 
@@ -98,26 +98,37 @@ def manifest(conn: Connection, container: str, obj: str) -> list[dict[str, Any]]
     return segments
 
 
-def bulk_delete(backend: SwiftBackend, paths: Sequence[str]) -> None:
+def slo_segments(account: Account, loc: Location, manifest_etag: str | None) -> list[str]:
+    """Segment paths of the SLO at ``loc`` if it is still the one with
+    ``manifest_etag`` (so that a replaced manifest's segments can go)."""
+    if not manifest_etag:
+        return []
+    headers = account.head_object(loc.container, loc.obj)
+    if headers is None or headers.get("x-manifest-etag") != manifest_etag:
+        return []
+    return [seg["path"] for seg in manifest(account.conn, loc.container, loc.obj)]
+
+
+def bulk_delete(account: Account, paths: Sequence[str]) -> None:
     """Delete ``/container/object`` paths; missing ones are not an error; the
     first failure is raised after every path was tried."""
-    failures = try_delete(backend, paths)
+    failures = try_delete(account, paths)
     if failures:
         raise next(iter(failures.values()))
 
 
-def try_delete(backend: SwiftBackend, paths: Sequence[str]) -> dict[str, OSError | ValueError]:
+def try_delete(account: Account, paths: Sequence[str]) -> dict[str, OSError | ValueError]:
     """Delete ``/container/object`` paths (the bulk middleware, 10,000 a request,
     else one by one); the ones Swift refused, with their errors."""
-    per_request = backend.limits.bulk_deletes
+    per_request = account.limits.bulk_deletes
     if not per_request:
-        refused = settled(backend, lambda b, p: _delete_one(b.conn, p), list(paths))
+        refused = settled(account, lambda b, p: _delete_one(b.conn, p), list(paths))
         return {path: _builtin(exc, path) for path, exc in refused}
     failures: dict[str, OSError | ValueError] = {}
     for start in range(0, len(paths), per_request):
         batch = "\n".join(quote(p) for p in paths[start : start + per_request])
         headers = {"Accept": "application/json", "Content-Type": "text/plain"}
-        _, body = backend.conn.post_account(headers, query_string="bulk-delete", data=batch)
+        _, body = account.conn.post_account(headers, query_string="bulk-delete", data=batch)
         result = json.loads(body)
         errors = result.get("Errors") or []
         for path, status in errors:
@@ -150,7 +161,7 @@ def _delete_one(conn: Connection, path: str) -> None:
 
 
 def delete_rows(
-    backend: SwiftBackend, container: str, rows: list[Row], *, keep_segments: bool
+    account: Account, container: str, rows: list[Row], *, keep_segments: bool
 ) -> dict[str, OSError | ValueError]:
     """Delete listed objects; the names of those Swift refused, with the errors.
 
@@ -159,65 +170,65 @@ def delete_rows(
     failures: dict[str, OSError | ValueError] = {}
     slos = [] if keep_segments else [row["name"] for row in rows if row.get("slo_etag")]
     owners: dict[str, str] = {}
-    for name, error in settled(backend, lambda b, n: _segments(b, container, n, owners), slos):
+    for name, error in settled(account, lambda b, n: _segments(b, container, n, owners), slos):
         failures[name] = _builtin(error, f"/{container}/{name}")
-    for path, error in try_delete(backend, list(owners)).items():
+    for path, error in try_delete(account, list(owners)).items():
         failures.setdefault(owners[path], error)
     rest = [f"/{container}/{row['name']}" for row in rows if row["name"] not in failures]
-    for path, error in try_delete(backend, rest).items():
+    for path, error in try_delete(account, rest).items():
         failures[path[len(container) + 2 :]] = error
     return failures
 
 
-def _segments(backend: SwiftBackend, container: str, name: str, owners: dict[str, str]) -> None:
-    for seg in manifest(backend.conn, container, name):
+def _segments(account: Account, container: str, name: str, owners: dict[str, str]) -> None:
+    for seg in manifest(account.conn, container, name):
         owners[seg["path"]] = name
 
 
-def refused(backend: SwiftBackend, container: str, failures: dict[str, Any]) -> PartialFailure:
+def refused(account: Account, container: str, failures: dict[str, Any]) -> PartialFailure:
     """The contract's ``PartialFailure`` for objects of ``container`` by name."""
     return PartialFailure(
-        [(backend.share_path(container, name), error) for name, error in sorted(failures.items())]
+        [(account.share_path(container, name), error) for name, error in sorted(failures.items())]
     )
 
 
-def keep_parent(backend: SwiftBackend, loc: Location) -> None:
+def keep_parent(account: Account, loc: Location) -> None:
     """Give an emptied pseudo-folder a marker, so it does not vanish with its last member."""
     parent = loc.parent()
-    if parent.obj and backend.first_row(parent.container, parent.prefix) is None:
-        backend.put_marker(parent, {})
+    if parent.obj and account.first_row(parent.container, parent.prefix) is None:
+        account.put_marker(parent, {})
 
 
 def remove(
-    backend: SwiftBackend, loc: Location, entry: Entry, row: Row | None, *, recursive: bool
+    account: Account, loc: Location, entry: Entry, row: Row | None, *, recursive: bool
 ) -> None:
     """DELETE: an object (with its segments), a folder or a container."""
-    conn = backend.conn
+    conn = account.conn
     if not entry.is_dir:
         assert row is not None
         if row.get("slo_etag"):
             conn.delete_object(loc.container, loc.obj, query_string="multipart-manifest=delete")
         else:
             conn.delete_object(loc.container, loc.obj)
-        keep_parent(backend, loc)
+        keep_parent(account, loc)
         return
-    rows = list(backend.rows(loc.container, loc.prefix, delimiter=None))
+    rows = list(account.rows(loc.container, loc.prefix, delimiter=None))
     members = [r for r in rows if r["name"] != loc.prefix]
     if not recursive and members:
         raise OSError(errno.ENOTEMPTY, f"collection not empty: /{loc.container}/{loc.obj}")
-    failures = delete_rows(backend, loc.container, members, keep_segments=False)
+    failures = delete_rows(account, loc.container, members, keep_segments=False)
     if failures:  # the folder stays, with its marker and properties
-        raise refused(backend, loc.container, failures)
+        raise refused(account, loc.container, failures)
     own = [r for r in rows if r["name"] == loc.prefix]
     if row is not None and row["name"] == loc.obj:
         own.append(row)  # a folder that `swift upload` made: an object of directory type
-    for error in delete_rows(backend, loc.container, own, keep_segments=False).values():
+    for error in delete_rows(account, loc.container, own, keep_segments=False).values():
         raise error
     if loc.is_container:
         conn.delete_container(loc.container)
-        _drop_if_empty(conn, loc.container + backend.options.segment_suffix)
+        _drop_if_empty(conn, loc.container + account.options.segment_suffix)
     else:
-        keep_parent(backend, loc)
+        keep_parent(account, loc)
 
 
 def _drop_if_empty(conn: Connection, container: str) -> None:
@@ -232,7 +243,7 @@ def _drop_if_empty(conn: Connection, container: str) -> None:
 
 
 def transfer(
-    backend: SwiftBackend,
+    account: Account,
     src: str,
     dst: str,
     *,
@@ -245,64 +256,64 @@ def transfer(
         raise ValueError("the destination is the source or lies below it")
     if src.startswith(dst.rstrip("/") + "/"):
         raise ValueError("the destination contains the source")
-    s, d = backend.locate(src), backend.locate(dst)
+    s, d = account.locate(src), account.locate(dst)
     if src in ("", "/") or dst in ("", "/"):
         raise PermissionError(errno.EACCES, "the share root cannot be copied or moved")
-    entry, row = backend.lookup(s)
+    entry, row = account.lookup(s)
     if d.is_container and not entry.is_dir:
         raise PermissionError(errno.EACCES, "the share root holds containers only")
-    existing = backend.find(d)
+    existing = account.find(d)
     if existing is not None:
         if not overwrite:
             raise FileExistsError(errno.EEXIST, f"already exists: {dst}")
-        remove(backend, d, *existing, recursive=True)
+        remove(account, d, *existing, recursive=True)
     if not d.is_container:
-        backend.require_dir(d.parent())
-    carried = s.container != d.container and props.flagged(backend, s.container)
+        account.require_dir(d.parent())
+    carried = s.container != d.container and flagged(account, s.container)
     if not entry.is_dir:
         assert row is not None
         if carried:
-            props.flag(backend, d.container)
-        copy_object(backend, s.container, row, d.container, d.obj, move=move)
+            flag(account, d.container)
+        copy_object(account, s.container, row, d.container, d.obj, move=move)
         if move:
-            backend.conn.delete_object(s.container, s.obj)  # an SLO's segments moved along
-            keep_parent(backend, s)
+            account.conn.delete_object(s.container, s.obj)  # an SLO's segments moved along
+            keep_parent(account, s)
         return
-    _, found, _ = props.all_meta(backend, s)
+    _, found, _ = all_meta(account, s)
     meta = {k: v for k, v in found.items() if k.startswith("dav-")}  # not quotas, keys...
     if d.is_container:
         headers = {f"X-Container-Meta-{k}": v for k, v in meta.items()}
         if carried:
             headers[f"X-Container-Meta-{PROPS_FLAG}"] = "1"
-        backend.conn.put_container(d.container, headers=headers)
+        account.conn.put_container(d.container, headers=headers)
     else:
         if carried or meta:
-            props.flag(backend, d.container)
-        backend.put_marker(d, meta)
+            flag(account, d.container)
+        account.put_marker(d, meta)
     if depth_infinity:
-        _transfer_members(backend, s, d, row, move)
+        _transfer_members(account, s, d, row, move)
 
 
 def _transfer_members(
-    backend: SwiftBackend, s: Location, d: Location, row: Row | None, move: bool
+    account: Account, s: Location, d: Location, row: Row | None, move: bool
 ) -> None:
     """Copy every object under ``s`` to ``d`` (all tried); MOVE then deletes the
     sources that were copied, and the source folder only if nothing failed."""
-    rows = list(backend.rows(s.container, s.prefix, delimiter=None))
+    rows = list(account.rows(s.container, s.prefix, delimiter=None))
     members = [r for r in rows if r["name"] != s.prefix]
 
     def target(member: Row) -> str:
         return d.prefix + member["name"][len(s.prefix) :]
 
-    def one(worker: SwiftBackend, member: Row) -> None:
+    def one(worker: Account, member: Row) -> None:
         copy_object(worker, s.container, member, d.container, target(member), move=move)
 
-    failed = settled(backend, one, members)
-    failures = [(backend.share_path(d.container, target(m)), error) for m, error in failed]
+    failed = settled(account, one, members)
+    failures = [(account.share_path(d.container, target(m)), error) for m, error in failed]
     if move:
         copied = [r for r in members if all(r is not m for m, _ in failed)]
-        kept = delete_rows(backend, s.container, copied, keep_segments=True)
-        failures += [(backend.share_path(s.container, n), e) for n, e in sorted(kept.items())]
+        kept = delete_rows(account, s.container, copied, keep_segments=True)
+        failures += [(account.share_path(s.container, n), e) for n, e in sorted(kept.items())]
     if failures:
         raise PartialFailure(failures)
     if not move:
@@ -310,19 +321,19 @@ def _transfer_members(
     own = [r for r in rows if r["name"] == s.prefix]
     if row is not None and row["name"] == s.obj:
         own.append(row)
-    for error in delete_rows(backend, s.container, own, keep_segments=True).values():
+    for error in delete_rows(account, s.container, own, keep_segments=True).values():
         raise error
     if s.is_container:
-        backend.conn.delete_container(s.container)
+        account.conn.delete_container(s.container)
     else:
-        keep_parent(backend, s)
+        keep_parent(account, s)
 
 
 def copy_object(
-    backend: SwiftBackend, src_container: str, row: Row, container: str, name: str, *, move: bool
+    account: Account, src_container: str, row: Row, container: str, name: str, *, move: bool
 ) -> None:
     """Server-side copy of one listed object (metadata included)."""
-    conn, source = backend.conn, f"/{src_container}/{row['name']}"
+    conn, source = account.conn, f"/{src_container}/{row['name']}"
     if not row.get("slo_etag"):
         headers = {} if move else fresh_mtime(row.get("content_type"))
         conn.copy_object(
@@ -333,7 +344,7 @@ def copy_object(
         query = "multipart-manifest=get"
         conn.put_object(container, name, None, headers=headers, query_string=query)
     else:
-        copy_large_object(backend, src_container, row["name"], container, name)
+        copy_large_object(account, src_container, row["name"], container, name)
 
 
 def fresh_mtime(content_type: str | None) -> dict[str, str]:
@@ -347,16 +358,16 @@ def fresh_mtime(content_type: str | None) -> dict[str, str]:
 
 
 def copy_large_object(
-    backend: SwiftBackend, src_container: str, src: str, container: str, name: str
+    account: Account, src_container: str, src: str, container: str, name: str
 ) -> None:
     """Copy an SLO's segments one by one (server-side), then write the new manifest."""
-    conn = backend.conn
+    conn = account.conn
     headers = conn.head_object(src_container, src)
     keep = {k: v for k, v in headers.items() if k.lower().startswith("x-object-meta-")}
     keep["Content-Type"] = headers.get("content-type") or "application/octet-stream"
     keep.update(fresh_mtime(keep["Content-Type"]))
     segments = manifest(conn, src_container, src)
-    seg_container = container + backend.options.segment_suffix
+    seg_container = container + account.options.segment_suffix
     conn.put_container(seg_container)
     total = sum(int(seg.get("size_bytes") or 0) for seg in segments)
     first = int(segments[0].get("size_bytes") or 0) if segments else 0
@@ -370,12 +381,12 @@ def copy_large_object(
         body = json.dumps(copied)
         conn.put_object(container, name, body, query_string="multipart-manifest=put", headers=keep)
     except BaseException:
-        _forget_segments(backend, [seg["path"] for seg in copied])
+        _forget_segments(account, [seg["path"] for seg in copied])
         raise
 
 
-def _forget_segments(backend: SwiftBackend, paths: list[str]) -> None:
+def _forget_segments(account: Account, paths: list[str]) -> None:
     try:
-        bulk_delete(backend, paths)
+        bulk_delete(account, paths)
     except (OSError, ValueError) as exc:
         log.warning("could not delete copied segments %s...: %s", paths[:1], exc)
