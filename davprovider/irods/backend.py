@@ -3,24 +3,20 @@
 Listings are two GenQueries per collection (subcollections, data objects), paged by
 PRC; dead properties are AVUs named ``dav:<Clark name>``, so imeta shows them and they
 move with the object (see ``avus.py``). Uploads go to a hidden temporary object in the
-target collection and are renamed over the target on commit. Modification times and
-digests: ``sync.py``.
+target collection and are renamed over the target on commit (``upload.py``). Paths and
+row lookups: ``catalog.py``; modification times and digests: ``sync.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import posixpath
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
-from irods import exception as ex
 from irods import keywords as kw
-from irods.api_number import api_number
 from irods.column import Criterion, Like
-from irods.message import FileOpenRequest, OpenedDataObjRequest, StringStringMap, iRODSMessage
 from irods.meta import AVUOperation, iRODSMeta
 from irods.models import Collection, CollectionMeta, DataObject, DataObjectMeta
 
@@ -28,24 +24,10 @@ from davprovider.backend import Backend, Entry, Upload
 from davprovider.pipeline import ReadAhead
 
 from .avus import DIGEST_PREFIX, META_PREFIX, decode_meta, encode_meta
+from .catalog import COLL_COLUMNS, DATA_COLUMNS, TEMP_PREFIX, all_rows, coll_entry, data_entry
 from .errors import retried
-from .queries import all_rows
 from .sync import SyncExtensions
 from .upload import IrodsUpload
-
-if TYPE_CHECKING:
-    from davprovider.backend import Identity
-
-    from .options import Options
-    from .pool import Pooled, SessionPool
-
-TEMP_PREFIX = ".davprovider-upload-"
-DATA_COLUMNS = (
-    DataObject.id, DataObject.name, DataObject.size, DataObject.checksum,
-    DataObject.create_time, DataObject.modify_time,
-)  # fmt: skip
-COLL_COLUMNS = (Collection.id, Collection.name, Collection.create_time, Collection.modify_time)
-
 
 READ_BLOCK = 4 << 20  # largest DATA_OBJ_READ, fetched one block ahead
 
@@ -65,121 +47,19 @@ class _Source:
             self.handle.close()
 
 
-def _stamp(value: Any) -> float | None:
-    return value.timestamp() if value is not None else None
-
-
-def data_entry(row: Mapping[Any, Any]) -> Entry:
-    checksum = row[DataObject.checksum] or None
-    modified = _stamp(row[DataObject.modify_time])
-    size = int(row[DataObject.size] or 0)
-    etag = checksum or f"{row[DataObject.id]}-{size}-{int(modified or 0)}"
-    return Entry(
-        name=row[DataObject.name], is_dir=False, size=size, modified=modified,
-        etag=etag, content_type=None, checksum=checksum,
-        created=_stamp(row[DataObject.create_time]),
-    )  # fmt: skip
-
-
-def coll_entry(row: Mapping[Any, Any]) -> Entry:
-    modified = _stamp(row[Collection.modify_time])
-    return Entry(
-        name=posixpath.basename(row[Collection.name]), is_dir=True, size=None,
-        modified=modified, etag=f"c{row[Collection.id]}-{int(modified or 0)}",
-        content_type=None, checksum=None, created=_stamp(row[Collection.create_time]),
-    )  # fmt: skip
-
-
 class IrodsBackend(SyncExtensions, Backend):
-    """One identity's view of the share; share paths map below ``root``."""
+    """One identity's view of the share (a ``Catalog``); share paths map below ``root``.
 
-    def __init__(self, pool: SessionPool, entry: Pooled, identity: Identity, options: Options):
-        self.pool, self.entry, self.identity = pool, entry, identity
-        self.root = options.collection_for(identity.user)
-        self.trash = options.trash
-        self.register_checksums = options.register_checksums
-        self.timeout = options.timeout
-
-    @property
-    def session(self) -> Any:
-        return self.entry.session
-
-    def renew(self) -> None:
-        self.pool.renew(self.entry, self.identity)
-
-    def irods_path(self, path: str) -> str:
-        if path in ("", "/"):
-            return self.root
-        return self.root.rstrip("/") + path
-
-    def _split(self, path: str) -> tuple[str, str]:
-        full = self.irods_path(path)
-        return posixpath.dirname(full), posixpath.basename(full)
-
-    def _data_row(self, path: str) -> Mapping[Any, Any] | None:
-        parent, name = self._split(path)
-        if path in ("", "/") or name.startswith(TEMP_PREFIX):
-            return None
-        q = self.session.query(*DATA_COLUMNS).filter(
-            Collection.name == parent, DataObject.name == name
-        )
-        return next(iter(q.get_results()), None)
-
-    def _coll_row(self, path: str) -> Mapping[Any, Any] | None:
-        q = self.session.query(*COLL_COLUMNS).filter(Collection.name == self.irods_path(path))
-        return next(iter(q.get_results()), None)
-
-    def _probe_hidden(self, path: str) -> None:
-        """Tell "exists but unreadable" (403) from "absent" (404) for a data object.
-
-        With a strict ACL policy GenQuery hides what the user may not read; an open for
-        reading still names the reason. Done by hand on a pooled connection because PRC's
-        ``open`` keeps its connection checked out when the open fails.
-        """
-        if path in ("", "/"):
-            return
-        request = FileOpenRequest(
-            objPath=self.irods_path(path), createMode=0, openFlags=0, offset=0, dataSize=-1,
-            numThreads=0, oprType=0, KeyValPair_PI=StringStringMap({}),
-        )  # fmt: skip
-        with self.session.pool.get_connection() as conn:
-            conn.send(
-                iRODSMessage("RODS_API_REQ", msg=request, int_info=api_number["DATA_OBJ_OPEN_AN"])
-            )
-            try:
-                fd = conn.recv().int_info
-            except ex.CAT_NO_ACCESS_PERMISSION as exc:
-                raise PermissionError(errno.EACCES, f"permission denied: {path}") from exc
-            except (ex.OBJ_PATH_DOES_NOT_EXIST, ex.CAT_UNKNOWN_COLLECTION, ex.CAT_UNKNOWN_FILE):
-                return
-            close = OpenedDataObjRequest(
-                l1descInx=fd, len=0, whence=0, oprType=0, offset=0, bytesWritten=0,
-                KeyValPair_PI=StringStringMap({}),
-            )  # fmt: skip
-            conn.send(
-                iRODSMessage("RODS_API_REQ", msg=close, int_info=api_number["DATA_OBJ_CLOSE_AN"])
-            )
-            conn.recv()
+    ``stat`` and ``get_meta`` come from ``catalog.py`` (uploads use them too).
+    """
 
     # --- the contract, in its order --------------------------------------------------------
 
     @retried
-    def stat(self, path: str) -> Entry:
-        row = self._data_row(path)
-        if row is not None:
-            return data_entry(row)
-        coll = self._coll_row(path)
-        if coll is None:
-            self._probe_hidden(path)
-            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
-        entry = coll_entry(coll)
-        return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
-
-    @retried
     def list(self, path: str) -> Sequence[Entry]:
         full = self.irods_path(path)
-        if self._coll_row(path) is None:
-            if self._data_row(path) is not None:
+        if self.coll_row(path) is None:
+            if self.data_row(path) is not None:
                 raise NotADirectoryError(errno.ENOTDIR, f"not a collection: {path}")
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
         colls = self.session.query(*COLL_COLUMNS).filter(Collection.parent_name == full)
@@ -194,8 +74,8 @@ class IrodsBackend(SyncExtensions, Backend):
 
     @retried
     def open_read(self, path: str) -> BinaryIO:
-        if self._data_row(path) is None:
-            if self._coll_row(path) is not None:
+        if self.data_row(path) is None:
+            if self.coll_row(path) is not None:
                 raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
         # The raw stream, read a block ahead: python-irodsclient's own buffered handle
@@ -207,9 +87,9 @@ class IrodsBackend(SyncExtensions, Backend):
     def open_write(
         self, path: str, *, size: int | None = None, content_type: str | None = None
     ) -> Upload:
-        if path in ("", "/") or self._coll_row(path) is not None:
+        if path in ("", "/") or self.coll_row(path) is not None:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
-        parent, name = self._split(path)
+        parent, name = self.split(path)
         if self.session.query(Collection.id).filter(Collection.name == parent).first() is None:
             raise FileNotFoundError(errno.ENOENT, f"parent collection missing: {path}")
         temp = f"{parent}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"[:1024]
@@ -219,16 +99,16 @@ class IrodsBackend(SyncExtensions, Backend):
 
     @retried
     def mkdir(self, path: str) -> None:
-        if self._data_row(path) is not None:
+        if self.data_row(path) is not None:
             raise FileExistsError(errno.EEXIST, f"an object exists at {path}")
         self.session.collections.create(self.irods_path(path), recurse=False)
 
     @retried
     def remove(self, path: str, *, recursive: bool = False) -> None:
-        if self._data_row(path) is not None:
+        if self.data_row(path) is not None:
             self.session.data_objects.unlink(self.irods_path(path), force=not self.trash)
             return
-        if self._coll_row(path) is None:
+        if self.coll_row(path) is None:
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
         if path in ("", "/"):
             raise PermissionError(errno.EACCES, "the share root cannot be removed")
@@ -241,7 +121,7 @@ class IrodsBackend(SyncExtensions, Backend):
         self, src: str, dst: str, *, depth_infinity: bool = True, overwrite: bool = False
     ) -> None:
         self._check_two_paths(src, dst, overwrite)
-        if self._data_row(src) is not None:
+        if self.data_row(src) is not None:
             self.session.data_objects.copy(self.irods_path(src), self.irods_path(dst))
             self._copy_meta(src, dst)
             return
@@ -254,7 +134,7 @@ class IrodsBackend(SyncExtensions, Backend):
     @retried
     def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         self._check_two_paths(src, dst, overwrite)
-        if self._data_row(src) is not None:
+        if self.data_row(src) is not None:
             self.session.data_objects.move(self.irods_path(src), self.irods_path(dst))
         else:
             self.session.collections.move(self.irods_path(src), self.irods_path(dst))
@@ -265,42 +145,26 @@ class IrodsBackend(SyncExtensions, Backend):
             raise ValueError("the destination is the source or lies below it")
         if src in ("", "/") or dst in ("", "/"):
             raise PermissionError(errno.EACCES, "the share root cannot be copied or moved")
-        if self._data_row(src) is None and self._coll_row(src) is None:
+        if self.data_row(src) is None and self.coll_row(src) is None:
             raise FileNotFoundError(errno.ENOENT, f"not found: {src}")
-        if self._data_row(dst) is not None or self._coll_row(dst) is not None:
+        if self.data_row(dst) is not None or self.coll_row(dst) is not None:
             if not overwrite:
                 raise FileExistsError(errno.EEXIST, f"already exists: {dst}")
             self.remove(dst, recursive=True)
-
-    def _meta_target(self, path: str) -> Any:
-        if self._data_row(path) is not None:
-            return self.session.data_objects.get(self.irods_path(path))
-        if self._coll_row(path) is not None:
-            return self.session.collections.get(self.irods_path(path))
-        raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
 
     def _copy_meta(self, src: str, dst: str) -> None:
         """Dead properties and, for an object, its digests (the copy keeps its checksum)."""
         ops = [
             AVUOperation(operation="add", avu=iRODSMeta(a.name, a.value, a.units or ""))
-            for a in self._meta_target(src).metadata.items()
+            for a in self.meta_target(src).metadata.items()
             if a.name.startswith((META_PREFIX, DIGEST_PREFIX))
         ]
         if ops:
-            self._meta_target(dst).metadata.apply_atomic_operations(*ops)
-
-    @retried
-    def get_meta(self, path: str) -> dict[str, str]:
-        target = self._meta_target(path)
-        return {
-            avu.name[len(META_PREFIX) :]: decode_meta(avu.value, avu.units)
-            for avu in target.metadata.items()
-            if avu.name.startswith(META_PREFIX)
-        }
+            self.meta_target(dst).metadata.apply_atomic_operations(*ops)
 
     @retried
     def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
-        self.apply_meta(self._meta_target(path), updates)
+        self.apply_meta(self.meta_target(path), updates)
 
     def apply_meta(self, target: Any, updates: Mapping[str, str | None]) -> None:
         """Set dead properties on a PRC data object or collection, all or nothing."""

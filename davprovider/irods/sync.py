@@ -26,32 +26,21 @@ from davprovider.backend import Entry
 from davprovider.digests import checksum_digests, pick
 
 from .avus import DIGEST_PREFIX, digest_binding, replace_digests, stored_digest
+from .catalog import Catalog, all_rows
 from .errors import DENIED, retried
-from .queries import all_rows
 
 log = logging.getLogger("davprovider.irods")
 
 
-class SyncExtensions:
-    """Mixed into ``IrodsBackend`` (which provides the attributes below)."""
-
-    session: Any
-
-    def irods_path(self, path: str) -> str:
-        raise NotImplementedError
-
-    def _data_row(self, path: str) -> Mapping[Any, Any] | None:
-        raise NotImplementedError
-
-    def _coll_row(self, path: str) -> Mapping[Any, Any] | None:
-        raise NotImplementedError
+class SyncExtensions(Catalog):
+    """The sync-client calls of ``IrodsBackend``, over its catalog."""
 
     @retried
     def set_mtime(self, path: str, mtime: float) -> None:
         full, seconds = self.irods_path(path), int(mtime)
-        if self._data_row(path) is not None:
+        if self.data_row(path) is not None:
             self.session.data_objects.touch(full, seconds_since_epoch=seconds, no_create=True)
-        elif self._coll_row(path) is not None:
+        elif self.coll_row(path) is not None:
             self.session.collections.touch(full, seconds_since_epoch=seconds)
         else:
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
@@ -110,7 +99,7 @@ class SyncExtensions:
 
     @retried
     def store_digests(self, path: str, digests: Mapping[str, str]) -> None:
-        row = self._data_row(path)
+        row = self.data_row(path)
         if row is None:
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
         binding = digest_binding(digests, row[DataObject.checksum] or None)

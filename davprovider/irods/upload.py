@@ -27,7 +27,7 @@ from .avus import add_dead, digest_binding, replace_digests
 from .errors import BROKEN, translated
 
 if TYPE_CHECKING:
-    from .backend import IrodsBackend
+    from .catalog import Catalog
 
 log = logging.getLogger("davprovider.irods")
 WRITE_BLOCK = 4 << 20  # bytes per DATA_OBJ_WRITE
@@ -37,9 +37,9 @@ class IrodsUpload(Upload):
     """Bytes stream into ``temp``; nothing shows at ``path`` until ``commit()``."""
 
     def __init__(
-        self, backend: IrodsBackend, path: str, temp: str, handle: Any, size: int | None
+        self, catalog: Catalog, path: str, temp: str, handle: Any, size: int | None
     ) -> None:
-        self.backend, self.path, self.temp = backend, path, temp
+        self.catalog, self.path, self.temp = catalog, path, temp
         self.handle: Any = handle
         self.size = size
         self.written = 0
@@ -71,12 +71,12 @@ class IrodsUpload(Upload):
             self.abort()
             raise
         self.handle = None
-        session, target = self.backend.session, self.backend.irods_path(self.path)
+        session, target = self.catalog.session, self.catalog.irods_path(self.path)
         try:
             temp = session.data_objects.get(self.temp)
             self._check_checksum(temp.checksum or None)
-            replacing = self.backend._data_row(self.path) is not None
-            ops = add_dead(self.backend.get_meta(self.path)) if replacing else []
+            replacing = self.catalog.data_row(self.path) is not None
+            ops = add_dead(self.catalog.get_meta(self.path)) if replacing else []
             binding = digest_binding(self.digests, temp.checksum or None)
             if binding is not None:
                 ops += replace_digests((), self.digests, binding)
@@ -89,7 +89,7 @@ class IrodsUpload(Upload):
             self.abort()
             raise
         self.done = True
-        return self.backend.stat(self.path)
+        return self.catalog.stat(self.path)
 
     def _check_checksum(self, catalog: str | None) -> None:
         ours, theirs = self.digests.get("sha-256"), checksum_digests(catalog).get("sha-256")
@@ -103,7 +103,7 @@ class IrodsUpload(Upload):
         if self.done:
             return
         self.done = True
-        self.behind.stop(self.backend.timeout)
+        self.behind.stop(self.catalog.timeout)
         if self.handle is not None:
             try:
                 self.handle.close()
@@ -112,11 +112,11 @@ class IrodsUpload(Upload):
         failure: BaseException | None = None
         for _ in range(2):  # a broken connection gets one retry on a fresh session
             try:
-                self.backend.session.data_objects.unlink(self.temp, force=True)
+                self.catalog.session.data_objects.unlink(self.temp, force=True)
                 return
             except BROKEN as exc:
                 failure = exc
-                self.backend.renew()
+                self.catalog.renew()
             except (ex.iRODSException, ex.PycommandsException, OSError) as exc:
                 failure = exc
                 break
