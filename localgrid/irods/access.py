@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .catalog import ACCESS_LEVELS, now
 from .errors import CAT_INVALID_ARGUMENT, CAT_NO_ACCESS_PERMISSION, IrodsError
-from .users import Users
+from .resources import Resources
 
 
 @dataclass(frozen=True)
@@ -17,9 +17,10 @@ class Actor:
     name: str
     zone: str
     admin: bool
+    user_type: str = "rodsuser"
 
 
-class Access(Users):
+class Access(Resources):
     """ACL rows: (object, user or group, access type id); the highest one counts."""
 
     def actor(self, name: str) -> Actor:
@@ -29,6 +30,7 @@ class Access(Users):
             row["user_name"],
             row["zone_name"],
             row["user_type_name"] == "rodsadmin",
+            row["user_type_name"],
         )
 
     def level(self, actor: Actor, object_id: int) -> int:

@@ -1,20 +1,21 @@
-"""Catalog APIs: GenQuery, collections, AVUs, ACLs, user and group administration."""
+"""Catalog APIs: GenQuery, collections, AVUs and ACLs."""
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
 import sqlite3
 
-from irods import password_obfuscation
-
+from . import tickets
+from .api_objects import delete_files
 from .catalog import OWN, norm_path
 from .errors import (
-    CAT_INSUFFICIENT_PRIVILEGE_LEVEL,
     CAT_INVALID_ARGUMENT,
+    CAT_INVALID_USER,
     CAT_NO_ROWS_FOUND,
+    CAT_UNKNOWN_COLLECTION,
+    CAT_UNKNOWN_FILE,
     SYS_INVALID_INPUT_PARAM,
-    SYS_NO_API_PRIV,
     IrodsError,
 )
 from .genquery import MAX_ROWS_MATERIALISED, RETURN_TOTAL_ROW_COUNT, Query, build_sql, format_value
@@ -92,7 +93,7 @@ def gen_query(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview)
         return Reply(msg=_empty_result())
     cat = state.catalog
     visible = None if actor.admin else cat.group_ids(actor.user_id)
-    sql, params = build_sql(q, visible)
+    sql, params = build_sql(q, visible, tickets.visible_ids(state), actor.user_id)
     try:
         with cat.lock:
             cur = cat.db.execute(sql, params)
@@ -121,9 +122,11 @@ def coll_create(state: ConnState, body: bytes, bs: bytes | bytearray | memoryvie
 @api(679)
 def coll_remove(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
-    recursive = "recursiveOpr" in node.kvp()
-    for path in state.catalog.remove_coll(state.who(), node.string("collName"), recursive):
-        path.unlink(missing_ok=True)
+    kw = node.kvp()
+    files = state.catalog.remove_tree(
+        state.who(), node.string("collName"), "recursiveOpr" in kw, "forceFlag" in kw
+    )
+    delete_files(files)
     return Reply()
 
 
@@ -154,14 +157,20 @@ def mod_avu(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -
     return Reply()
 
 
-@api(20002)
-def atomic_avu(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    request = parse_json(body)
-    cat, actor = state.catalog, state.who()
+def _atomic_target(state: ConnState, request: dict[str, object]) -> int:
     kinds = {"data_object": "d", "collection": "C", "resource": "R", "user": "u"}
     kind = kinds.get(str(request.get("entity_type")), "?")
-    target = cat.avu_target(actor, kind, str(request.get("entity_name", "")), DELETE_META)
-    operations = request.get("operations")
+    name = str(request.get("entity_name", ""))
+    try:
+        return state.catalog.avu_target(state.who(), kind, name, DELETE_META)
+    except IrodsError as exc:
+        if exc.code in (CAT_UNKNOWN_FILE, CAT_UNKNOWN_COLLECTION, CAT_INVALID_USER):
+            raise IrodsError(exc.code, f"Entity does not exist [entity_name={name}]") from exc
+        raise
+
+
+def _apply_atomic(state: ConnState, target: int, operations: object) -> None:
+    cat = state.catalog
     if not isinstance(operations, list):
         raise IrodsError(SYS_INVALID_INPUT_PARAM, "operations must be a list")
     with cat.tx():
@@ -174,12 +183,22 @@ def atomic_avu(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview
                 if (attr, value, unit) not in cat.avus(target):
                     cat.add_avu(target, attr, value, unit)
             elif op.get("operation") == "remove":
-                try:
+                with contextlib.suppress(IrodsError):
                     cat.remove_avu(target, attr, value, unit)
-                except IrodsError:
-                    pass
             else:
                 raise IrodsError(SYS_INVALID_INPUT_PARAM, f"bad operation {op.get('operation')!r}")
+
+
+@api(20002)
+def atomic_avu(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
+    """ATOMIC_APPLY_METADATA_OPERATIONS: all or nothing; errors carry a JSON body too."""
+    request = parse_json(body)
+    try:
+        target = _atomic_target(state, request)
+        _apply_atomic(state, target, request.get("operations"))
+    except IrodsError as exc:
+        failure = {"error_message": exc.text or str(exc.code)}
+        raise IrodsError(exc.code, exc.text, json_envelope(failure)) from exc
     return Reply(msg=json_envelope({}))
 
 
@@ -215,95 +234,4 @@ def mod_access(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview
         level = cat.level_named(level_name)
         for object_id in targets:
             cat.grant(object_id, int(user["user_id"]), level)
-    return Reply()
-
-
-# --- users and groups ----------------------------------------------------------------------
-
-
-def _require_admin(state: ConnState) -> None:
-    if not state.who().admin:
-        raise IrodsError(CAT_INSUFFICIENT_PRIVILEGE_LEVEL, "rodsadmin only")
-
-
-def _clear_password(state: ConnState, scrambled: str) -> str:
-    """Undo PRC's obfuscation of a new password (keyed by the caller's password)."""
-    cat, actor = state.catalog, state.who()
-    for old in cat.passwords(actor.user_id):
-        key = (old[:90] + state.signature[:100]).ljust(100, "\0")
-        hashed = hashlib.md5(key.encode()).hexdigest()
-        clear = password_obfuscation.unscramble(
-            scrambled, key=hashed, scramble_prefix="", block_chaining=True
-        )
-        prefix = password_obfuscation.v2_prefix
-        if clear[1 : len(prefix)] == prefix[1:]:
-            return _strip_padding(clear[len(prefix) :])
-    raise IrodsError(CAT_INVALID_ARGUMENT, "cannot decode the new password")
-
-
-def _clear_keyed_password(state: ConnState, scrambled: str) -> str:
-    """Undo the simpler obfuscation ``mkuser`` uses (keyed by the caller's password)."""
-    passwords = state.catalog.passwords(state.who().user_id)
-    if not scrambled or not passwords:
-        return ""
-    clear = password_obfuscation.unscramble(scrambled, key=passwords[0], scramble_prefix="")
-    return _strip_padding(clear)
-
-
-def _strip_padding(text: str) -> str:
-    for i in range(len(text)):
-        tail = text[i:]
-        if len(tail) > 15 and PAD.startswith(tail):
-            return text[:i]
-    return text
-
-
-@api(701)
-def general_admin(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    if not state.who().admin:  # the API table admits only privileged users, as in iRODS
-        raise IrodsError(SYS_NO_API_PRIV, "GENERAL_ADMIN is for rodsadmin users")
-    node = parse(body)
-    args = [node.string(f"arg{i}") for i in range(10)]
-    cat = state.catalog
-    verb, noun = args[0], args[1]
-    if verb == "add" and noun in ("user", "group"):
-        user_type = "rodsgroup" if noun == "group" else args[3]
-        cat.add_user(args[2], user_type)
-        if user_type != "rodsgroup":
-            cat.make_home(args[2].partition("#")[0])
-    elif verb == "rm" and noun in ("user", "group"):
-        cat.remove_user(args[2])
-    elif verb == "modify" and noun == "user":
-        value = _clear_password(state, args[4]) if args[3] == "password" else args[4]
-        cat.modify_user(args[2], args[3], value)
-    elif verb == "modify" and noun == "group":
-        cat.set_membership(args[2], args[4], args[3] == "add")
-    elif verb in ("calculate-usage", "set-quota"):
-        pass
-    else:
-        raise IrodsError(CAT_INVALID_ARGUMENT, f"unsupported admin command {verb} {noun}")
-    log.info("admin %s %s %s by %s", verb, noun, args[2], state.who().name)
-    return Reply()
-
-
-@api(714)
-def user_admin(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    node = parse(body)
-    args = [node.string(f"arg{i}") for i in range(10)]
-    cat, actor = state.catalog, state.who()
-    if args[0] == "userpw" and args[2] == "password":
-        if args[1] != actor.name and not actor.admin:
-            raise IrodsError(CAT_INSUFFICIENT_PRIVILEGE_LEVEL, "may only change own password")
-        cat.modify_user(args[1], "password", _clear_password(state, args[3]))
-        return Reply()
-    _require_admin(state)
-    if args[0] == "mkuser":
-        cat.add_user(args[1], "rodsuser", _clear_keyed_password(state, args[2]))
-        cat.make_home(args[1].partition("#")[0])
-    elif args[0] == "mkgroup":
-        cat.add_user(args[1], "rodsgroup")
-    elif args[0] == "modify" and args[1] == "group":
-        cat.set_membership(args[2], args[4], args[3] == "add")
-    else:
-        raise IrodsError(CAT_INVALID_ARGUMENT, f"unsupported user admin command {args[0]}")
     return Reply()

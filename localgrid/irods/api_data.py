@@ -1,25 +1,24 @@
-"""Data object APIs: create/open/read/write/seek/close, parallel-transfer helpers,
-unlink, rename, copy, checksum, truncate and touch."""
+"""Data object I/O: create/open/read/write/seek/close and the parallel-transfer helpers."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
-from .catalog import READ, RESOURCE, WRITE, norm_path, now
+from . import quotas, tickets
+from .catalog import READ, RESOURCE, WRITE, create_path, norm_path
 from .errors import (
     CAT_NAME_EXISTS_AS_DATAOBJ,
-    CAT_NO_CHECKSUM_FOR_REPLICA,
     OBJ_PATH_DOES_NOT_EXIST,
     SYS_INVALID_INPUT_PARAM,
-    USER_CHKSUM_MISMATCH,
     IrodsError,
 )
 from .handlers import ConnState, OpenFile, Reply, api
+from .objects import WRITING, resource_named
 from .wire import MAX_BS_LEN, Node, Pack, json_envelope, parse, parse_json
 
 log = logging.getLogger("localgrid.irods.data")
@@ -32,34 +31,48 @@ def _obj_path(node: Node) -> str:
     return norm_path(node.string("objPath"))
 
 
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+def _open_target(
+    state: ConnState, path: str, flags: int, kw: dict[str, str], data_type: str
+) -> tuple[sqlite3.Row, bool]:
+    """The replica an open works on (created if need be), and whether it is new."""
+    cat, actor = state.catalog, state.who()
+    writable = flags & O_ACCMODE != 0
+    named = kw.get("replNum", "") != "" or bool(kw.get("resc_hier"))
+    best = cat.data(path)
+    if best is None:
+        if not flags & O_CREAT:
+            raise IrodsError(OBJ_PATH_DOES_NOT_EXIST, f"no such data object: {path}")
+        tickets.check_create(state, path)
+        quotas.check(cat, actor, 0)
+        row = cat.create_data(actor, path, data_type, resource_named(kw, RESOURCE))
+        return row, True
+    if flags & O_CREAT and flags & O_EXCL:
+        raise IrodsError(CAT_NAME_EXISTS_AS_DATAOBJ, f"data object exists: {path}")
+    tickets.require(state, int(best["data_id"]), WRITE if writable else READ, f"open {path}")
+    chosen = cat.pick_replica(path, kw, strict=named)
+    if chosen is not None:
+        return chosen, False
+    if not writable:
+        return best, False
+    leaf = cat.write_leaves(resource_named(kw, RESOURCE))[0]
+    row = cat.add_replica(best, leaf, WRITING)
+    if not flags & O_TRUNC:
+        cat.copy_replica(best, row)
+    return row, True
 
 
 def _open(state: ConnState, path: str, flags: int, kw: dict[str, str], data_type: str) -> Reply:
-    cat, actor = state.catalog, state.who()
     writable = flags & O_ACCMODE != 0
-    row = cat.data(path)
-    created = False
-    if row is None:
-        if not flags & O_CREAT:
-            raise IrodsError(OBJ_PATH_DOES_NOT_EXIST, f"no such data object: {path}")
-        row = cat.create_data(actor, path, data_type)
-        created = True
-    elif flags & O_CREAT and flags & O_EXCL:
-        raise IrodsError(CAT_NAME_EXISTS_AS_DATAOBJ, f"data object exists: {path}")
-    else:
-        cat.require(actor, row["data_id"], WRITE if writable else READ, f"open {path}")
-    data_id = int(row["data_id"])
-    os_fd = os.open(cat.vault_path(data_id), os.O_RDWR if writable else os.O_RDONLY)
+    row, created = _open_target(state, path, flags, kw, data_type)
+    os_fd = os.open(row["data_path"], os.O_RDWR if writable else os.O_RDONLY)
     truncated = bool(writable and flags & O_TRUNC and not created)
     if truncated:
         os.ftruncate(os_fd, 0)
     fd = state.handle()
-    state.files[fd] = OpenFile(data_id, path, os_fd, writable, 0, created or truncated, kw)
+    state.files[fd] = OpenFile(
+        int(row["data_id"]), path, os_fd, writable, 0, created or truncated, kw,
+        int(row["data_repl_num"]), row["resc_hier"], state.ticket,
+    )  # fmt: skip
     return Reply(int_info=fd)
 
 
@@ -68,7 +81,7 @@ def create(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) ->
     node = parse(body)
     kw = node.kvp()
     flags = 2 | O_CREAT | O_TRUNC
-    return _open(state, _obj_path(node), flags, kw, kw.get("dataType", "generic"))
+    return _open(state, create_path(node.string("objPath")), flags, kw, kw.get("dataType", ""))
 
 
 @api(602)
@@ -76,7 +89,7 @@ def open_(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> 
     node = parse(body)
     kw = node.kvp()
     flags = node.number("openFlags")
-    return _open(state, _obj_path(node), flags, kw, kw.get("dataType", "generic"))
+    return _open(state, create_path(node.string("objPath")), flags, kw, kw.get("dataType", ""))
 
 
 @api(675)
@@ -98,6 +111,8 @@ def write(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> 
     if not f.writable:
         raise IrodsError(SYS_INVALID_INPUT_PARAM, "descriptor is open read-only")
     view = memoryview(bs)
+    quotas.check(state.catalog, state.who(), f.offset + len(view))
+    tickets.on_write(state, f.ticket, len(view))
     done = 0
     while done < len(view):
         done += os.pwrite(f.os_fd, view[done:], f.offset + done)
@@ -126,6 +141,14 @@ def sha2(path: Path) -> str:
     return "sha2:" + base64.b64encode(digest.digest()).decode()
 
 
+def sha2_fd(os_fd: int) -> str:
+    digest, offset = hashlib.sha256(), 0
+    while chunk := os.pread(os_fd, CHUNK, offset):
+        digest.update(chunk)
+        offset += len(chunk)
+    return "sha2:" + base64.b64encode(digest.digest()).decode()
+
+
 def _close(state: ConnState, fd: int, finalize: bool, kw: dict[str, str]) -> Reply:
     f = state.file(fd)
     del state.files[fd]
@@ -135,8 +158,8 @@ def _close(state: ConnState, fd: int, finalize: bool, kw: dict[str, str]) -> Rep
             wanted = {**f.keywords, **kw}
             checksum = None
             if "regChksum" in wanted or "verifyChksum" in wanted:
-                checksum = sha2(state.catalog.vault_path(f.data_id))
-            state.catalog.finalize(f.data_id, size, checksum)
+                checksum = sha2_fd(f.os_fd)
+            state.catalog.finalize(f.data_id, f.repl_num, size, checksum)
     finally:
         os.close(f.os_fd)
     return Reply()
@@ -162,112 +185,12 @@ def fd_info(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -
     f = state.file(int(str(request.get("fd", -1))))
     info = {
         "l1_descriptor_index": int(str(request.get("fd"))),
-        "replica_token": f"token-{f.data_id}",
+        "replica_token": f"token-{f.data_id}-{f.repl_num}",
         "data_object_info": {
             "object_path": f.path,
             "data_id": f.data_id,
-            "resource_hierarchy": RESOURCE,
-            "replica_number": 0,
+            "resource_hierarchy": f.hier,
+            "replica_number": f.repl_num,
         },
     }
     return Reply(msg=json_envelope(info))
-
-
-@api(615)
-def unlink(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    node = parse(body)
-    _unlink_quietly(state.catalog.unlink(state.who(), _obj_path(node)))
-    return Reply()
-
-
-@api(627)
-def rename(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    src, dst = parse(body).findall("DataObjInp_PI")[:2]
-    cat, actor = state.catalog, state.who()
-    src_path, dst_path = _obj_path(src), _obj_path(dst)
-    if src.number("oprType") == RENAME_COLL or cat.coll(src_path) is not None:
-        cat.rename_coll(actor, src_path, dst_path)
-    else:
-        cat.rename_data(actor, src_path, dst_path)
-    return Reply()
-
-
-@api(696)
-def copy(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    src, dst = parse(body).findall("DataObjInp_PI")[:2]
-    force = "forceFlag" in dst.kvp()
-    state.catalog.copy_data(state.who(), _obj_path(src), _obj_path(dst), force)
-    return Reply()
-
-
-@api(629)
-def checksum(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    node = parse(body)
-    cat, path, kw = state.catalog, _obj_path(node), node.kvp()
-    row = cat.require_data(path)
-    cat.require(state.who(), row["data_id"], READ, f"checksum {path}")
-    computed = sha2(cat.vault_path(row["data_id"]))
-    stored = row["data_checksum"]
-    if "verifyChksum" in kw:
-        if not stored:
-            raise IrodsError(CAT_NO_CHECKSUM_FOR_REPLICA, f"no checksum registered for {path}")
-        if stored != computed:
-            raise IrodsError(USER_CHKSUM_MISMATCH, f"checksum mismatch for {path}")
-    elif not stored or "forceChksum" in kw or stored != computed:
-        cat.run("UPDATE data SET data_checksum = ? WHERE data_id = ?", computed, row["data_id"])
-    return Reply(msg=Pack("STR_PI", [("myStr", computed)]).encode())
-
-
-def _truncate(state: ConnState, body: bytes) -> None:
-    node = parse(body)
-    cat, path, size = state.catalog, _obj_path(node), node.number("dataSize")
-    row = cat.data(path)
-    if row is None:
-        raise IrodsError(OBJ_PATH_DOES_NOT_EXIST, f"no such data object: {path}")
-    cat.require(state.who(), row["data_id"], WRITE, f"truncate {path}")
-    if size < 0:
-        raise IrodsError(SYS_INVALID_INPUT_PARAM, "negative size")
-    os.truncate(cat.vault_path(row["data_id"]), size)
-    cat.finalize(row["data_id"], size)
-
-
-@api(652)
-def truncate(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    _truncate(state, body)
-    return Reply()
-
-
-@api(802)
-def replica_truncate(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    _truncate(state, body)
-    result = json.dumps({"replica_number": 0, "resource_hierarchy": RESOURCE, "message": ""})
-    return Reply(msg=Pack("STR_PI", [("myStr", result)]).encode())
-
-
-@api(20007)
-def touch(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
-    request = parse_json(body)
-    cat, actor = state.catalog, state.who()
-    path = norm_path(str(request.get("logical_path", "")))
-    options = request.get("options") or {}
-    if not isinstance(options, dict):
-        raise IrodsError(SYS_INVALID_INPUT_PARAM, "options must be an object")
-    when = int(options.get("seconds_since_epoch", now()))
-    if "reference" in options:
-        ref = str(options["reference"])
-        ref_row = cat.data(ref) or cat.require_coll(ref)
-        when = int(ref_row["modify_ts"])
-    coll = cat.coll(path)
-    if coll is not None:
-        cat.require(actor, coll["coll_id"], WRITE, f"touch {path}")
-        cat.run("UPDATE colls SET modify_ts = ? WHERE coll_id = ?", when, coll["coll_id"])
-        return Reply()
-    row = cat.data(path)
-    if row is None:
-        if options.get("no_create"):
-            return Reply()
-        row = cat.create_data(actor, path)
-        cat.finalize(row["data_id"], 0)
-    cat.require(actor, row["data_id"], WRITE, f"touch {path}")
-    cat.run("UPDATE data SET modify_ts = ? WHERE data_id = ?", when, row["data_id"])
-    return Reply()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import USER_INPUT_PATH_ERR, IrodsError
+from .errors import SYS_INVALID_FILE_PATH, USER_INPUT_PATH_ERR, IrodsError
 
 # Access levels of iRODS 4.3 (token ids in R_TOKN_MAIN, namespace access_type).
 ACCESS_LEVELS = {
@@ -63,7 +63,8 @@ CREATE TABLE resc (resc_id INTEGER PRIMARY KEY, resc_name TEXT NOT NULL, zone_na
     resc_type_name TEXT NOT NULL, resc_class_name TEXT NOT NULL, resc_net TEXT NOT NULL,
     resc_def_path TEXT NOT NULL, free_space TEXT NOT NULL DEFAULT '', r_comment TEXT NOT NULL
     DEFAULT '', resc_status TEXT NOT NULL DEFAULT '', resc_context TEXT NOT NULL DEFAULT '',
-    create_ts INTEGER NOT NULL, modify_ts INTEGER NOT NULL);
+    resc_parent TEXT NOT NULL DEFAULT '', resc_parent_context TEXT NOT NULL DEFAULT '',
+    create_ts INTEGER NOT NULL, modify_ts INTEGER NOT NULL, UNIQUE (resc_name));
 CREATE TABLE colls (
     coll_id INTEGER PRIMARY KEY, coll_name TEXT NOT NULL UNIQUE, parent_coll_name TEXT NOT NULL,
     coll_owner_name TEXT NOT NULL, coll_owner_zone TEXT NOT NULL,
@@ -71,7 +72,7 @@ CREATE TABLE colls (
     create_ts INTEGER NOT NULL, modify_ts INTEGER NOT NULL);
 CREATE INDEX colls_parent ON colls (parent_coll_name);
 CREATE TABLE data (
-    data_id INTEGER PRIMARY KEY, coll_id INTEGER NOT NULL, data_name TEXT NOT NULL,
+    data_id INTEGER NOT NULL, coll_id INTEGER NOT NULL, data_name TEXT NOT NULL,
     data_repl_num INTEGER NOT NULL DEFAULT 0, data_version TEXT NOT NULL DEFAULT '',
     data_type_name TEXT NOT NULL DEFAULT 'generic', data_size INTEGER NOT NULL DEFAULT 0,
     resc_name TEXT NOT NULL, data_path TEXT NOT NULL, data_owner_name TEXT NOT NULL,
@@ -79,7 +80,9 @@ CREATE TABLE data (
     data_status TEXT NOT NULL DEFAULT '', data_checksum TEXT NOT NULL DEFAULT '',
     data_expiry_ts TEXT NOT NULL DEFAULT '00000000000', data_map_id INTEGER NOT NULL DEFAULT 0,
     r_comment TEXT NOT NULL DEFAULT '', create_ts INTEGER NOT NULL, modify_ts INTEGER NOT NULL,
-    resc_hier TEXT NOT NULL, resc_id INTEGER NOT NULL, UNIQUE (coll_id, data_name));
+    resc_hier TEXT NOT NULL, resc_id INTEGER NOT NULL, PRIMARY KEY (data_id, data_repl_num),
+    UNIQUE (coll_id, data_name, data_repl_num));
+CREATE INDEX data_name ON data (coll_id, data_name);
 CREATE TABLE meta (meta_id INTEGER PRIMARY KEY, meta_attr_name TEXT NOT NULL,
     meta_attr_value TEXT NOT NULL, meta_attr_unit TEXT NOT NULL DEFAULT '',
     create_ts INTEGER NOT NULL, modify_ts INTEGER NOT NULL);
@@ -91,21 +94,47 @@ CREATE TABLE access (object_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
 CREATE INDEX access_user ON access (user_id);
 CREATE TABLE tokens (token_id INTEGER PRIMARY KEY, token_namespace TEXT NOT NULL,
     token_name TEXT NOT NULL);
+CREATE TABLE zones (zone_id INTEGER PRIMARY KEY, zone_name TEXT NOT NULL UNIQUE,
+    zone_type_name TEXT NOT NULL, zone_conn_string TEXT NOT NULL DEFAULT '',
+    r_comment TEXT NOT NULL DEFAULT '', create_ts INTEGER NOT NULL, modify_ts INTEGER NOT NULL);
+CREATE TABLE quotas (user_id INTEGER NOT NULL, resc_id INTEGER NOT NULL,
+    quota_limit INTEGER NOT NULL, quota_over INTEGER NOT NULL DEFAULT 0,
+    modify_ts INTEGER NOT NULL, PRIMARY KEY (user_id, resc_id));
+CREATE TABLE tickets (ticket_id INTEGER PRIMARY KEY, ticket_string TEXT NOT NULL UNIQUE,
+    ticket_type TEXT NOT NULL, user_id INTEGER NOT NULL, object_id INTEGER NOT NULL,
+    object_type TEXT NOT NULL, uses_limit INTEGER NOT NULL DEFAULT 0,
+    uses_count INTEGER NOT NULL DEFAULT 0, write_file_count INTEGER NOT NULL DEFAULT 0,
+    write_file_limit INTEGER NOT NULL DEFAULT 10, write_byte_count INTEGER NOT NULL DEFAULT 0,
+    write_byte_limit INTEGER NOT NULL DEFAULT 0, ticket_expiry_ts TEXT NOT NULL DEFAULT '',
+    restrictions INTEGER NOT NULL DEFAULT 0, create_ts INTEGER NOT NULL,
+    modify_ts INTEGER NOT NULL);
+CREATE TABLE ticket_allowed (ticket_id INTEGER NOT NULL, kind TEXT NOT NULL,
+    name TEXT NOT NULL, PRIMARY KEY (ticket_id, kind, name));
 """
+SCHEMA_VERSION = 2
 
 
 def now() -> int:
     return int(time.time())
 
 
-def norm_path(path: str) -> str:
-    """An absolute logical path without a trailing slash; relative paths are refused."""
+def norm_path(path: str, relative_code: int = USER_INPUT_PATH_ERR) -> str:
+    """An absolute logical path without a trailing slash; relative paths are refused.
+
+    iRODS 4.3 answers a relative path with USER_INPUT_PATH_ERR in most APIs, but with
+    SYS_INVALID_FILE_PATH when creating or opening a data object (``relative_code``).
+    """
     if not path.startswith("/"):
-        raise IrodsError(USER_INPUT_PATH_ERR, f"path is not absolute: {path!r}")
+        raise IrodsError(relative_code, f"path is not absolute: {path!r}")
     parts = [p for p in path.split("/") if p]
     if any(p in (".", "..") for p in parts):
         raise IrodsError(USER_INPUT_PATH_ERR, f"path has . or ..: {path!r}")
     return "/" + "/".join(parts)
+
+
+def create_path(path: str) -> str:
+    """norm_path for the data object create/open APIs."""
+    return norm_path(path, SYS_INVALID_FILE_PATH)
 
 
 def split_path(path: str) -> tuple[str, str]:
@@ -121,7 +150,7 @@ class Store:
         self.vault = data_dir / "vault"
         self.vault.mkdir(parents=True, exist_ok=True)
         db_path = data_dir / "catalog.sqlite"
-        fresh = not db_path.exists()
+        fresh = not db_path.exists() or db_path.stat().st_size == 0
         self.db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -132,11 +161,19 @@ class Store:
         if fresh:
             with self.tx():
                 self._create_schema()
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version != SCHEMA_VERSION:
+            self.db.close()
+            raise RuntimeError(
+                f"{db_path} has catalog schema {version}, this zone needs {SCHEMA_VERSION}:"
+                " start with a fresh --data folder"
+            )
 
     def _create_schema(self) -> None:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.db.execute(statement)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.db.execute("INSERT INTO seq VALUES (10000)")
         self.db.executemany(
             "INSERT INTO tokens VALUES (?, 'access_type', ?)",

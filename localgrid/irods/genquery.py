@@ -35,6 +35,15 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
     "DA": ("access", "DA", [("tokens", "DT", "DT.token_id = DA.access_type_id")]),
     "CA": ("access", "CA", [("tokens", "CT", "CT.token_id = CA.access_type_id")]),
     "CU": ("users", "CU", []),
+    "Z": ("zones", "Z", []),
+    "Q": ("quotas", "Q", []),
+    "T": ("tickets", "TK", []),
+    "TH": ("ticket_allowed", "TH", []),
+    "TU": ("ticket_allowed", "TU", []),
+    "TG": ("ticket_allowed", "TG", []),
+    "TD": ("data", "TDD", [("colls", "TDC", "TDC.coll_id = TDD.coll_id")]),
+    "TC": ("colls", "TCC", []),
+    "TO": ("users", "TOU", []),
 }
 # (group a, group b) -> condition linking them
 LINKS = {
@@ -49,9 +58,22 @@ LINKS = {
     ("G", "U"): "UG.user_id = U.user_id",
     ("UA", "U"): "UA.user_id = U.user_id",
     ("UM", "U"): "UMM.object_id = U.user_id",
+    ("TH", "T"): "TH.ticket_id = TK.ticket_id AND TH.kind = 'host'",
+    ("TU", "T"): "TU.ticket_id = TK.ticket_id AND TU.kind = 'user'",
+    ("TG", "T"): "TG.ticket_id = TK.ticket_id AND TG.kind = 'group'",
+    ("TD", "T"): "TDD.data_id = TK.object_id",
+    ("TC", "T"): "TCC.coll_id = TK.object_id",
+    ("TO", "T"): "TOU.user_id = TK.user_id",
 }
-REQUIRES = {"DM": "D", "DA": "D", "CM": "C", "CA": "C", "CU": "CA", "UM": "U", "RM": "R"}
-PRIORITY = ["C", "D", "DM", "DA", "CM", "CA", "CU", "R", "RM", "U", "G", "UA", "UM"]
+REQUIRES = {
+    "DM": "D", "DA": "D", "CM": "C", "CA": "C", "CU": "CA", "UM": "U", "RM": "R",
+    "TH": "T", "TU": "T", "TG": "T", "TD": "T", "TC": "T", "TO": "T",
+}  # fmt: skip
+PRIORITY = [
+    "C", "D", "DM", "DA", "CM", "CA", "CU", "R", "RM", "U", "G", "UA", "UM", "Z", "Q",
+    "T", "TH", "TU", "TG", "TD", "TC", "TO",
+]  # fmt: skip
+META_GROUPS = {"DM": 600, "CM": 610, "RM": 630, "UM": 640}
 
 
 def _time(expr: str) -> str:
@@ -92,7 +114,25 @@ COLUMNS: dict[int, tuple[str, str]] = {
     307: ("R", "R.resc_def_path"), 308: ("R", "R.free_space"), 310: ("R", "R.r_comment"),
     311: ("R", _time("R.create_ts")), 312: ("R", _time("R.modify_ts")),
     313: ("R", "R.resc_status"), 314: ("R", "''"), 315: ("R", "''"),
-    316: ("R", "R.resc_context"), 317: ("R", "''"), 318: ("R", "''"),
+    316: ("R", "R.resc_context"), 317: ("R", "R.resc_parent"),
+    318: ("R", "R.resc_parent_context"),
+    101: ("Z", "Z.zone_id"), 102: ("Z", "Z.zone_name"), 103: ("Z", "Z.zone_type_name"),
+    104: ("Z", "Z.zone_conn_string"), 105: ("Z", "Z.r_comment"),
+    106: ("Z", _time("Z.create_ts")), 107: ("Z", _time("Z.modify_ts")),
+    2000: ("Q", "Q.user_id"), 2001: ("Q", "Q.resc_id"), 2002: ("Q", "Q.quota_limit"),
+    2003: ("Q", "Q.quota_over"), 2004: ("Q", _time("Q.modify_ts")),
+    2200: ("T", "TK.ticket_id"), 2201: ("T", "TK.ticket_string"),
+    2202: ("T", "TK.ticket_type"), 2203: ("T", "TK.user_id"), 2204: ("T", "TK.object_id"),
+    2205: ("T", "TK.object_type"), 2206: ("T", "TK.uses_limit"),
+    2207: ("T", "TK.uses_count"), 2208: ("T", "TK.ticket_expiry_ts"),
+    2209: ("T", _time("TK.create_ts")), 2210: ("T", _time("TK.modify_ts")),
+    2211: ("T", "TK.write_file_count"), 2212: ("T", "TK.write_file_limit"),
+    2213: ("T", "TK.write_byte_count"), 2214: ("T", "TK.write_byte_limit"),
+    2220: ("TH", "TH.ticket_id"), 2221: ("TH", "TH.name"),
+    2222: ("TU", "TU.ticket_id"), 2223: ("TU", "TU.name"),
+    2224: ("TG", "TG.ticket_id"), 2225: ("TG", "TG.name"),
+    2226: ("TD", "TDD.data_name"), 2227: ("TD", "TDC.coll_name"),
+    2228: ("TC", "TCC.coll_name"), 2229: ("TO", "TOU.user_name"), 2230: ("TO", "TOU.zone_name"),
     401: ("D", "D.data_id"), 402: ("D", "D.coll_id"), 403: ("D", "D.data_name"),
     404: ("D", "D.data_repl_num"), 405: ("D", "D.data_version"), 406: ("D", "D.data_type_name"),
     407: ("D", "D.data_size"), 409: ("D", "D.resc_name"), 410: ("D", "D.data_path"),
@@ -195,14 +235,8 @@ def _from_clause(groups: set[str]) -> str:
     return " ".join(parts)
 
 
-def build_sql(q: Query, visible_to: list[int] | None) -> tuple[str, list[object]]:
-    """SQL and parameters for a query; ``visible_to`` (group ids) filters by ACL."""
-    if not q.selects:
-        raise IrodsError(CAT_INVALID_ARGUMENT, "nothing selected")
-    for col, _ in q.selects + [(c, 0) for c, _ in q.conditions]:
-        if col not in COLUMNS:
-            raise IrodsError(CAT_INVALID_ARGUMENT, f"unknown GenQuery column {col}")
-    groups = {COLUMNS[c][0] for c, _ in q.selects} | {COLUMNS[c][0] for c, _ in q.conditions}
+def _selects(q: Query) -> tuple[list[str], list[str], list[str]]:
+    """SELECT expressions, the plain (grouping) ones, and the caller's ORDER BY terms."""
     select, plain, order = [], [], []
     for col, flag in q.selects:
         expr = COLUMNS[col][1]
@@ -215,26 +249,95 @@ def build_sql(q: Query, visible_to: list[int] | None) -> tuple[str, list[object]
             order.append(f"{RAW.get(expr, expr)} DESC")
         elif flag & ORDER_BY:
             order.append(RAW.get(expr, expr))
+    return select, plain, order
+
+
+def _meta_alias(expr: str, group: str, n: int) -> str:
+    """The expression for the n-th AVU joined for a metadata group (n=1 is the plain one)."""
+    if n == 1:
+        return expr
+    expr = re.sub(rf"\b{group}M\.", f"{group}M{n}.", expr)
+    return re.sub(rf"\b{group}\.", f"{group}{n}.", expr)
+
+
+def _conditions(q: Query) -> tuple[list[str], list[object], dict[str, int]]:
+    """WHERE terms. As in iRODS, each further condition on a metadata *name* column joins
+    another AVU, and the value/units conditions after it apply to that AVU."""
     where: list[str] = []
     params: list[object] = []
     upper = bool(q.options & UPPER_CASE_WHERE)
+    aliases: dict[str, int] = {}
     for col, cond in q.conditions:
-        expr = COLUMNS[col][1]
-        sql, values = _condition(RAW.get(expr, expr), cond, upper)
+        group, expr = COLUMNS[col]
+        expr = RAW.get(expr, expr)
+        if group in META_GROUPS:
+            if col == META_GROUPS[group]:
+                aliases[group] = aliases.get(group, 0) + 1
+            expr = _meta_alias(expr, group, max(1, aliases.get(group, 1)))
+        sql, values = _condition(expr, cond, upper)
         where.append(sql)
         params.extend(values)
-    if visible_to is not None and ("D" in groups or "C" in groups):
+    return where, params, aliases
+
+
+def _extra_meta_joins(aliases: dict[str, int]) -> str:
+    owners = {"DM": "D.data_id", "CM": "C.coll_id", "RM": "R.resc_id", "UM": "U.user_id"}
+    joins = []
+    for group, count in aliases.items():
+        for n in range(2, count + 1):
+            joins.append(
+                f"JOIN objt_metamap {group}M{n} ON {group}M{n}.object_id = {owners[group]}"
+                f" JOIN meta {group}{n} ON {group}{n}.meta_id = {group}M{n}.meta_id"
+            )
+    return " ".join(joins)
+
+
+def _visibility(
+    groups: set[str], visible_to: list[int], ticket_ids: list[int], actor_id: int
+) -> tuple[list[str], list[object]]:
+    """Non-admin filters: objects need read_metadata (or the connection's ticket); tickets
+    are listed to their owners only."""
+    where: list[str] = []
+    params: list[object] = []
+    if "D" in groups or "C" in groups:
         target = "D.data_id" if "D" in groups else "C.coll_id"
         marks = ",".join("?" * len(visible_to))
         # Correlated, so SQLite checks each candidate row through the access primary key
         # (object_id, user_id) instead of first listing everything the caller may see.
-        where.append(
+        term = (
             f"EXISTS (SELECT 1 FROM access ACL WHERE ACL.object_id = {target}"
             f" AND ACL.user_id IN ({marks}) AND ACL.access_type_id >= {SEE})"
         )
         params.extend(visible_to)
+        if ticket_ids:
+            term = f"({term} OR {target} IN ({','.join('?' * len(ticket_ids))}))"
+            params.extend(ticket_ids)
+        where.append(term)
+    if "T" in groups:
+        where.append("TK.user_id = ?")
+        params.append(actor_id)
+    return where, params
+
+
+def build_sql(
+    q: Query, visible_to: list[int] | None, ticket_ids: list[int] | None = None, actor_id: int = 0
+) -> tuple[str, list[object]]:
+    """SQL and parameters for a query; ``visible_to`` (group ids) filters by ACL."""
+    if not q.selects:
+        raise IrodsError(CAT_INVALID_ARGUMENT, "nothing selected")
+    for col, _ in q.selects + [(c, 0) for c, _ in q.conditions]:
+        if col not in COLUMNS:
+            raise IrodsError(CAT_INVALID_ARGUMENT, f"unknown GenQuery column {col}")
+    groups = {COLUMNS[c][0] for c, _ in q.selects} | {COLUMNS[c][0] for c, _ in q.conditions}
+    select, plain, order = _selects(q)
+    where, params, aliases = _conditions(q)
+    if visible_to is not None:
+        more, values = _visibility(groups, visible_to, ticket_ids or [], actor_id)
+        where += more
+        params += values
     distinct = "" if q.options & NO_DISTINCT else "DISTINCT "
     sql = f"SELECT {distinct}{', '.join(select)} {_from_clause(groups)}"
+    sql += (" " + _extra_meta_joins(aliases)).rstrip()
     if where:
         sql += " WHERE " + " AND ".join(where)
     aggregated = len(plain) < len(select)

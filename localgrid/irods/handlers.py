@@ -31,6 +31,9 @@ class OpenFile:
     offset: int = 0
     written: bool = False
     keywords: dict[str, str] = field(default_factory=dict)
+    repl_num: int = 0
+    hier: str = ""
+    ticket: str = ""
 
 
 @dataclass
@@ -58,6 +61,7 @@ class ConnState:
     files: dict[int, OpenFile] = field(default_factory=dict)
     cursors: dict[int, Cursor] = field(default_factory=dict)
     next_handle: int = 3
+    ticket: str = ""
 
     def who(self) -> Actor:
         """The acting user; API calls before login are refused."""

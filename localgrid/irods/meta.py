@@ -5,21 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from .access import Actor
-from .catalog import ACCESS_LEVELS, READ, RESOURCE, RESOURCE_ID, now
+from .catalog import ACCESS_LEVELS, OWN, READ, now
 from .errors import (
     CAT_INVALID_ARGUMENT,
     CAT_SUCCESS_BUT_WITH_NO_INFO,
     CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME,
     IrodsError,
 )
-from .tree import Tree
+from .trash import Trash
 from .users import PUBLIC
 
 ADD_META = ACCESS_LEVELS["create_metadata"]
 DELETE_META = ACCESS_LEVELS["delete_metadata"]
 
 
-class Catalog(Tree):
+class Catalog(Trash):
     """The whole catalog: users, namespace, ACLs and AVUs, seeded on first start."""
 
     def __init__(self, data_dir: Path, zone: str = "tempZone", admin_password: str = "rods"):
@@ -41,15 +41,34 @@ class Catalog(Tree):
                 if path in ("/", f"/{z}", f"/{z}/home"):
                     self.grant(parent, public, READ)
             self.make_home("rods")
-            home_public = self.insert_coll(f"/{z}/home/{PUBLIC}", rods, None)
-            self.grant(home_public, public, READ)
+            # As in iRODS, the group ``public`` owns its home (and rods keeps no ACL on it).
+            home_public = self.insert_coll(f"/{z}/home/{PUBLIC}", self.actor(PUBLIC), None)
+            self.grant(home_public, public, OWN)
+
+    def home_paths(self, name: str) -> tuple[str, str]:
+        """A user's home and trash collections (``name`` may be ``user#zone``)."""
+        home = self.home_name(self.require_user(name))
+        return f"/{self.zone}/home/{home}", f"/{self.zone}/trash/home/{home}"
 
     def make_home(self, name: str) -> None:
-        """Create the user's home collection, owned by the user (as ``iadmin mkuser``)."""
+        """Create the user's home and trash collections, owned by the user (``iadmin mkuser``)."""
         owner = self.actor(name)
-        path = f"/{self.zone}/home/{owner.name}"
-        if self.coll(path) is None:
-            self.insert_coll(path, owner, None)
+        for path in self.home_paths(name):
+            if self.coll(path) is None:
+                self.insert_coll(path, owner, None)
+
+    def remove_user_and_homes(self, name: str) -> list[Path]:
+        """``iadmin rmuser``: the user's home and trash go with it (contents included)."""
+        files: list[Path] = []
+        with self.tx():
+            row = self.require_user(name)
+            if row["user_type_name"] != "rodsgroup":
+                rods = self.actor("rods")
+                for path in self.home_paths(name):
+                    if self.coll(path) is not None:
+                        files += self.remove_coll(rods, path, recursive=True)
+            self.remove_user(name)
+        return files
 
     # --- AVUs ----------------------------------------------------------------------------
 
@@ -61,9 +80,7 @@ class Catalog(Tree):
         elif kind == "c":
             object_id = int(self.require_coll(name)["coll_id"])
         elif kind == "r":
-            if name != RESOURCE:
-                raise IrodsError(CAT_INVALID_ARGUMENT, f"no such resource: {name}")
-            object_id = RESOURCE_ID
+            object_id = int(self.resource(name)["resc_id"])
         elif kind == "u":
             object_id = int(self.require_user(name)["user_id"])
         else:
@@ -119,12 +136,31 @@ class Catalog(Tree):
         return len(ids)
 
     def set_avu(self, object_id: int, attr: str, value: str, unit: str = "") -> None:
-        with self.tx():
-            try:
-                self.remove_avu(object_id, attr, None, None)
-            except IrodsError:
-                pass
+        """``imeta set``: the first AVU of that name takes the new value and units (keeping
+        its creation time); any others of that name go."""
+        if not attr or not value:
+            raise IrodsError(CAT_INVALID_ARGUMENT, "attribute and value must not be empty")
+        rows = self.all(
+            "SELECT m.meta_id FROM meta m JOIN objt_metamap o ON o.meta_id = m.meta_id"
+            " WHERE o.object_id = ? AND m.meta_attr_name = ? ORDER BY m.meta_id",
+            object_id, attr,
+        )  # fmt: skip
+        if not rows:
             self.add_avu(object_id, attr, value, unit)
+            return
+        with self.tx() as db:
+            for extra in rows[1:]:
+                db.execute("DELETE FROM objt_metamap WHERE meta_id = ?", (extra[0],))
+                db.execute("DELETE FROM meta WHERE meta_id = ?", (extra[0],))
+            db.execute(
+                "UPDATE meta SET meta_attr_value = ?, meta_attr_unit = ?, modify_ts = ?"
+                " WHERE meta_id = ?",
+                (value, unit, now(), rows[0][0]),
+            )
+
+    def remove_unused_avus(self) -> int:
+        """``iadmin rum``: drop AVU rows no object refers to (here every AVU has one owner)."""
+        return self.run("DELETE FROM meta WHERE meta_id NOT IN (SELECT meta_id FROM objt_metamap)")
 
     def copy_avus(self, src_id: int, dst_id: int) -> None:
         with self.tx():

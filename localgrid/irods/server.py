@@ -7,7 +7,7 @@ import socket
 import socketserver
 import sqlite3
 
-from . import api_auth, api_catalog, api_data  # noqa: F401  (they fill the API table)
+from . import api_admin, api_auth, api_catalog, api_data, api_objects  # noqa: F401  (fill API)
 from .errors import (
     CAT_SQL_ERR,
     SYS_API_INPUT_ERR,
@@ -102,7 +102,7 @@ class Connection:
             reply: Reply = handler(st, message.msg, message.bs)
             return Message("RODS_API_REPLY", reply.int_info, reply.msg, b"", reply.bs)
         except IrodsError as exc:
-            return self._error(number, exc.code, exc.text)
+            return self._error(number, exc.code, exc.text, exc.body)
         except ProtocolError as exc:
             return self._error(number, SYS_API_INPUT_ERR, str(exc))
         except sqlite3.Error as exc:
@@ -111,10 +111,10 @@ class Connection:
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             return self._error(number, SYS_INVALID_INPUT_PARAM, f"bad input: {exc}")
 
-    def _error(self, number: int, code: int, text: str) -> Message:
+    def _error(self, number: int, code: int, text: str, body: bytes = b"") -> Message:
         user = self.state.actor.name if self.state.actor else "-"
         log.info("API %s by %s from %s -> %s %s", number, user, self.state.peer, code, text)
-        return Message("RODS_API_REPLY", code, b"", rerror(code, text))
+        return Message("RODS_API_REPLY", code, body, rerror(code, text))
 
 
 class _RequestHandler(socketserver.BaseRequestHandler):

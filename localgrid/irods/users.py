@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-from .catalog import RESOURCE, RESOURCE_ID, Store, now
+from .catalog import Store, now
 from .errors import (
     CAT_INVALID_ARGUMENT,
     CAT_INVALID_USER,
+    CAT_INVALID_ZONE,
     CAT_SUCCESS_BUT_WITH_NO_INFO,
     CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME,
     IrodsError,
@@ -39,21 +40,27 @@ class Users(Store):
         return [int(r[0]) for r in rows] or [user_id]
 
     def add_user(self, name: str, user_type: str, password: str = "") -> int:
-        """Create a user or group; users join ``public`` and get a home (caller makes it)."""
-        name = name.partition("#")[0]
+        """Create a user or group; users join ``public`` and get a home (caller makes it).
+
+        ``name#zone`` names a user of another zone, which must be registered (``add zone``).
+        """
+        name, _, zone = name.partition("#")
+        zone = zone or self.zone
+        if zone != self.zone and self.one("SELECT 1 FROM zones WHERE zone_name = ?", zone) is None:
+            raise IrodsError(CAT_INVALID_ZONE, f"no such zone: {zone}")
         if user_type not in USER_TYPES:
             raise IrodsError(CAT_INVALID_ARGUMENT, f"bad user type: {user_type}")
         if not name or any(c in name for c in "/ \t\n#"):
             raise IrodsError(CAT_INVALID_ARGUMENT, f"bad user name: {name!r}")
         with self.tx() as db:
-            if self.user(name) is not None:
+            if self.user(f"{name}#{zone}") is not None:
                 raise IrodsError(CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME, f"user exists: {name}")
             uid = self.next_id()
             t = now()
             db.execute(
                 "INSERT INTO users (user_id, user_name, user_type_name, zone_name, create_ts,"
                 " modify_ts, password) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (uid, name, user_type, self.zone, t, t, password),
+                (uid, name, user_type, zone, t, t, password),
             )
             db.execute("INSERT INTO user_group VALUES (?, ?)", (uid, uid))
             public = self.user(PUBLIC)
@@ -150,16 +157,31 @@ class Users(Store):
         )
         return found + [str(r[0]) for r in temps]
 
-    def seed_resource(self) -> None:
-        t = now()
-        self.run(
-            "INSERT INTO resc (resc_id, resc_name, zone_name, resc_type_name, resc_class_name,"
-            " resc_net, resc_def_path, create_ts, modify_ts) VALUES (?, ?, ?, 'unixfilesystem',"
-            " 'cache', 'localhost', ?, ?, ?)",
-            RESOURCE_ID,
-            RESOURCE,
-            self.zone,
-            str(self.vault),
-            t,
-            t,
-        )
+    def home_name(self, row: sqlite3.Row) -> str:
+        """The name a user's home and trash collections carry (``name#zone`` if remote)."""
+        if row["zone_name"] == self.zone:
+            return str(row["user_name"])
+        return f"{row['user_name']}#{row['zone_name']}"
+
+    def add_zone(self, name: str, zone_type: str, connection: str, comment: str) -> None:
+        if not name or "/" in name or "#" in name:
+            raise IrodsError(CAT_INVALID_ARGUMENT, f"bad zone name: {name!r}")
+        if zone_type != "remote":
+            raise IrodsError(CAT_INVALID_ARGUMENT, "only remote zones may be added")
+        with self.tx() as db:
+            if self.one("SELECT 1 FROM zones WHERE zone_name = ?", name) is not None:
+                raise IrodsError(CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME, f"zone exists: {name}")
+            t = now()
+            db.execute(
+                "INSERT INTO zones VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.next_id(), name, zone_type, connection, comment, t, t),
+            )
+
+    def remove_zone(self, name: str) -> None:
+        if name == self.zone:
+            raise IrodsError(CAT_INVALID_ARGUMENT, "the local zone cannot be removed")
+        with self.tx():
+            if self.one("SELECT 1 FROM users WHERE zone_name = ?", name) is not None:
+                raise IrodsError(CAT_INVALID_ARGUMENT, f"zone {name} still has users")
+            if not self.run("DELETE FROM zones WHERE zone_name = ?", name):
+                raise IrodsError(CAT_INVALID_ZONE, f"no such zone: {name}")

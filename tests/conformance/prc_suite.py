@@ -80,7 +80,6 @@ def _write_client_env(home: Path, port: int) -> Path:
         "irods_user_name": ADMIN,
         "irods_zone_name": ZONE,
         "irods_authentication_scheme": "native",
-        "irods_default_resource": "demoResc",
     }
     env_file.write_text(json.dumps(env, indent=4))
     auth = irods_dir / ".irodsA"
