@@ -31,7 +31,7 @@ from urllib.parse import quote, unquote
 
 from davprovider.backend import Entry, PartialFailure
 
-from .entries import mtime_text, split_mtime
+from .entries import fresh_mtime
 from .errors import translate
 from .names import PROPS_FLAG, Location
 from .props import all_meta, flag, flagged
@@ -252,13 +252,7 @@ def transfer(
     move: bool = False,
 ) -> None:
     """COPY or MOVE ``src`` to ``dst`` (see the module docstring)."""
-    if dst == src or dst.startswith(src.rstrip("/") + "/"):
-        raise ValueError("the destination is the source or lies below it")
-    if src.startswith(dst.rstrip("/") + "/"):
-        raise ValueError("the destination contains the source")
-    s, d = account.locate(src), account.locate(dst)
-    if src in ("", "/") or dst in ("", "/"):
-        raise PermissionError(errno.EACCES, "the share root cannot be copied or moved")
+    s, d = _check_transfer(account, src, dst)
     entry, row = account.lookup(s)
     if d.is_container and not entry.is_dir:
         raise PermissionError(errno.EACCES, "the share root holds containers only")
@@ -279,6 +273,27 @@ def transfer(
             account.conn.delete_object(s.container, s.obj)  # an SLO's segments moved along
             keep_parent(account, s)
         return
+    _copy_folder(account, s, d, carried)
+    if depth_infinity:
+        _transfer_members(account, s, d, row, move)
+
+
+def _check_transfer(account: Account, src: str, dst: str) -> tuple[Location, Location]:
+    """The locations of a COPY or MOVE; errors for a destination that is, lies below
+    or contains the source, and for the share root."""
+    if dst == src or dst.startswith(src.rstrip("/") + "/"):
+        raise ValueError("the destination is the source or lies below it")
+    if src.startswith(dst.rstrip("/") + "/"):
+        raise ValueError("the destination contains the source")
+    s, d = account.locate(src), account.locate(dst)
+    if src in ("", "/") or dst in ("", "/"):
+        raise PermissionError(errno.EACCES, "the share root cannot be copied or moved")
+    return s, d
+
+
+def _copy_folder(account: Account, s: Location, d: Location, carried: bool) -> None:
+    """The folder (or container) ``d`` with the dead properties of ``s`` (and the
+    properties flag when they arrive from a flagged container: ``carried``)."""
     _, found, _ = all_meta(account, s)
     meta = {k: v for k, v in found.items() if k.startswith("dav-")}  # not quotas, keys...
     if d.is_container:
@@ -290,8 +305,6 @@ def transfer(
         if carried or meta:
             flag(account, d.container)
         account.put_marker(d, meta)
-    if depth_infinity:
-        _transfer_members(account, s, d, row, move)
 
 
 def _transfer_members(
@@ -345,16 +358,6 @@ def copy_object(
         conn.put_object(container, name, None, headers=headers, query_string=query)
     else:
         copy_large_object(account, src_container, row["name"], container, name)
-
-
-def fresh_mtime(content_type: str | None) -> dict[str, str]:
-    """Headers that give a COPY its own modification time (now) when the source
-    carries a client-set one (MOVE keeps it, as a rename does)."""
-    clean, mtime = split_mtime(content_type)
-    if mtime is None:
-        return {}
-    now = mtime_text(round(time.time(), 6))
-    return {"Content-Type": clean or "application/octet-stream", "X-Object-Meta-Mtime": now}
 
 
 def copy_large_object(

@@ -108,6 +108,16 @@ def with_mtime(content_type: str | None, mtime: float) -> str:
     return f"{base};{MTIME_PARAM}={mtime_text(mtime)}"
 
 
+def fresh_mtime(content_type: str | None) -> dict[str, str]:
+    """Headers that give a COPY its own modification time (now) when the source
+    carries a client-set one (MOVE keeps it, as a rename does)."""
+    clean, mtime = split_mtime(content_type)
+    if mtime is None:
+        return {}
+    now = mtime_text(round(time.time(), 6))
+    return {"Content-Type": clean or "application/octet-stream", "X-Object-Meta-Mtime": now}
+
+
 def dir_entry(name: str, modified: float | None = None) -> Entry:
     return Entry(name, True, None, modified, None, None, None)
 
