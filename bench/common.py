@@ -39,15 +39,13 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-for _folder in (REPO, REPO / "tests", REPO / "tests" / "integration"):
-    if str(_folder) not in sys.path:
-        sys.path.insert(0, str(_folder))
-
-from irods_gateway import seed  # noqa: E402  (tests/integration: alice, bob, shared)
+if str(REPO) not in sys.path:  # run as ``python bench/x.py``: the repo root is not on the path
+    sys.path.insert(0, str(REPO))
 
 from localgrid.irods import LocalZone  # noqa: E402
 from localgrid.pki import DemoPKI, create_demo_pki  # noqa: E402
 from localgrid.swift import LocalSwift, ensure_swift_venv  # noqa: E402
+from tests.helpers.irods_gateway import seed  # noqa: E402  (alice, bob, shared)
 
 MiB = 1 << 20
 ZONE_HOME = "/tempZone/home"

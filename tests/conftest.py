@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from external_tools import require_tool  # noqa: F401  (for older imports)
 
 from localgrid.irods import LocalZone
 

@@ -9,24 +9,17 @@ requests they made."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / "integration"))  # irods_gateway
-sys.path.insert(0, str(TESTS / "swift"))  # swift_helpers
-
-from client_tools import SWIFT_SEGMENT, Share  # noqa: E402
-from irods_gateway import GatewayProcess, gateway_config, seed, start_gateway  # noqa: E402
-from swift_helpers import local_swift  # noqa: E402
-
-from localgrid.irods import LocalZone  # noqa: E402
-from localgrid.swift import LocalSwift  # noqa: E402
+from localgrid.irods import LocalZone
+from localgrid.swift import LocalSwift
+from tests.helpers.client_tools import SWIFT_SEGMENT, Share
+from tests.helpers.irods_gateway import GatewayProcess, gateway_config, seed, start_gateway
+from tests.helpers.swift_helpers import local_swift
 
 SHARES = ("irods", "swift")
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from client_tools import Share, active_locks, cadaver, walk
-from irods_gateway import hrefs
-from swift_helpers import require_tool
+
+from tests.helpers.client_tools import Share, active_locks, cadaver, walk
+from tests.helpers.davxml import hrefs
+from tests.helpers.external_tools import require_tool
 
 NS = "http://example.org/ns"
 CONTENT = b"cadaver was here\n" * 1000

@@ -14,9 +14,19 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from client_tools import AccessLog, MiB, Share, active_locks, davfs2, diff_r, make_tree, walk
-from irods_gateway import TEMP
-from swift_helpers import require_tool
+
+from tests.helpers.client_tools import (
+    AccessLog,
+    MiB,
+    Share,
+    active_locks,
+    davfs2,
+    diff_r,
+    make_tree,
+    walk,
+)
+from tests.helpers.external_tools import require_tool
+from tests.helpers.irods_gateway import TEMP
 
 #: answers that are not failures: the Basic challenge, and davfs2 asking before it creates
 EXPECTED_ERRORS = {("OPTIONS", 401), ("PROPFIND", 404), ("HEAD", 404), ("MKCOL", 405)}

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from client_tools import (
+
+from tests.helpers.client_tools import (
     SWIFT_SEGMENT,
     Rclone,
     Share,
@@ -27,7 +28,7 @@ from client_tools import (
     set_mtime,
     transferred_files,
 )
-from swift_helpers import require_tool
+from tests.helpers.external_tools import require_tool
 
 COUNT = 500
 

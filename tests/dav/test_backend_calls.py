@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
-from davprovider.backend import Backend
-from davprovider.memory import MemoryBackend, MemoryFactory, Options
+from tests.helpers.recording import RecordingFactory, fill
 
 NAMED = b"""<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:"><D:prop>
@@ -15,47 +13,6 @@ NAMED = b"""<?xml version="1.0" encoding="utf-8"?>
 
 DEAD = b"""<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:tag/><D:getetag/></D:prop></D:propfind>"""
-
-
-class Recording:
-    """Wraps a real backend, counting calls by method name (and failing on demand)."""
-
-    def __init__(self, inner: Backend, calls: Counter[str], fail: BaseException | None) -> None:
-        self._inner = inner
-        self._calls = calls
-        self._fail = fail
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self._inner, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self._calls[name] += 1
-            if self._fail is not None:
-                raise self._fail
-            return target(*args, **kwargs)
-
-        return call
-
-
-class RecordingFactory(MemoryFactory):
-    def __init__(self, fail: BaseException | None = None) -> None:
-        super().__init__(Options(users={"alice": "alice-pw"}))
-        self.calls: Counter[str] = Counter()
-        self.fail = fail
-
-    def __call__(self, identity: Any) -> Any:
-        return Recording(super().__call__(identity), self.calls, self.fail)
-
-
-def fill(factory: MemoryFactory, count: int) -> None:
-    """Create /many with ``count`` files (one with a dead property), bypassing counting."""
-    direct = MemoryBackend(factory.tree)
-    direct.mkdir("/many")
-    for i in range(count):
-        upload = direct.open_write(f"/many/f{i:03}.txt", size=3)
-        upload.write(b"abc")
-        upload.commit()
-    direct.set_meta("/many/f007.txt", {"{urn:z}tag": "seven"})
 
 
 def test_propfind_depth_1_lists_200_entries_with_one_backend_call(start_gateway, config):

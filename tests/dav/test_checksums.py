@@ -8,8 +8,9 @@ import hashlib
 import zlib
 
 import pytest
-from client_sequences import CHECKSUMS, OC, oc_checksum_text
-from test_verbs import propstats
+
+from tests.helpers.client_sequences import CHECKSUMS, OC, oc_checksum_text
+from tests.helpers.davxml import propstats
 
 DATA = b"the quick brown fox jumps over the lazy dog\n" * 1000
 OTHER = b"something else entirely\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from email.utils import parsedate_to_datetime
 
-from client_sequences import LOCKINFO, WIN32_PATCH, finder_copy, windows_copy
-from test_verbs import propstats
+from tests.helpers.client_sequences import LOCKINFO, WIN32_PATCH, finder_copy, windows_copy
+from tests.helpers.davxml import propstats
 
 DATA = bytes(range(256)) * 400  # 102400 bytes
 MODIFIED = "Thu, 28 Feb 2008 19:15:10 GMT"

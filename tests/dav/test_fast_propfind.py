@@ -12,11 +12,9 @@ from __future__ import annotations
 import dataclasses
 import errno
 import hashlib
-import sys
 import uuid
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from xml.etree import ElementTree
@@ -26,13 +24,10 @@ import pytest
 import davprovider.dav.provider as provider_module
 from davprovider.backend import Entry
 from davprovider.dav import propfind as fastpropfind
+from davprovider.digests import pick
 from davprovider.memory import MemoryBackend, MemoryFactory, Options
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "swift"))
-from swift_gateway import ALICE, fresh_container, swift_config  # noqa: E402
-from swift_helpers import local_swift  # noqa: E402
-
-from davprovider.digests import pick  # noqa: E402
+from tests.helpers.swift_gateway import ALICE, fresh_container, swift_config
+from tests.helpers.swift_helpers import local_swift
 
 ALL = [
     "getcontentlength", "getlastmodified", "getetag", "resourcetype",

@@ -6,8 +6,8 @@ missing litmus is a failure.
 
 from __future__ import annotations
 
-from external_tools import require_tool
-from litmus_run import SUITES, assert_litmus_passes
+from tests.helpers.external_tools import require_tool
+from tests.helpers.litmus_run import SUITES, assert_litmus_passes
 
 __all__ = ["SUITES"]
 

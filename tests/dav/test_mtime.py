@@ -5,11 +5,11 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 
 import pytest
-from client_sequences import WIN32_PATCH, getlastmodified_proppatch, rclone_proppatch
-from test_verbs import propstats
 
 from davprovider.backend import Backend
 from davprovider.memory import MemoryBackend, MemoryFactory, Options
+from tests.helpers.client_sequences import WIN32_PATCH, getlastmodified_proppatch, rclone_proppatch
+from tests.helpers.davxml import propstats
 
 MODIFIED = b"""<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/></D:prop></D:propfind>"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from test_backend_calls import RecordingFactory, fill
+from tests.helpers.recording import RecordingFactory, fill
 
 
 def propfind(*props: str) -> bytes:

@@ -4,26 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-NAMED = b"""<?xml version="1.0" encoding="utf-8"?>
-<D:propfind xmlns:D="DAV:"><D:prop>
-<D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
-<D:creationdate/><D:getcontenttype/>
-</D:prop></D:propfind>"""
-
-
-def propstats(body: bytes) -> dict[str, dict[str, str]]:
-    """href -> {property tag: text} for the 200 propstat of each response."""
-    result: dict[str, dict[str, str]] = {}
-    for response in ElementTree.fromstring(body).iter("{DAV:}response"):
-        href = response.findtext("{DAV:}href") or ""
-        props: dict[str, str] = {}
-        for propstat in response.iter("{DAV:}propstat"):
-            if "200" not in (propstat.findtext("{DAV:}status") or ""):
-                continue
-            for prop in propstat.find("{DAV:}prop") or []:
-                props[prop.tag] = (prop.text or "") + "".join(c.tag for c in prop)
-        result[href] = props
-    return result
+from tests.helpers.davxml import GET_DEAD, LOCKINFO, NAMED, PROPPATCH, propstats
 
 
 def test_options_advertises_class_2_and_methods(gateway):
@@ -163,16 +144,6 @@ def test_propfind_missing_is_404(gateway):
     assert gateway.request("PROPFIND", "/memory/none", headers={"Depth": "0"}).status == 404
 
 
-PROPPATCH = b"""<?xml version="1.0" encoding="utf-8"?>
-<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:example">
-<D:set><D:prop><Z:colour>blue</Z:colour><Z:doc><Z:a x="1">t</Z:a></Z:doc></D:prop></D:set>
-</D:propertyupdate>"""
-
-GET_DEAD = b"""<?xml version="1.0" encoding="utf-8"?>
-<D:propfind xmlns:D="DAV:" xmlns:Z="urn:example">
-<D:prop><Z:colour/><Z:doc/></D:prop></D:propfind>"""
-
-
 def dead_props(gateway, path: str) -> dict[str, str]:
     reply = gateway.request("PROPFIND", path, GET_DEAD, headers={"Depth": "0"})
     assert reply.status == 207
@@ -229,11 +200,6 @@ def test_if_match_with_stale_etag_is_412(gateway):
     reply = gateway.put("/memory/e.txt", b"3", headers={"If-Match": stale})
     assert reply.status == 412
     assert gateway.get("/memory/e.txt").body == b"2"
-
-
-LOCKINFO = b"""<?xml version="1.0" encoding="utf-8"?>
-<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>
-<D:locktype><D:write/></D:locktype><D:owner>alice</D:owner></D:lockinfo>"""
 
 
 def test_lock_blocks_other_user_until_unlock(gateway):

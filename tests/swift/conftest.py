@@ -8,10 +8,8 @@ and later): no fsync cost, no ext4 xattr size limit; else in pytest's tmp dir.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +17,8 @@ from swiftclient.client import Connection
 
 from davprovider.swift import Options, SwiftBackend, SwiftFactory, create_factory
 from localgrid.swift import LocalSwift
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))  # backend_contract
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # swift_helpers
-from swift_gateway import connect, fresh_container, swift_gateway  # noqa: E402
-from swift_helpers import KEY, USER, MiB, as_tester, local_swift  # noqa: E402
+from tests.helpers.swift_gateway import connect, fresh_container, swift_gateway
+from tests.helpers.swift_helpers import KEY, USER, MiB, as_tester, local_swift
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from swift_helpers import KEY, USER, as_tester, count_requests, put, read
 
 from davprovider.backend import Identity
 from davprovider.settings import ConfigError, load_settings, settings_from_mapping
 from davprovider.swift import Options, Profile, connection_params
 from localgrid.swift import free_base_port
+from tests.helpers.swift_helpers import KEY, USER, as_tester, count_requests, put, read
 
 
 def test_basic_login_right_and_wrong(make_factory):

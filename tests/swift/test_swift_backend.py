@@ -8,7 +8,8 @@ import time
 import uuid
 
 import pytest
-from swift_helpers import MiB, count_requests, names, put, read
+
+from tests.helpers.swift_helpers import MiB, count_requests, names, put, read
 
 
 def test_mkcol_at_the_top_creates_a_container(account, swift_conn):

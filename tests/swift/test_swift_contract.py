@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend_contract import BackendContract
+from tests.contract.backend_contract import BackendContract
 
 
 class TestSwiftBackend(BackendContract):

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 import pytest
-from litmus_run import assert_litmus_passes
-from swift_helpers import MiB, names, require_tool
 
 from davprovider.server.app import build_app
 from davprovider.server.http import GatewayServer
 from davprovider.settings import settings_from_mapping
 from localgrid.swift import LocalSwift
+from tests.helpers.external_tools import require_tool
+from tests.helpers.litmus_run import assert_litmus_passes
+from tests.helpers.swift_helpers import MiB, names
 
 ALICE = ("alice", "alice")  # tempauth alice:alice, key alice
 

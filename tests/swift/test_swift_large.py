@@ -8,7 +8,8 @@ import os
 import tracemalloc
 
 import pytest
-from swift_helpers import MiB, as_tester, names, put, read
+
+from tests.helpers.swift_helpers import MiB, as_tester, names, put, read
 
 BODY = os.urandom(3 * MiB + MiB // 2)  # 3.5 MiB: three full segments and a half one
 

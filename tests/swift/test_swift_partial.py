@@ -14,14 +14,13 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 
 import pytest
-from dav.client_sequences import LOCKINFO, lock_token
-from dav.conftest import Gateway
-from swift_gateway import BOB, connect, swift_gateway
-from swift_helpers import MiB, names
 
-from davprovider.backend import Identity
-from davprovider.backend import PartialFailure
+from davprovider.backend import Identity, PartialFailure
 from localgrid.swift import LocalSwift
+from tests.helpers.client_sequences import LOCKINFO, lock_token
+from tests.helpers.gateway import Gateway
+from tests.helpers.swift_gateway import BOB, connect, swift_gateway
+from tests.helpers.swift_helpers import MiB, names
 
 LONG = "L" * 1000  # "<folder>/" + LONG fits Swift's 1024 bytes; under a longer folder it does not
 BIG = bytes(range(256)) * (6 * 4096 + 1)  # 6 MiB + 256 bytes: an SLO of 7 segments

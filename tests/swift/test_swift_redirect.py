@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from dav.conftest import Gateway
-from swift_gateway import BOB, connect, fresh_container, swift_gateway
-from swift_helpers import require_tool
 
 from localgrid.swift import LocalSwift
+from tests.helpers.external_tools import require_tool
+from tests.helpers.gateway import Gateway
+from tests.helpers.swift_gateway import BOB, connect, fresh_container, swift_gateway
 
 SECONDS = 2  # temp_url_seconds of the redirecting share
 BODY = b"0123456789" * 1000

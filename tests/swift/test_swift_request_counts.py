@@ -13,11 +13,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from dav.conftest import Gateway
-from dav.test_verbs import propstats
-from swift_gateway import container_of, fresh_container
-from swift_helpers import put
 from swiftclient.client import Connection
+
+from tests.helpers.davxml import propstats
+from tests.helpers.gateway import Gateway
+from tests.helpers.swift_gateway import container_of, fresh_container
+from tests.helpers.swift_helpers import put
 
 DATA = os.urandom(4096)
 COLOUR = "{urn:z}colour"

@@ -10,7 +10,8 @@ import os
 from email.utils import parsedate_to_datetime
 
 import pytest
-from dav.client_sequences import (
+
+from tests.helpers.client_sequences import (
     CHECKSUMS,
     OC,
     WIN32_PATCH,
@@ -20,10 +21,10 @@ from dav.client_sequences import (
     rclone_proppatch,
     windows_copy,
 )
-from dav.conftest import Gateway
-from dav.test_verbs import propstats
-from swift_gateway import connect, container_of
-from swift_helpers import MiB
+from tests.helpers.davxml import propstats
+from tests.helpers.gateway import Gateway
+from tests.helpers.swift_gateway import connect, container_of
+from tests.helpers.swift_helpers import MiB
 
 DATA = bytes(range(256)) * 1200  # 307200 bytes
 MD5 = hashlib.md5(DATA).hexdigest()

@@ -8,12 +8,12 @@ import hashlib
 import os
 
 import pytest
-from backend_contract import put, read
-from backend_sync_contract import DATA, TRUE, SyncContract, put_with_digests
-from swift_helpers import MiB, as_tester, count_requests
 
 from davprovider.backend import DIGEST_ALGORITHMS
 from davprovider.swift.entries import mtime_text, split_mtime, with_mtime
+from tests.contract.backend_contract import put, read
+from tests.contract.backend_sync_contract import DATA, TRUE, SyncContract, put_with_digests
+from tests.helpers.swift_helpers import MiB, as_tester, count_requests
 
 
 class TestSwiftSync(SyncContract):

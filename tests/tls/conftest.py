@@ -8,11 +8,11 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from dav.conftest import Gateway, running_gateway
-from testpki import TestPKI, make_test_pki
-from tlsgw import seed_zone
 
 from localgrid.irods import LocalZone
+from tests.helpers.gateway import Gateway, running_gateway
+from tests.helpers.testpki import TestPKI, make_test_pki
+from tests.helpers.tlsgw import seed_zone
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ import logging
 import ssl
 
 import pytest
-from tlsgw import basic, client_context, curl, https, logged, memory_tls_config
 
 from localgrid import pki
+from tests.helpers.tlsgw import basic, client_context, curl, https, logged, memory_tls_config
 
 PROPFIND = ("-X", "PROPFIND", "-H", "Depth: 0")
 

@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from tlsgw import HOME, irods_tls_config
 
 from localgrid import pki
+from tests.helpers.tlsgw import HOME, irods_tls_config
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tlsgw import curl, memory_tls_config
+
+from tests.helpers.tlsgw import curl, memory_tls_config
 
 PROPFIND = ("-X", "PROPFIND", "-H", "Depth: 0")
 

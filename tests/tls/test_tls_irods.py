@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tlsgw import HOME, NOTES, SECRET, curl, irods_tls_config
+
+from tests.helpers.tlsgw import HOME, NOTES, SECRET, curl, irods_tls_config
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from external_tools import require_tool
-from litmus_run import SUITES, assert_litmus_passes
-from tlsgw import irods_tls_config, memory_tls_config
+
+from tests.helpers.external_tools import require_tool
+from tests.helpers.litmus_run import SUITES, assert_litmus_passes
+from tests.helpers.tlsgw import irods_tls_config, memory_tls_config
 
 __all__ = ["SUITES"]
 

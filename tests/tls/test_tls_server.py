@@ -15,9 +15,16 @@ import threading
 import time
 
 import pytest
-from tlsgw import basic, client_context, https, logged, memory_tls_config, start_process
 
 from localgrid import pki
+from tests.helpers.tlsgw import (
+    basic,
+    client_context,
+    https,
+    logged,
+    memory_tls_config,
+    start_process,
+)
 
 MiB = 1 << 20
 

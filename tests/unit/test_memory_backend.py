@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from backend_contract import BackendContract, put, read
 
 from davprovider.backend import Identity
 from davprovider.memory import MemoryBackend, Options, create_factory
 from davprovider.memory.tree import Tree
+from tests.contract.backend_contract import BackendContract, put, read
 
 
 @pytest.fixture

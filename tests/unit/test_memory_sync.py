@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from backend_sync_contract import DATA, TRUE, SyncContract, put
 
 from davprovider.backend import DIGEST_ALGORITHMS
 from davprovider.memory import MemoryBackend
 from davprovider.memory.tree import Tree
+from tests.contract.backend_sync_contract import DATA, TRUE, SyncContract, put
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serve_process import start_process  # noqa: F401  (re-exported to the tests)
-from testpki import TestPKI
+from tests.helpers.serve_process import start_process  # noqa: F401  (re-exported to the tests)
+from tests.helpers.testpki import TestPKI
 
 USERS = {"alice": "alice-pw", "bob": "bob-pw", "portal": "portal-pw"}
 

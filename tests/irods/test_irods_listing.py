@@ -7,8 +7,9 @@ import time
 import uuid
 
 import pytest
-from dav.test_verbs import NAMED
-from irods_gateway import ALICE, HOME, SHARE, hrefs, write_object
+
+from tests.helpers.davxml import NAMED, hrefs
+from tests.helpers.irods_gateway import ALICE, HOME, SHARE, write_object
 
 COUNT = 300
 LIMIT = 2.0  # seconds; measured ~0.1 s, one listing (GenQuery pages) per collection

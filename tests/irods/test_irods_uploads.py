@@ -11,16 +11,16 @@ import select
 import socket
 import time
 
-from dav.test_uploads import put_head, raw_request, read_status
-from irods_gateway import (
+from tests.helpers.davxml import hrefs
+from tests.helpers.irods_gateway import (
     AUTH_ALICE,
     chunk,
-    hrefs,
     read_object,
     wait_for_no_leftovers,
     wait_for_temporary,
     write_object,
 )
+from tests.helpers.raw_http import put_head, raw_request, read_status
 
 MiB = 1 << 20
 

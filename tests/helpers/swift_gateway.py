@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dav.conftest import Gateway, running_gateway
-from swift_helpers import MiB
 from swiftclient.client import Connection
 
 from localgrid.swift import LocalSwift
+from tests.helpers.gateway import Gateway, running_gateway
+from tests.helpers.swift_helpers import MiB
 
 ALICE = ("alice", "alice")  # tempauth alice:alice, key alice
 BOB = ("bob", "bob")

@@ -12,14 +12,16 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import pytest
-from dav.client_sequences import (
+
+from tests.helpers.client_sequences import (
     CHECKSUMS,
     OC,
     getlastmodified_proppatch,
     oc_checksum_text,
     rclone_proppatch,
 )
-from irods_gateway import TEMP, hrefs, leftovers, read_object, write_object
+from tests.helpers.davxml import hrefs
+from tests.helpers.irods_gateway import TEMP, leftovers, read_object, write_object
 
 DATA = bytes(range(256)) * 2000  # 512000 bytes
 MD5 = hashlib.md5(DATA).hexdigest()

@@ -9,8 +9,9 @@ import http.client
 from xml.etree import ElementTree
 
 import pytest
-from dav.test_verbs import GET_DEAD, LOCKINFO, NAMED, PROPPATCH, propstats
-from irods_gateway import AUTH_ALICE, README, hrefs, read_object
+
+from tests.helpers.davxml import GET_DEAD, LOCKINFO, NAMED, PROPPATCH, hrefs, propstats
+from tests.helpers.irods_gateway import AUTH_ALICE, README, read_object
 
 DATA = bytes(range(256)) * 1000  # 256000 bytes, every offset distinct modulo 256
 

@@ -11,10 +11,10 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from irods_gateway import GatewayProcess, gateway_config, start_gateway
 
 from localgrid.__main__ import seed_irods
 from localgrid.irods import LocalZone
+from tests.helpers.irods_gateway import GatewayProcess, gateway_config, start_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"<!-- curl-clients:begin -->\s*```sh\n(.*?)```", re.S)

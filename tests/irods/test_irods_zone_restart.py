@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 
-from dav.test_uploads import put_head, raw_request
-from irods_gateway import (
+from tests.helpers.irods_gateway import (
     AUTH_ALICE,
     chunk,
     read_object,
@@ -17,6 +16,7 @@ from irods_gateway import (
     wait_for_temporary,
     write_object,
 )
+from tests.helpers.raw_http import put_head, raw_request
 
 
 def logins(zone, user: str) -> int:

@@ -1,15 +1,22 @@
-"""Fixtures of the integration tests: per test module, a seeded local iRODS zone and a
-``davprovider serve`` process in front of it (see irods_gateway.py)."""
+"""Fixtures of the iRODS gateway tests: per test module, a seeded local iRODS zone and a
+``davprovider serve`` process in front of it (see tests/helpers/irods_gateway.py); for the
+cost tests, an in-process gateway whose iRODS API requests are counted."""
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import external_tools
 import pytest
-from irods_gateway import (
+from irods.connection import Connection
+
+from davprovider.irods import Options, create_factory
+from localgrid.irods import LocalZone
+from tests.helpers import external_tools
+from tests.helpers.gateway import running_gateway
+from tests.helpers.irods_gateway import (
     ALICE,
     HOME,
     SHARE,
@@ -19,8 +26,6 @@ from irods_gateway import (
     seed,
     start_gateway,
 )
-
-from localgrid.irods import LocalZone
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +87,43 @@ def irods_path() -> Callable[[str], str]:
 def require_tool() -> Callable[[str], str]:
     """``require_tool(name)``: skip without the tool; fail when CI=true."""
     return external_tools.require_tool
+
+
+@pytest.fixture(scope="module")
+def listed_zone(irods_zone: LocalZone) -> LocalZone:
+    """The seeded zone with ``alice/many10`` and ``alice/many1200`` (empty objects)."""
+    seed(irods_zone)
+    with irods_zone.session(*ALICE) as alice:
+        for count in (10, 1200):
+            coll = f"{HOME}/alice/many{count}"
+            alice.collections.create(coll)
+            for i in range(count):
+                alice.data_objects.create(f"{coll}/f{i:05}.txt")
+    return irods_zone
+
+
+@pytest.fixture
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[int]:
+    """iRODS API number -> requests sent, counted around python-irodsclient's own send."""
+    calls: Counter[int] = Counter()
+    original = Connection.send
+
+    def counting_send(self: Any, message: Any) -> Any:
+        if message.msg_type == "RODS_API_REQ":
+            calls[int(message.int_info)] += 1
+        return original(self, message)
+
+    monkeypatch.setattr(Connection, "send", counting_send)
+    return calls
+
+
+@pytest.fixture
+def counted_gw(listed_zone: LocalZone) -> Iterator[Any]:
+    """An in-process gateway over ``listed_zone`` (so ``api_calls`` sees its requests), as alice."""
+    config = gateway_config(listed_zone.port)
+    factory = create_factory(Options(port=listed_zone.port, root="home"))
+    with running_gateway(config, {"/irods": factory}) as gateway:
+        gateway.user = ALICE
+        gateway.request("OPTIONS", "/irods/alice/")  # log in once; the pool keeps the session
+        yield gateway
+    factory.close()

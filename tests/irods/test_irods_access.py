@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from dav.test_verbs import NAMED, propstats
-from irods_gateway import BOB, NOTES, README, SECRET
+
+from tests.helpers.davxml import NAMED, propstats
+from tests.helpers.irods_gateway import BOB, NOTES, README, SECRET
 
 WRONG = ("alice", "not-alice")
 

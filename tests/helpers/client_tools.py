@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from irods_gateway import GatewayProcess, hrefs
+from tests.helpers.davxml import hrefs
+from tests.helpers.irods_gateway import GatewayProcess
 
 MiB = 1 << 20
 ALICE = ("alice", "alice")

@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-from external_tools import require_tool  # noqa: F401  (re-exported to the tests)
 
-from davprovider.backend import Identity
-from davprovider.backend import Backend, Entry
+from davprovider.backend import Backend, Entry, Identity
 from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv
 
 MiB = 1 << 20

@@ -3,24 +3,20 @@ local zone, with what iRODS itself records checked through python-irodsclient.""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from irods_gateway import HOME, write_object
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the contract suites
-from backend_contract import BackendContract, put  # noqa: E402
-from backend_sync_contract import DATA, TRUE, SyncContract, put_with_digests  # noqa: E402
 
 from davprovider.backend import DIGEST_ALGORITHMS, Identity
 from davprovider.irods import IrodsBackend, Options, create_factory
 from davprovider.irods.avus import sha2
 from localgrid.irods import LocalZone
+from tests.contract.backend_contract import BackendContract, put
+from tests.contract.backend_sync_contract import DATA, TRUE, SyncContract, put_with_digests
+from tests.helpers.irods_gateway import HOME, write_object
 
 
 @pytest.fixture

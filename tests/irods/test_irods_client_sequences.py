@@ -10,10 +10,16 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import pytest
-from dav.client_sequences import finder_copy, windows_copy
-from irods_gateway import SHARE, GatewayProcess, gateway_config, read_object, start_gateway
 
 from localgrid.irods import LocalZone
+from tests.helpers.client_sequences import finder_copy, windows_copy
+from tests.helpers.irods_gateway import (
+    SHARE,
+    GatewayProcess,
+    gateway_config,
+    read_object,
+    start_gateway,
+)
 
 DATA = bytes(range(256)) * 1200  # 307200 bytes
 MODIFIED = "Thu, 28 Feb 2008 19:15:10 GMT"

@@ -1,6 +1,5 @@
 """``davprovider serve`` as a child process, for the tests that need a real one (the
-integration, client and TLS tests; imported as ``serve_process`` from the ``tests`` folder
-that pytest puts on ``sys.path``).
+iRODS, client and TLS tests).
 
 ``start_process(config, dir)`` writes the config, runs ``python -m davprovider serve
 --config FILE`` on a free port of 127.0.0.1 (port 0; the real one and the scheme, http or

@@ -12,9 +12,9 @@ import hashlib
 import zlib
 
 import pytest
-from backend_contract import put, read
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Quota
+from tests.contract.backend_contract import put, read
 
 DATA = b"sync me " * 5000
 TRUE = {

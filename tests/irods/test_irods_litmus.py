@@ -5,7 +5,7 @@ Skipped when litmus is missing, except in CI (CI=true), where that is a failure.
 
 from __future__ import annotations
 
-from litmus_run import assert_litmus_passes
+from tests.helpers.litmus_run import assert_litmus_passes
 
 
 def test_litmus_passes_every_suite_without_warnings_on_the_irods_share(

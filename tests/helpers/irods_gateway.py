@@ -1,4 +1,4 @@
-"""Helpers of the integration tests: the gateway as a real process over the local iRODS zone.
+"""Helpers of the iRODS gateway tests: the gateway as a real process over the local iRODS zone.
 
 ``seed(zone)`` fills a fresh zone through python-irodsclient with:
 
@@ -7,11 +7,8 @@
 - ``/tempZone/home/shared``, made by rods, readable by alice and bob, with ``readme.txt``.
 
 ``start_gateway(config, dir)`` runs ``python -m davprovider serve --config FILE`` on a free
-port of 127.0.0.1 (tests/serve_process.py) and returns a ``GatewayProcess``, stopped by
-PID, once it answers HTTP. The HTTP client (``Gateway``) and the multistatus
-parser (``propstats``) are the
-memory-share tests' own (tests/dav/), imported through the ``tests`` folder that pytest
-puts on ``sys.path`` (test folders have no ``__init__.py``).
+port of 127.0.0.1 (``serve_process``) and returns a ``GatewayProcess``, stopped by PID, once
+it answers HTTP; its ``client`` is the in-process tests' ``Gateway`` (``gateway``).
 """
 
 from __future__ import annotations
@@ -23,16 +20,14 @@ import time
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import pytest
-import serve_process
-from dav.conftest import Gateway
-from dav.test_verbs import propstats
 from irods.access import iRODSAccess
-from prc_io import read_object, write_object  # noqa: F401  (re-exported to the tests)
 
 from localgrid.irods import LocalZone
+from tests.helpers import serve_process
+from tests.helpers.gateway import Gateway
+from tests.helpers.prc_io import read_object, write_object  # noqa: F401  (re-exported to the tests)
 
 ZONE = "tempZone"
 HOME = f"/{ZONE}/home"
@@ -51,10 +46,15 @@ def basic(user: tuple[str, str]) -> str:
 
 AUTH_ALICE = basic(ALICE)
 TEMP = ".davprovider-upload-"  # name prefix of the hidden temporary objects of uploads
+GENQUERY = 702  # the iRODS API number of a GenQuery (counted by the ``api_calls`` fixture)
+LISTING = b"""<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop>
+<D:getcontentlength/><D:getlastmodified/><D:getetag/><D:resourcetype/>
+</D:prop></D:propfind>"""
 
 
 class GatewayProcess(serve_process.GatewayProcess):
-    """A running ``davprovider serve`` (see tests/serve_process.py) and a client (as alice)."""
+    """A running ``davprovider serve`` (see ``serve_process``) and a client (as alice)."""
 
     @cached_property
     def client(self) -> Gateway:
@@ -164,8 +164,3 @@ def read_response(sock: socket.socket) -> tuple[str, bytes]:
             break
         body += piece
     return head.split(b"\r\n", 1)[0].decode("latin-1"), body
-
-
-def hrefs(multistatus: bytes) -> dict[str, dict[str, str]]:
-    """``propstats`` of a 207 body, keyed by the decoded path of each href."""
-    return {unquote(urlparse(h).path): props for h, props in propstats(multistatus).items()}

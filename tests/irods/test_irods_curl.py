@@ -8,7 +8,8 @@ import subprocess
 import time
 
 import pytest
-from irods_gateway import read_object
+
+from tests.helpers.irods_gateway import read_object
 
 MiB = 1 << 20
 

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 from irods.access import iRODSAccess
-from irods_gateway import HOME, README, GatewayProcess, gateway_config, seed, start_gateway
 
 from localgrid.irods import LocalZone
+from tests.helpers.irods_gateway import (
+    HOME,
+    README,
+    GatewayProcess,
+    gateway_config,
+    seed,
+    start_gateway,
+)
 
 
 @pytest.fixture(scope="module")
