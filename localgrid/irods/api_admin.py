@@ -62,6 +62,10 @@ def _strip_padding(text: str) -> str:
     return text
 
 
+def _with_zone(user: str, zone: str) -> str:
+    return f"{user}#{zone}" if zone and "#" not in user else user
+
+
 def _add(state: ConnState, noun: str, args: list[str]) -> None:
     cat = state.catalog
     if noun in ("user", "group"):
@@ -102,7 +106,7 @@ def _modify(state: ConnState, noun: str, args: list[str]) -> None:
         value = _clear_password(state, args[4]) if args[3] == "password" else args[4]
         cat.modify_user(args[2], args[3], value)
     elif noun == "group":
-        cat.set_membership(args[2], args[4], args[3] == "add")
+        cat.set_membership(args[2], _with_zone(args[4], args[5]), args[3] == "add")
     elif noun == "resource":
         cat.modify_resource(args[2], args[3], args[4])
     else:
@@ -152,7 +156,7 @@ def user_admin(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview
     elif args[0] == "mkgroup":
         cat.add_user(args[1], "rodsgroup")
     elif args[0] == "modify" and args[1] == "group":
-        cat.set_membership(args[2], args[4], args[3] == "add")
+        cat.set_membership(args[2], _with_zone(args[4], args[5]), args[3] == "add")
     else:
         raise IrodsError(CAT_INVALID_ARGUMENT, f"unsupported user admin command {args[0]}")
     return Reply()

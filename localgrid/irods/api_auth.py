@@ -9,6 +9,7 @@ import logging
 import secrets
 
 from .errors import (
+    CAT_INSUFFICIENT_PRIVILEGE_LEVEL,
     CAT_INVALID_AUTHENTICATION,
     CAT_INVALID_CLIENT_USER,
     CAT_INVALID_USER,
@@ -136,3 +137,22 @@ def temp_password(state: ConnState, body: bytes, bs: bytes | bytearray | memoryv
         derived = hashlib.md5((seed + password).ljust(100, "\0").encode()).hexdigest()
         cat.issue_temp_password_value(actor.user_id, derived, 600)
     return Reply(msg=Pack("getTempPasswordOut_PI", [("stringToHashWith", seed)]).encode())
+
+
+@api(724)
+def temp_password_for_other(
+    state: ConnState, body: bytes, bs: bytes | bytearray | memoryview
+) -> Reply:
+    """GET_TEMP_PASSWORD_FOR_OTHER: a rodsadmin gets a one-time password for another user,
+    derived from the admin's own password as for 709."""
+    actor = state.who()
+    if not actor.admin:
+        raise IrodsError(CAT_INSUFFICIENT_PRIVILEGE_LEVEL, "rodsadmin only")
+    cat = state.catalog
+    target = cat.require_user(parse(body).string("targetUser"))
+    seed = secrets.token_hex(16)
+    for password in cat.passwords(actor.user_id)[:1]:
+        derived = hashlib.md5((seed + password).ljust(100, "\0").encode()).hexdigest()
+        cat.issue_temp_password_value(int(target["user_id"]), derived, 600)
+    out = Pack("getTempPasswordForOtherOut_PI", [("stringToHashWith", seed)])
+    return Reply(msg=out.encode())

@@ -18,6 +18,7 @@ from .errors import (
     IrodsError,
 )
 from .handlers import ConnState, OpenFile, Reply, api
+from .meta import Catalog
 from .objects import WRITING, resource_named
 from .wire import MAX_BS_LEN, Node, Pack, json_envelope, parse, parse_json
 
@@ -31,31 +32,38 @@ def _obj_path(node: Node) -> str:
     return norm_path(node.string("objPath"))
 
 
+def _target_leaves(cat: Catalog, kw: dict[str, str]) -> list[int]:
+    """The leaves a write goes to: a named hierarchy's leaf, or the named (or default)
+    resource's write leaves."""
+    if kw.get("resc_hier"):
+        return [cat.leaf_of_hierarchy(kw["resc_hier"])]
+    return cat.write_leaves(resource_named(kw, RESOURCE))
+
+
 def _open_target(
     state: ConnState, path: str, flags: int, kw: dict[str, str], data_type: str
 ) -> tuple[sqlite3.Row, bool]:
     """The replica an open works on (created if need be), and whether it is new."""
     cat, actor = state.catalog, state.who()
     writable = flags & O_ACCMODE != 0
-    named = kw.get("replNum", "") != "" or bool(kw.get("resc_hier"))
     best = cat.data(path)
     if best is None:
         if not flags & O_CREAT:
             raise IrodsError(OBJ_PATH_DOES_NOT_EXIST, f"no such data object: {path}")
-        tickets.check_create(state, path)
         quotas.check(cat, actor, 0)
-        row = cat.create_data(actor, path, data_type, resource_named(kw, RESOURCE))
+        size = int(kw.get("dataSize") or 0)
+        row = cat.create_data(actor, path, data_type, leaves=_target_leaves(cat, kw), size=size)
         return row, True
     if flags & O_CREAT and flags & O_EXCL:
         raise IrodsError(CAT_NAME_EXISTS_AS_DATAOBJ, f"data object exists: {path}")
     tickets.require(state, int(best["data_id"]), WRITE if writable else READ, f"open {path}")
+    named = kw.get("replNum", "") != "" or (bool(kw.get("resc_hier")) and not writable)
     chosen = cat.pick_replica(path, kw, strict=named)
     if chosen is not None:
         return chosen, False
     if not writable:
         return best, False
-    leaf = cat.write_leaves(resource_named(kw, RESOURCE))[0]
-    row = cat.add_replica(best, leaf, WRITING)
+    row = cat.add_replica(best, _target_leaves(cat, kw)[0], WRITING)
     if not flags & O_TRUNC:
         cat.copy_replica(best, row)
     return row, True

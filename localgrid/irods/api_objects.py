@@ -3,23 +3,38 @@ replication and trimming."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import sqlite3
 from pathlib import Path
 
+from . import tickets
 from .api_data import RENAME_COLL, sha2
 from .catalog import READ, RESOURCE, WRITE, norm_path, now
 from .errors import (
     CAT_NO_CHECKSUM_FOR_REPLICA,
+    CHECK_VERIFICATION_RESULTS,
     OBJ_PATH_DOES_NOT_EXIST,
     SYS_INVALID_INPUT_PARAM,
+    SYS_REPLICA_INACCESSIBLE,
+    UNIX_FILE_TRUNCATE_ERR,
     USER_CHKSUM_MISMATCH,
     IrodsError,
 )
 from .handlers import ConnState, Reply, api
-from .objects import GOOD, resource_named
+from .meta import Catalog
+from .objects import resource_named
 from .replicas import UNREGISTER
-from .wire import Node, Pack, json_envelope, parse, parse_json
+from .wire import Node, Pack, parse, parse_json
+
+META_FIELDS = {
+    "dataComments": "r_comment", "dataType": "data_type_name", "dataExpiry": "data_expiry_ts",
+    "chksum": "data_checksum", "replStatus": "data_is_dirty", "dataModify": "modify_ts",
+    "dataCreate": "create_ts", "dataSize": "data_size", "dataMode": "data_status",
+    "version": "data_version",
+}  # fmt: skip
 
 
 def _obj_path(node: Node) -> str:
@@ -27,8 +42,11 @@ def _obj_path(node: Node) -> str:
 
 
 def delete_files(paths: list[Path]) -> None:
+    """Delete replica files and their per-object folders."""
     for path in paths:
         path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
 
 
 @api(615)
@@ -79,26 +97,47 @@ def copy(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> R
     return Reply()
 
 
+def _checksum_targets(cat: Catalog, path: str, kw: dict[str, str]) -> list[sqlite3.Row]:
+    best = cat.require_data(path)
+    named = kw.get("replNum", "") != "" or bool(kw.get("rescName") or kw.get("resc_hier"))
+    if "ChksumAll" in kw or ("verifyChksum" in kw and not named):
+        return cat.replicas(path)
+    return [cat.pick_replica(path, kw, strict=True) or best]
+
+
+def _verify(rows: list[sqlite3.Row], path: str) -> str:
+    """verifyChksum: replicas without a checksum are reported (as iRODS 4.2.11+ does),
+    a wrong one is an error."""
+    missing = [int(r["data_repl_num"]) for r in rows if not r["data_checksum"]]
+    for row in rows:
+        if row["data_checksum"] and row["data_checksum"] != sha2(Path(row["data_path"])):
+            raise IrodsError(USER_CHKSUM_MISMATCH, f"checksum mismatch for {path}")
+    if missing:
+        report = [
+            {"error_code": CAT_NO_CHECKSUM_FOR_REPLICA, "replica_number": n,
+             "message": f"No Checksum Available for Replica [{n}]."}
+            for n in missing
+        ]  # fmt: skip
+        raise IrodsError(
+            CHECK_VERIFICATION_RESULTS, f"replicas without a checksum in {path}",
+            Pack("STR_PI", [("myStr", json.dumps(report))]).encode(),
+            [(CAT_NO_CHECKSUM_FOR_REPLICA, str(r["message"])) for r in report],
+        )  # fmt: skip
+    return str(rows[0]["data_checksum"])
+
+
 @api(629)
 def checksum(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     cat, path, kw = state.catalog, _obj_path(node), node.kvp()
-    best = cat.require_data(path)
-    cat.require(state.who(), best["data_id"], READ, f"checksum {path}")
-    if "ChksumAll" in kw:
-        rows = cat.replicas(path)
-    else:
-        rows = [cat.pick_replica(path, kw, strict=True) or best]
+    rows = _checksum_targets(cat, path, kw)
+    tickets.require(state, rows[0]["data_id"], READ, f"checksum {path}")
+    if "verifyChksum" in kw:
+        return Reply(msg=Pack("STR_PI", [("myStr", _verify(rows, path))]).encode())
     result = ""
     for row in rows:
         computed = sha2(Path(row["data_path"]))
-        stored = row["data_checksum"]
-        if "verifyChksum" in kw:
-            if not stored:
-                raise IrodsError(CAT_NO_CHECKSUM_FOR_REPLICA, f"no checksum registered for {path}")
-            if stored != computed:
-                raise IrodsError(USER_CHKSUM_MISMATCH, f"checksum mismatch for {path}")
-        elif not stored or "forceChksum" in kw or stored != computed:
+        if not row["data_checksum"] or "forceChksum" in kw or row["data_checksum"] != computed:
             cat.run(
                 "UPDATE data SET data_checksum = ? WHERE data_id = ? AND data_repl_num = ?",
                 computed, row["data_id"], row["data_repl_num"],
@@ -112,10 +151,13 @@ def _truncate(state: ConnState, node: Node) -> tuple[int, str]:
     best = cat.data(path)
     if best is None:
         raise IrodsError(OBJ_PATH_DOES_NOT_EXIST, f"no such data object: {path}")
-    cat.require(state.who(), best["data_id"], WRITE, f"truncate {path}")
+    tickets.require(state, best["data_id"], WRITE, f"truncate {path}")
+    try:
+        row = cat.pick_replica(path, node.kvp(), strict=True) or best
+    except IrodsError as exc:
+        raise IrodsError(SYS_REPLICA_INACCESSIBLE, f"no such replica of {path}") from exc
     if size < 0:
-        raise IrodsError(SYS_INVALID_INPUT_PARAM, "negative size")
-    row = cat.pick_replica(path, node.kvp(), strict=True) or best
+        raise IrodsError(UNIX_FILE_TRUNCATE_ERR - errno.EINVAL, "negative size")
     os.truncate(row["data_path"], size)
     cat.finalize(row["data_id"], row["data_repl_num"], size)
     return int(row["data_repl_num"]), str(row["resc_hier"])
@@ -137,6 +179,39 @@ def replica_truncate(state: ConnState, body: bytes, bs: bytes | bytearray | memo
                          .encode()) from exc  # fmt: skip
     result = json.dumps({"replica_number": number, "resource_hierarchy": hier, "message": ""})
     return Reply(msg=Pack("STR_PI", [("myStr", result)]).encode())
+
+
+def _meta_rows(cat: Catalog, path: str, info: Node, params: dict[str, str]) -> list[sqlite3.Row]:
+    rows = cat.replicas(path)
+    if "all" in params:
+        return rows
+    wanted = {"resc_hier": info.string("rescHier"), "rescName": info.string("rescName")}
+    if not any(wanted.values()):
+        wanted["replNum"] = str(info.number("replNum"))
+    return [cat.pick_replica(path, wanted, strict=True) or rows[0]]
+
+
+@api(622)
+def mod_data_obj_meta(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
+    """MOD_DATA_OBJ_META: set catalog fields of one replica (or all, with ``all``)."""
+    node = parse(body)
+    info = node.find("DataObjInfo_PI")
+    if info is None:
+        raise IrodsError(SYS_INVALID_INPUT_PARAM, "DataObjInfo_PI missing")
+    cat, params, path = state.catalog, node.kvp(), _obj_path(info)
+    best = cat.require_data(path)
+    tickets.require(state, best["data_id"], WRITE, f"change {path}")
+    sets = [(META_FIELDS[k], v) for k, v in params.items() if k in META_FIELDS]
+    if not sets:
+        raise IrodsError(SYS_INVALID_INPUT_PARAM, "no field this zone can change")
+    with cat.tx() as db:
+        for row in _meta_rows(cat, path, info, params):
+            for column, value in sets:
+                db.execute(
+                    f"UPDATE data SET {column} = ? WHERE data_id = ? AND data_repl_num = ?",
+                    (value, row["data_id"], row["data_repl_num"]),
+                )
+    return Reply()
 
 
 def _touch_time(state: ConnState, options: dict[str, object]) -> int:
@@ -175,10 +250,3 @@ def touch(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> 
         args.append(int(str(options["replica_number"])))
     cat.run(sql, *args)
     return Reply()
-
-
-def replica_status(row_status: int) -> bool:
-    return row_status == GOOD
-
-
-__all__ = ["json_envelope", "delete_files"]

@@ -18,12 +18,17 @@ SYS_RESC_DOES_NOT_EXIST = -78000
 SYS_RESC_QUOTA_EXCEEDED = -110000
 SYS_INVALID_INPUT_PARAM = -130000
 SYS_REPLICA_DOES_NOT_EXIST = -164000
+SYS_REPLICA_INACCESSIBLE = -168000
 SYS_NOT_ALLOWED = -169000
+USER_FILE_TOO_LARGE = -311000
 OVERWRITE_WITHOUT_FORCE_FLAG = -312000
 USER_CHKSUM_MISMATCH = -314000
 USER_INPUT_PATH_ERR = -317000
 SAME_SRC_DEST_PATHS_ERR = -339000
 CANT_RM_NON_EMPTY_HOME_COLL = -354000
+CHECK_VERIFICATION_RESULTS = -407000
+UNIX_FILE_CREATE_ERR = -511000
+UNIX_FILE_TRUNCATE_ERR = -529000
 OBJ_PATH_DOES_NOT_EXIST = -358000
 CAT_SQL_ERR = -806000
 CAT_NO_ROWS_FOUND = -808000
@@ -57,8 +62,15 @@ DIRECT_CHILD_ACCESS = -1816000
 class IrodsError(Exception):
     """An API failure to report to the client as a negative intInfo."""
 
-    def __init__(self, code: int, text: str = "", body: bytes = b"") -> None:
+    def __init__(
+        self,
+        code: int,
+        text: str = "",
+        body: bytes = b"",
+        stack: list[tuple[int, str]] | None = None,
+    ) -> None:
         super().__init__(text or str(code))
         self.code = code
         self.text = text
         self.body = body  # a packed reply body, for APIs whose errors carry one (JSON APIs)
+        self.stack = stack or []  # further RError entries

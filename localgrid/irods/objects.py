@@ -24,6 +24,7 @@ from .errors import (
     SYS_REPLICA_DOES_NOT_EXIST,
     IrodsError,
 )
+from .resources import SYNCED
 from .tree import Tree
 
 STALE, GOOD, WRITING = 0, 1, 2
@@ -45,7 +46,7 @@ class Objects(Tree):
         self, src: sqlite3.Row | dict[str, object], repl_num: int, leaf_id: int, status: int
     ) -> sqlite3.Row:
         did = int(str(src["data_id"]))
-        vault = self.vault_file(did, leaf_id)
+        vault = self.vault_file(did, leaf_id, str(src["data_name"]))
         vault.parent.mkdir(parents=True, exist_ok=True)
         vault.touch()
         leaf = self.resource_by_id(leaf_id)
@@ -69,13 +70,16 @@ class Objects(Tree):
         return row
 
     def create_data(
-        self, actor: Actor, path: str, data_type: str = "generic", resource: str = RESOURCE
-    ) -> sqlite3.Row:
+        self, actor: Actor, path: str, data_type: str = "generic", resource: str = RESOURCE,
+        leaves: list[int] | None = None, size: int = 0,
+    ) -> sqlite3.Row:  # fmt: skip
         """Register a new, empty object: one replica (status 2) per leaf the resource writes."""
         path = norm_path(path)
         self._check_in_zone(path)
         parent_path, name = split_path(path)
-        leaves = self.write_leaves(resource or RESOURCE)
+        leaves = leaves or self.write_leaves(resource or RESOURCE)
+        for leaf in leaves:
+            self.check_room(leaf, size)
         with self.tx():
             parent = self.require_coll(parent_path)
             if self.coll(path) is not None:
@@ -142,7 +146,7 @@ class Objects(Tree):
         rows = self.all("SELECT * FROM data WHERE data_id = ?", data_id)
         written = next(r for r in rows if r["data_repl_num"] == repl_num)
         hier = written["resc_hier"].split(";")
-        if len(hier) < 2 or self.resource(hier[0])["resc_type_name"] != "replication":
+        if len(hier) < 2 or self.resource(hier[0])["resc_type_name"] not in SYNCED:
             return
         for row in rows:
             if row["data_repl_num"] != repl_num and row["resc_hier"].split(";")[0] == hier[0]:
@@ -150,7 +154,7 @@ class Objects(Tree):
 
     def copy_replica(self, source: sqlite3.Row, target: sqlite3.Row) -> None:
         """Bring one replica up to date from another (bytes, size, checksum, status)."""
-        tmp = Path(target["data_path"]).with_suffix(".copy")
+        tmp = Path(target["data_path"]).parent / ".copying"
         shutil.copyfile(source["data_path"], tmp)
         os.replace(tmp, target["data_path"])
         self.run(
@@ -202,7 +206,7 @@ class Objects(Tree):
                 target = existing
             else:
                 target = self.create_data(actor, dst, source["data_type_name"], resource)
-        tmp = Path(target["data_path"]).with_suffix(".copy")
+        tmp = Path(target["data_path"]).parent / ".copying"
         shutil.copyfile(source["data_path"], tmp)
         os.replace(tmp, target["data_path"])
         self.finalize(

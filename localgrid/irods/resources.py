@@ -3,12 +3,15 @@
 Every resource's bytes stay under the zone's vault folder (``vault/`` for demoResc,
 ``vault/r<id>/`` for the others), whatever vault path it was registered with: that path is
 only shown in GenQuery. Coordinating resources choose leaves the way iRODS does for a
-single client: a replication resource writes to all its leaves, the others (passthru,
-random, round robin, compound, ...) to their first child's leaves.
+single client: a replication or compound resource writes to all its leaves, the others
+(passthru, random, round robin, deferred, ...) to their first child's leaves. A leaf's
+registered vault path is checked only for being an existing folder the zone cannot write.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -18,7 +21,11 @@ from .errors import (
     CAT_INVALID_RESOURCE,
     CAT_RESOURCE_NOT_EMPTY,
     CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME,
+    DIRECT_CHILD_ACCESS,
+    HIERARCHY_ERROR,
     SYS_RESC_DOES_NOT_EXIST,
+    UNIX_FILE_CREATE_ERR,
+    USER_FILE_TOO_LARGE,
     IrodsError,
 )
 from .users import Users
@@ -27,10 +34,12 @@ COORDINATING = {
     "replication", "passthru", "random", "roundrobin", "compound", "load_balanced",
     "deferred", "mockarchive_parent",
 }  # fmt: skip
+SYNCED = {"replication", "compound"}  # written to every child (compound: cache and archive)
 STORAGE_CLASS = {"compound": "", "replication": "", "passthru": ""}
 MODIFIABLE = {
     "comment": "r_comment", "context": "resc_context", "status": "resc_status",
-    "freespace": "free_space", "type": "resc_type_name", "path": "resc_def_path",
+    "freespace": "free_space", "free_space": "free_space", "type": "resc_type_name",
+    "path": "resc_def_path",
     "host": "resc_net", "name": "resc_name", "class": "resc_class_name",
 }  # fmt: skip
 
@@ -143,9 +152,36 @@ class Resources(Users):
         return self.all("SELECT * FROM resc WHERE resc_parent = ? ORDER BY resc_name", str(resc_id))
 
     def write_leaves(self, name: str) -> list[int]:
-        """The leaf ids a new object written to resource ``name`` gets replicas on."""
+        """The leaf ids a new object written to resource ``name`` gets replicas on.
+
+        As in iRODS, only the root of a hierarchy may be named (DIRECT_CHILD_ACCESS).
+        """
         row = self.resource(name)
+        if row["resc_parent"]:
+            raise IrodsError(DIRECT_CHILD_ACCESS, f"{name} is not the root of its hierarchy")
         return self._leaves(row, everywhere=False)
+
+    def leaf_of_hierarchy(self, hier: str) -> int:
+        """The leaf id a ``root;...;leaf`` string names (which must be its hierarchy)."""
+        leaf = self.resource(hier.split(";")[-1])
+        if self.hierarchy(int(leaf["resc_id"])) != hier:
+            raise IrodsError(HIERARCHY_ERROR, f"no such resource hierarchy: {hier}")
+        return int(leaf["resc_id"])
+
+    def check_room(self, leaf_id: int, size: int) -> None:
+        """A leaf's ``minimum_free_space_for_create_in_bytes`` against its free space."""
+        row = self.resource_by_id(leaf_id)
+        context = dict(
+            item.partition("=")[::2] for item in str(row["resc_context"]).split(";") if item
+        )
+        minimum = context.get("minimum_free_space_for_create_in_bytes", "")
+        free = str(row["free_space"])
+        if minimum.isdigit() and free.isdigit() and int(free) - max(size, 0) < int(minimum):
+            raise IrodsError(USER_FILE_TOO_LARGE, f"not enough free space on {row['resc_name']}")
+        vault = Path(str(row["resc_def_path"]))
+        if vault.is_dir() and not os.access(vault, os.W_OK):
+            # iRODS cannot create the replica's file there; nor may we pretend to.
+            raise IrodsError(UNIX_FILE_CREATE_ERR - errno.EACCES, f"cannot write to {vault}")
 
     def _leaves(self, row: sqlite3.Row, everywhere: bool) -> list[int]:
         kids = self.children(int(row["resc_id"]))
@@ -153,7 +189,7 @@ class Resources(Users):
             if row["resc_type_name"] in COORDINATING:
                 raise IrodsError(CAT_INVALID_RESOURCE, f"{row['resc_name']} has no children")
             return [int(row["resc_id"])]
-        if everywhere or row["resc_type_name"] == "replication":
+        if everywhere or row["resc_type_name"] in SYNCED:
             return [leaf for kid in kids for leaf in self._leaves(kid, everywhere)]
         return self._leaves(kids[0], everywhere)
 

@@ -102,7 +102,7 @@ class Connection:
             reply: Reply = handler(st, message.msg, message.bs)
             return Message("RODS_API_REPLY", reply.int_info, reply.msg, b"", reply.bs)
         except IrodsError as exc:
-            return self._error(number, exc.code, exc.text, exc.body)
+            return self._error(number, exc.code, exc.text, exc.body, exc.stack)
         except ProtocolError as exc:
             return self._error(number, SYS_API_INPUT_ERR, str(exc))
         except sqlite3.Error as exc:
@@ -111,10 +111,13 @@ class Connection:
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             return self._error(number, SYS_INVALID_INPUT_PARAM, f"bad input: {exc}")
 
-    def _error(self, number: int, code: int, text: str, body: bytes = b"") -> Message:
+    def _error(
+        self, number: int, code: int, text: str, body: bytes = b"",
+        stack: list[tuple[int, str]] | None = None,
+    ) -> Message:  # fmt: skip
         user = self.state.actor.name if self.state.actor else "-"
         log.info("API %s by %s from %s -> %s %s", number, user, self.state.peer, code, text)
-        return Message("RODS_API_REPLY", code, body, rerror(code, text))
+        return Message("RODS_API_REPLY", code, body, rerror(code, text, stack))
 
 
 class _RequestHandler(socketserver.BaseRequestHandler):

@@ -202,9 +202,5 @@ def on_write(state: ConnState, string: str, length: int) -> None:
     )  # fmt: skip
 
 
-def check_create(state: ConnState, path: str) -> None:
-    """Creating needs write access to the parent; a ticket does not grant it here."""
-
-
 def new_string() -> str:
     return secrets.token_urlsafe(12)

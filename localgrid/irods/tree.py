@@ -1,9 +1,9 @@
 """The namespace: collections and data objects in the catalog, files in the vault.
 
-Physical files are named by data id (``<resource vault>/<id % 256>/<id>``), so renames of
-objects and whole collections are catalog updates only. Permissions: reading needs ``read_object``,
-changing or removing an object needs ``modify_object``, creating in a collection needs
-``modify_object`` on it; rodsadmin passes every check, as in iRODS.
+Physical files live in a folder per data id (``<resource vault>/<id % 256>/<id>/<name>``),
+so renames of objects and whole collections are catalog updates only. Permissions: reading
+needs ``read_object``, changing or removing an object needs ``modify_object``, creating in a
+collection needs ``modify_object`` on it; rodsadmin passes every check, as in iRODS.
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ def _under(column: str) -> str:
 class Tree(Access):
     """Collections, and looking data objects up (objects.py changes them)."""
 
-    def vault_file(self, data_id: int, resc_id: int) -> Path:
-        """Where a new replica's bytes go: its leaf resource's folder, named by data id."""
-        return self.resource_vault(resc_id) / f"{data_id % 256:03d}" / str(data_id)
+    def vault_file(self, data_id: int, resc_id: int, name: str) -> Path:
+        """Where a new replica's bytes go: ``<leaf's folder>/<id % 256>/<id>/<name>`` (the
+        physical name ends with the object's name at creation, as in an iRODS vault)."""
+        safe = name if len(name.encode()) <= 200 and name not in (".", "..") else "data"
+        return self.resource_vault(resc_id) / f"{data_id % 256:03d}" / str(data_id) / safe
 
     def coll(self, path: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM colls WHERE coll_name = ?", norm_path(path))

@@ -149,10 +149,13 @@ def json_envelope(obj: object) -> bytes:
     ).encode()
 
 
-def rerror(status: int, text: str) -> bytes:
-    """An RError_PI with one entry (count 0 would crash PRC)."""
-    entry = Pack("RErrMsg_PI", [("status", status), ("msg", text[:1000])])
-    return Pack("RError_PI", [("count", 1), ("RErrMsg_PI", entry)]).encode()
+def rerror(status: int, text: str, more: list[tuple[int, str]] | None = None) -> bytes:
+    """An RError_PI: this entry, then ``more`` (count 0 would crash PRC)."""
+    entries: list[tuple[str, object]] = [
+        ("RErrMsg_PI", Pack("RErrMsg_PI", [("status", code), ("msg", msg[:1000])]))
+        for code, msg in [(status, text), *(more or [])]
+    ]
+    return Pack("RError_PI", [("count", len(entries)), *entries]).encode()
 
 
 # --- parsing ---------------------------------------------------------------------------
