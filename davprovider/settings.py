@@ -85,6 +85,7 @@ class ServerSettings:
     threads: int = field(default=20, metadata={"check": positive})
     timeout: int = field(default=30, metadata={"check": positive})
     shutdown_timeout: int = field(default=5, metadata={"check": positive})
+    max_header_size: int = field(default=64 * 1024, metadata={"check": positive})
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The WSGI application: WsgiDAV over one ``GatewayProvider`` per share, our domain
-controller, wrapped in an access log (one line per request, never credentials)."""
+controller, behind the request guard (``guard.py``: syntax refused before WsgiDAV runs)
+and an access log (one line per request, never credentials)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from auth.controller import SETTINGS_KEY, GatewayDomainController
 from davprovider import plugins
 from davprovider.backend import BackendFactory
 from davprovider.dav.provider import GatewayProvider
+from davprovider.server.guard import RequestGuard
 from davprovider.settings import Settings
 
 access_log = logging.getLogger("davprovider.access")
@@ -59,7 +61,10 @@ def build_app(
         "verbose": 2,
         "suppress_version_info": True,
     }
-    return AccessLog(WsgiDAVApp(config), enabled=settings.logging.access_log, factories=made)
+    dav = WsgiDAVApp(config)
+    access = AccessLog(RequestGuard(dav), enabled=settings.logging.access_log, factories=made)
+    access.dav = dav
+    return access
 
 
 class AccessLog:
@@ -72,6 +77,7 @@ class AccessLog:
         self.app = app
         self.enabled = enabled
         self.factories = factories
+        self.dav: Any = None  # the WsgiDAV application inside (its lock manager)
 
     def close(self) -> None:
         """Release the backends' pooled sessions."""

@@ -31,6 +31,7 @@ from cheroot.makefile import MakeFile
 from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
 
 from davprovider.server.app import WsgiApp
+from davprovider.server.framing import StrictHeaderReader, chunk_size, framing_problem
 from davprovider.server.sockfile import make_file
 from davprovider.server.tls import SelectFirstServer, TLSAdapter, TLSConnection
 from davprovider.settings import Settings
@@ -163,7 +164,7 @@ class ChunkedBody(RequestBody):
         if not line.endswith(b"\n"):
             raise self._incomplete("missing or overlong chunk header")
         try:
-            self._left = int(line.split(b";", 1)[0].strip(), 16)
+            self._left = chunk_size(line)
         except ValueError:
             raise self._incomplete("bad chunk size") from None
         if self._left > 0:
@@ -179,10 +180,12 @@ class GatewayRequest(cheroot_server.HTTPRequest):
 
     expect_continue = False
     body: RequestBody | None = None
+    header_reader = StrictHeaderReader()
 
     def read_request_headers(self) -> bool:
-        """Read headers, but hold back ``Expect: 100-continue`` (answered by
-        ``RequestBody`` on first read, so auth runs first)."""
+        """Read headers strictly (``framing.py``: a bad frame is a 400 and the connection
+        closes), but hold back ``Expect: 100-continue`` (answered by ``RequestBody`` on
+        first read, so auth runs first)."""
         reader = self.header_reader
 
         def read_holding_expect(rfile: Any, hdict: Any = None) -> Any:
@@ -191,11 +194,19 @@ class GatewayRequest(cheroot_server.HTTPRequest):
             self.expect_continue = expect.strip().lower() == b"100-continue"
             return headers
 
-        self.header_reader = read_holding_expect
+        self.header_reader = read_holding_expect  # type: ignore[assignment]
         try:
-            return bool(super().read_request_headers())
+            if not super().read_request_headers():
+                return False
         finally:
             del self.header_reader
+        problem = framing_problem(self.inheaders, self.response_protocol)
+        if problem is not None:
+            server_log.info("refused %s: %s", self.conn.remote_addr, problem)
+            self.close_connection = True
+            self.simple_response("400 Bad Request", problem)
+            return False
+        return True
 
     def send_headers(self) -> None:
         body = self.body
@@ -252,6 +263,7 @@ class GatewayServer:
         self._server.ConnectionClass = GatewayConnection
         self._server.gateway = GatewayWSGI
         self._server.max_request_body_size = 0
+        self._server.max_request_header_size = opts.max_header_size
         self._server.error_log = _cheroot_error_log  # type: ignore[method-assign]
         self.tls = TLSAdapter(settings.tls) if settings.tls is not None else None
         self._server.ssl_adapter = self.tls

@@ -27,7 +27,7 @@ def gateway(shared_gateway: Gateway) -> Gateway:
     factory = shared_gateway.factories["/memory"]
     assert isinstance(factory, MemoryFactory)
     factory.tree = Tree()
-    shared_gateway.app.app.lock_manager.storage.clear()
+    shared_gateway.app.dav.lock_manager.storage.clear()
     CACHE.forget()  # the storage was replaced behind the gateway's back
     return shared_gateway
 
