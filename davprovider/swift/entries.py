@@ -20,7 +20,7 @@ it, and the time the PUT was sent (the local clock, kept within the second of
 the answer's ``Last-Modified``).
 
 ``Recent`` keeps what a backend looked up (listing rows, container headers) for
-one request: see ``backend.py``.
+one request: see ``account.py``.
 """
 
 from __future__ import annotations
