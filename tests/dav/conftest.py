@@ -10,8 +10,9 @@ import pytest
 
 from davprovider.backend import BackendFactory
 from davprovider.dav.cache import CACHE
-from davprovider.memory import MemoryFactory
+from davprovider.memory import MemoryBackend, MemoryFactory
 from davprovider.memory.tree import Tree
+from tests.contract.dav_verbs import DavTarget
 from tests.helpers.gateway import Gateway, memory_config, running_gateway
 
 
@@ -30,6 +31,34 @@ def gateway(shared_gateway: Gateway) -> Gateway:
     shared_gateway.app.dav.lock_manager.storage.clear()
     CACHE.forget()  # the storage was replaced behind the gateway's back
     return shared_gateway
+
+
+@pytest.fixture
+def dav_target(gateway: Gateway) -> DavTarget:
+    """The DAV verb suite's share: ``/memory/box/`` in the emptied gateway; content is
+    seeded and read back through the gateway's own tree."""
+    factory = gateway.factories["/memory"]
+    assert isinstance(factory, MemoryFactory)
+    direct = MemoryBackend(factory.tree)
+    direct.mkdir("/box")
+
+    def seed(name: str, data: bytes) -> None:
+        upload = direct.open_write("/box/" + name, size=len(data))
+        upload.write(data)
+        upload.commit()
+        CACHE.forget()  # changed behind the gateway's back
+
+    def stored(name: str) -> bytes | None:
+        try:
+            stream = direct.open_read("/box/" + name)
+        except FileNotFoundError:
+            return None
+        try:
+            return stream.read()
+        finally:
+            stream.close()
+
+    return DavTarget(gateway, "/memory/box/", seed, stored)
 
 
 @pytest.fixture

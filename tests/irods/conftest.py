@@ -14,6 +14,7 @@ from irods.connection import Connection
 
 from davprovider.irods import Options, create_factory
 from localgrid.irods import LocalZone
+from tests.contract.dav_verbs import DavTarget
 from tests.helpers import external_tools
 from tests.helpers.gateway import running_gateway
 from tests.helpers.irods_gateway import (
@@ -23,8 +24,10 @@ from tests.helpers.irods_gateway import (
     Gateway,
     GatewayProcess,
     gateway_config,
+    read_object,
     seed,
     start_gateway,
+    write_object,
 )
 
 
@@ -81,6 +84,21 @@ def irods_path() -> Callable[[str], str]:
         return HOME + share_path[len(SHARE) :].rstrip("/")
 
     return convert
+
+
+@pytest.fixture
+def dav_target(gw: Gateway, workdir: str, rods: Any, alice_prc: Any, irods_path: Any) -> DavTarget:
+    """The DAV verb suite's share: a fresh collection in alice's home (``workdir``) on the
+    ``davprovider serve`` process; content seeded as alice and read as rods, through PRC."""
+
+    def seed(name: str, data: bytes) -> None:
+        write_object(alice_prc, irods_path(workdir + name), data)
+
+    def stored(name: str) -> bytes | None:
+        path = irods_path(workdir + name)
+        return read_object(rods, path) if rods.data_objects.exists(path) else None
+
+    return DavTarget(gw, workdir, seed, stored)
 
 
 @pytest.fixture

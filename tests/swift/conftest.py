@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from swiftclient.client import Connection
+from swiftclient.client import ClientException, Connection
 
+from davprovider.dav.cache import CACHE
 from davprovider.swift import Options, SwiftBackend, SwiftFactory, create_factory
 from localgrid.swift import LocalSwift
-from tests.helpers.swift_gateway import connect, fresh_container, swift_gateway
+from tests.contract.dav_verbs import DavTarget
+from tests.helpers.swift_gateway import connect, container_of, fresh_container, swift_gateway
 from tests.helpers.swift_helpers import KEY, USER, MiB, as_tester, local_swift
 
 
@@ -93,3 +95,24 @@ def alice(swift_store: LocalSwift) -> Iterator[Connection]:
     conn = connect(swift_store)
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def dav_target(gw: Any, box: str, alice: Connection) -> DavTarget:
+    """The DAV verb suite's share: a fresh container (``box``) on the in-process gateway;
+    content seeded and read back as alice through swiftclient."""
+    container = container_of(box)
+
+    def seed(name: str, data: bytes) -> None:
+        alice.put_object(container, name, data)
+        CACHE.forget()  # changed behind the gateway's back
+
+    def stored(name: str) -> bytes | None:
+        try:
+            return alice.get_object(container, name)[1]
+        except ClientException as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+
+    return DavTarget(gw, box, seed, stored)
