@@ -78,7 +78,12 @@ def _authenticator_options(name: str) -> Convert:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """``server:``: where and how cheroot listens (HTTPS when ``tls:`` is set)."""
+    """``server:``: where and how cheroot listens (HTTPS when ``tls:`` is set).
+
+    ``timeout``: seconds a silent client is given, and the bound on each body read;
+    ``header_timeout``: seconds from a request head's first byte to its last;
+    ``connections_per_client``: open connections one address may hold (0: no bound;
+    behind a load balancer every client has its address)."""
 
     host: str = "127.0.0.1"
     port: int = field(default=8080, metadata={"check": port})
@@ -86,6 +91,8 @@ class ServerSettings:
     timeout: int = field(default=30, metadata={"check": positive})
     shutdown_timeout: int = field(default=5, metadata={"check": positive})
     max_header_size: int = field(default=64 * 1024, metadata={"check": positive})
+    header_timeout: float = field(default=10.0, metadata={"check": seconds})
+    connections_per_client: int = field(default=256, metadata={"check": not_negative})
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from cheroot.makefile import MakeFile
-from wsgidav.dav_error import HTTP_BAD_REQUEST, DAVError
+from wsgidav.dav_error import HTTP_BAD_REQUEST, HTTP_REQUEST_TIMEOUT, DAVError
 
 from davprovider.server.app import WsgiApp
 from davprovider.server.framing import StrictHeaderReader, chunk_size, framing_problem
@@ -71,13 +72,30 @@ class RequestBody:
         self._send_continue()
         if size is None or size < 0:
             parts = []
-            while piece := self._read(1 << 20):
+            while piece := self._timed_read(1 << 20):
                 parts.append(piece)
             data = b"".join(parts)
         else:
-            data = self._read(size)
+            data = self._timed_read(size)
         self.received += len(data)
         return data
+
+    def _timed_read(self, size: int) -> bytes:
+        """One bounded read, done within ``server.timeout`` seconds however slowly
+        the client sends (else 408 and the connection closes)."""
+        request = self._request
+        reader = request.conn.rfile
+        timed = hasattr(reader, "set_deadline")
+        if timed:
+            reader.set_deadline(time.monotonic() + request.server.timeout)
+        try:
+            return self._read(size)
+        except TimeoutError:
+            request.close_connection = True
+            raise DAVError(HTTP_REQUEST_TIMEOUT, "request body too slow") from None
+        finally:
+            if timed:
+                reader.set_deadline(None)
 
     def readline(self, size: int | None = -1) -> bytes:
         """Line reads are not used by WebDAV bodies; served byte-wise, bounded."""
@@ -217,12 +235,87 @@ class GatewayRequest(cheroot_server.HTTPRequest):
 
 class GatewayConnection(TLSConnection):
     """A connection handled by ``GatewayRequest`` (TLS handshake in the worker), with
-    our socket files on plain HTTP too (``sockfile.py``)."""
+    our socket files on plain HTTP too (``sockfile.py``).
+
+    A worker serves a request only once its whole head has arrived: until then each
+    turn buffers what the socket holds without waiting and hands the connection back
+    to the selector, so clients trickling their headers (slowloris) hold no thread.
+    A head must be complete ``server.header_timeout`` seconds after its first byte
+    (else 408), and one client address may hold ``server.connections_per_client``
+    connections at once (else 503)."""
 
     RequestHandlerClass = GatewayRequest
+    _head_started: float | None = None
+    _counted: str | None = None
 
     def __init__(self, server: Any, sock: Any, makefile: Any = MakeFile) -> None:
         super().__init__(server, sock, make_file if makefile is MakeFile else makefile)
+
+    def communicate_after_handshake(self) -> bool:
+        limits: ConnectionLimits | None = getattr(self.server, "limits", None)
+        if limits is None:
+            return super().communicate_after_handshake()
+        if self._counted is None:
+            self._counted = str(self.remote_addr)
+            if not limits.admit(self._counted):
+                return self._refuse("503 Service Unavailable", "too many connections")
+        rfile = self.rfile
+        if not rfile.head_complete(limits.header_size):
+            if not rfile.fill_available():
+                return False
+            now = time.monotonic()
+            self._head_started = self._head_started or now
+            if not rfile.head_complete(limits.header_size):
+                if now - self._head_started > limits.header_timeout:
+                    return self._refuse("408 Request Timeout", "request head too slow")
+                return True  # back to the selector until more bytes arrive
+        self._head_started = None
+        return super().communicate_after_handshake()
+
+    def _refuse(self, status: str, reason: str) -> bool:
+        server_log.info("refused %s: %s (%s)", self.remote_addr, reason, status)
+        body = f"{status}: {reason}\n".encode()
+        head = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        try:
+            self.wfile.write(head.encode() + body)
+        except OSError:
+            pass
+        return False
+
+    def close(self) -> None:
+        limits: ConnectionLimits | None = getattr(self.server, "limits", None)
+        counted, self._counted = self._counted, None
+        if limits is not None and counted is not None:
+            limits.release(counted)
+        super().close()
+
+
+class ConnectionLimits:
+    """Open connections per client address, and the head's size and time bounds."""
+
+    def __init__(self, per_client: int, header_size: int, header_timeout: float) -> None:
+        self.per_client = per_client
+        self.header_size = header_size
+        self.header_timeout = header_timeout
+        self._lock = threading.Lock()
+        self._open: dict[str, int] = {}
+
+    def admit(self, address: str) -> bool:
+        """Count a new connection of ``address``; False (not counted) over the bound."""
+        with self._lock:
+            count = self._open.get(address, 0)
+            if self.per_client and count >= self.per_client:
+                return False
+            self._open[address] = count + 1
+            return True
+
+    def release(self, address: str) -> None:
+        with self._lock:
+            count = self._open.get(address, 0) - 1
+            if count > 0:
+                self._open[address] = count
+            else:
+                self._open.pop(address, None)
 
 
 class GatewayWSGI(cheroot_wsgi.Gateway_10):
@@ -264,6 +357,9 @@ class GatewayServer:
         self._server.gateway = GatewayWSGI
         self._server.max_request_body_size = 0
         self._server.max_request_header_size = opts.max_header_size
+        self._server.limits = ConnectionLimits(  # type: ignore[attr-defined]
+            opts.connections_per_client, opts.max_header_size, opts.header_timeout
+        )
         self._server.error_log = _cheroot_error_log  # type: ignore[method-assign]
         self.tls = TLSAdapter(settings.tls) if settings.tls is not None else None
         self._server.ssl_adapter = self.tls

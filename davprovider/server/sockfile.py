@@ -7,17 +7,103 @@ per 256 KiB read), and a write copies the rest of its buffer into new bytes for 
 partial ``send``. ``SocketReader`` reads large requests straight into one buffer;
 ``SocketWriter`` hands each write to ``sendall``. Small reads (request lines, headers,
 chunk sizes) still go through cheroot's own buffer.
+
+Two additions keep a slow client from holding a worker thread:
+
+- ``deadline``: while set, every ``recv`` of the reader ends by then (``TimeoutError``),
+  however slowly the bytes trickle in (a socket timeout alone restarts at each byte);
+- ``fill_available()`` and ``head_complete()``: the request head is collected with
+  reads that never wait, so a connection goes back to the selector until its whole
+  head has arrived (``http.GatewayConnection``); ``has_data()`` is true only for a
+  complete head, so an incomplete one waits there too.
 """
 
 from __future__ import annotations
 
+import socket
+import ssl
+import time
 from typing import Any
 
 from cheroot.makefile import StreamReader, StreamWriter
 
+_HEAD_END = b"\r\n\r\n"
+
+
+class DeadlineSocketIO(socket.SocketIO):
+    """A socket's raw reads, each ending by ``deadline`` when one is set."""
+
+    deadline: float | None = None
+
+    def __init__(self, sock: Any, mode: Any) -> None:
+        super().__init__(sock, mode)
+        self._socket: Any = sock
+        self.base_timeout = sock.gettimeout()
+        self._shortened = False
+
+    def readinto(self, b: Any) -> int | None:
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("timed out")
+            if self.base_timeout is None or remaining < self.base_timeout:
+                self._socket.settimeout(remaining)
+                self._shortened = True
+        return super().readinto(b)
+
+    def set_deadline(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        if deadline is None and self._shortened:
+            self._socket.settimeout(self.base_timeout)
+            self._shortened = False
+
 
 class SocketReader(StreamReader):
     """cheroot's reader; a read larger than its buffer fills one buffer directly."""
+
+    def __init__(self, sock: Any, mode: str = "rb", bufsize: int = 8192) -> None:
+        super(StreamReader, self).__init__(DeadlineSocketIO(sock, mode), bufsize)
+        self.bytes_read = 0
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """Bound every read from now on by ``deadline`` (``time.monotonic()``), or
+        lift the bound (``None``)."""
+        raw: DeadlineSocketIO = self.raw  # type: ignore[assignment]
+        raw.set_deadline(deadline)
+
+    def fill_available(self) -> bool:
+        """Buffer whatever the socket holds now, without waiting; False once the
+        peer has closed the connection."""
+        pyio: Any = self
+        sock = pyio.raw._sock
+        timeout = sock.gettimeout()
+        try:
+            sock.settimeout(0.0)
+            data = sock.recv(65536)
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return True
+        except OSError:
+            return False
+        finally:
+            sock.settimeout(timeout)
+        if not data:
+            return False
+        with pyio._read_lock:
+            pyio._read_buf = pyio._read_buf[pyio._read_pos :] + data
+            pyio._read_pos = 0
+        return True
+
+    def head_complete(self, limit: int) -> bool:
+        """True when the buffer holds a whole request head (or ``limit`` bytes of one:
+        cheroot then refuses it as too large)."""
+        pyio: Any = self
+        pending = pyio._read_buf[pyio._read_pos :]
+        return _HEAD_END in pending.lstrip(b"\r\n") or len(pending) >= limit
+
+    def has_data(self) -> bool:
+        """True when a whole request head is buffered (a partial one waits in the
+        selector for more bytes)."""
+        return self.head_complete(1 << 30)
 
     def read(self, size: int | None = -1) -> bytes:
         pyio: Any = self  # _pyio's buffer state (cheroot's stubs leave it out)

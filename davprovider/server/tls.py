@@ -206,6 +206,10 @@ class TLSConnection(cheroot_server.HTTPConnection):
                 return False
             self.ssl_env = environ
             self._tls_pending = False
+        return self.communicate_after_handshake()
+
+    def communicate_after_handshake(self) -> bool:
+        """cheroot's request handling (a subclass may wait for the head first)."""
         return bool(super().communicate())
 
 
