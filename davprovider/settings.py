@@ -220,6 +220,7 @@ class Settings:
     propfind_infinity: bool = False
     max_xml_body: int = field(default=1 << 20, metadata={"check": positive})
     lock_storage: Literal["memory", "none"] = "memory"
+    lock_max_timeout: int = field(default=3600, metadata={"check": positive})
     dir_browser: bool = True
     listing_cache: float = field(default=5.0, metadata={"check": seconds})
     checksums: ChecksumSettings = ChecksumSettings()

@@ -14,11 +14,14 @@ when ``apple_files: refuse``.
 
 from __future__ import annotations
 
+import io
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
@@ -49,6 +52,7 @@ from davprovider.settings import Settings, ShareSettings
 log = logging.getLogger(__name__)
 
 BACKEND_KEY = "davprovider.backend"
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 StartResponse = Callable[..., Any]
 
@@ -112,7 +116,8 @@ class GatewayProvider(DAVProvider):
         method = environ["REQUEST_METHOD"]
         self._check_identity(environ, method)
         self._check_depth(environ, method)
-        self._check_body_size(environ, method)
+        self._check_body(environ, method)
+        self._cap_lock_timeout(environ, method)
         names = read_request(environ) if method == "PROPFIND" else None
         self._check_client_files(environ)
         self._check_oc_mtime(environ, method)
@@ -167,12 +172,37 @@ class GatewayProvider(DAVProvider):
                 err_condition=PRECONDITION_CODE_PropfindFiniteDepth,
             )
 
-    def _check_body_size(self, environ: dict[str, Any], method: str) -> None:
-        if method == "PUT":
+    def _check_body(self, environ: dict[str, Any], method: str) -> None:
+        """A body other than PUT's is read here, once, at most ``max_xml_body`` bytes
+        (a chunked one too), and handed on in memory; a DTD in it is refused (WebDAV
+        bodies need none, and entities are how XML attacks start)."""
+        if method in ("PUT", "POST"):
             return
+        limit = self.settings.max_xml_body
         length = environ.get("CONTENT_LENGTH", "").strip()
-        if length.isdigit() and int(length) > self.settings.max_xml_body:
+        if length.isdigit() and int(length) > limit:
             raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"{method} body too large")
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not (chunked or (length.isdigit() and int(length) > 0)):
+            return
+        body = environ["wsgi.input"].read(limit + 1 if chunked else int(length))
+        if len(body) > limit:
+            raise DAVError(HTTP_REQUEST_ENTITY_TOO_LARGE, f"{method} body too large")
+        if _DTD.search(body):
+            raise DAVError(HTTP_BAD_REQUEST, "DTDs and entities are not accepted in XML bodies")
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+    def _cap_lock_timeout(self, environ: dict[str, Any], method: str) -> None:
+        """A LOCK's ``Timeout`` (``Infinite``, absent or too long) is capped at
+        ``lock_max_timeout`` seconds; the client may refresh the lock."""
+        if method != "LOCK":
+            return
+        cap = self.settings.lock_max_timeout
+        asked = util.read_timeout_value_header(environ.get("HTTP_TIMEOUT", ""))
+        seconds = cap if asked is None or asked < 0 else min(asked, cap)
+        environ["HTTP_TIMEOUT"] = f"Second-{seconds}"
 
 
 def _answering(
