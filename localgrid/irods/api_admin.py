@@ -9,7 +9,7 @@ import logging
 
 from irods import password_obfuscation
 
-from . import quotas, tickets
+from . import quotas, specific, tickets
 from .api_objects import delete_files
 from .errors import (
     CAT_INSUFFICIENT_PRIVILEGE_LEVEL,
@@ -79,6 +79,8 @@ def _add(state: ConnState, noun: str, args: list[str]) -> None:
         cat.add_resource(args[2], args[3], args[4], args[5])
     elif noun == "childtoresc":
         cat.add_child(args[2], args[3], args[4])
+    elif noun == "specificQuery":
+        specific.register(cat, args[2], args[3])
     else:
         raise IrodsError(CAT_INVALID_ARGUMENT, f"unsupported admin command add {noun}")
 
@@ -86,7 +88,7 @@ def _add(state: ConnState, noun: str, args: list[str]) -> None:
 def _rm(state: ConnState, noun: str, args: list[str]) -> None:
     cat = state.catalog
     if noun in ("user", "group"):
-        delete_files(cat.remove_user_and_homes(args[2]))
+        delete_files(cat.remove_user_and_homes(args[2]), cat.vault)
     elif noun == "zone":
         cat.remove_zone(args[2])
     elif noun == "resource":
@@ -96,6 +98,8 @@ def _rm(state: ConnState, noun: str, args: list[str]) -> None:
         cat.remove_child(args[2], args[3])
     elif noun == "unusedAVUs":
         cat.remove_unused_avus()
+    elif noun == "specificQuery":
+        specific.remove(cat, args[2])
     else:
         raise IrodsError(CAT_INVALID_ARGUMENT, f"unsupported admin command rm {noun}")
 
@@ -192,6 +196,6 @@ def client_hints(state: ConnState, body: bytes, bs: bytes | bytearray | memoryvi
         "match_hash_policy": "compatible",
         "plugins": [{"name": "unixfilesystem", "type": "resource"}],
         "rules": [],
-        "specific_queries": [],
+        "specific_queries": sorted(specific.BUILT_IN),
     }
     return Reply(msg=json_envelope(hints))

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import sqlite3
 
-from . import tickets
+from . import specific, tickets
 from .api_objects import delete_files
 from .catalog import OWN, norm_path
 from .errors import (
@@ -108,6 +108,26 @@ def gen_query(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview)
     return _page(state, state.handle(), cursor, q.max_rows, total)
 
 
+@api(722)
+def specific_query(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
+    state.who()
+    node = parse(body)
+    handle, max_rows = node.number("continueInx"), node.number("maxRows")
+    if handle > 0:
+        cursor = state.cursors.get(handle)
+        if max_rows <= 0 or cursor is None:
+            state.cursors.pop(handle, None)
+            if max_rows <= 0:
+                return Reply(msg=_empty_result())
+            raise IrodsError(CAT_NO_ROWS_FOUND, "cursor exhausted or unknown")
+        return _page(state, handle, cursor, max_rows, 0)
+    args = [node.string(f"arg{i}") for i in range(1, 11)]
+    rows = specific.run(state.catalog, node.string("sql"), args)
+    rows = rows[max(0, node.number("rowOffset")) :]
+    width = len(rows[0]) if rows else 1
+    return _page(state, state.handle(), Cursor([0] * width, rows), max(1, max_rows), 0)
+
+
 # --- collections ---------------------------------------------------------------------------
 
 
@@ -126,7 +146,7 @@ def coll_remove(state: ConnState, body: bytes, bs: bytes | bytearray | memoryvie
     files = state.catalog.remove_tree(
         state.who(), node.string("collName"), "recursiveOpr" in kw, "forceFlag" in kw
     )
-    delete_files(files)
+    delete_files(files, state.catalog.vault)
     return Reply()
 
 

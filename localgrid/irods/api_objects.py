@@ -14,6 +14,7 @@ from . import tickets
 from .api_data import RENAME_COLL, sha2
 from .catalog import READ, RESOURCE, WRITE, norm_path, now
 from .errors import (
+    CAT_INSUFFICIENT_PRIVILEGE_LEVEL,
     CAT_NO_CHECKSUM_FOR_REPLICA,
     CHECK_VERIFICATION_RESULTS,
     OBJ_PATH_DOES_NOT_EXIST,
@@ -21,6 +22,7 @@ from .errors import (
     SYS_REPLICA_INACCESSIBLE,
     UNIX_FILE_TRUNCATE_ERR,
     USER_CHKSUM_MISMATCH,
+    USER_FILE_DOES_NOT_EXIST,
     IrodsError,
 )
 from .handlers import ConnState, Reply, api
@@ -41,9 +43,12 @@ def _obj_path(node: Node) -> str:
     return norm_path(node.string("objPath"))
 
 
-def delete_files(paths: list[Path]) -> None:
-    """Delete replica files and their per-object folders."""
+def delete_files(paths: list[Path], vault: Path) -> None:
+    """Delete replica files and their per-object folders; files registered in place
+    (outside the zone's vault, with PHY_PATH_REG) are left alone."""
     for path in paths:
+        if not path.is_relative_to(vault):
+            continue
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.parent.rmdir()
@@ -55,7 +60,21 @@ def unlink(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) ->
     kw = node.kvp()
     files = state.catalog.unlink(state.who(), _obj_path(node), "forceFlag" in kw)
     if node.number("oprType") != UNREGISTER:
-        delete_files(files)
+        delete_files(files, state.catalog.vault)
+    return Reply()
+
+
+@api(630)
+def register(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
+    """PHY_PATH_REG: catalogue a file that already exists on the zone's host (rodsadmin)."""
+    node = parse(body)
+    kw, actor = node.kvp(), state.who()
+    if not actor.admin:
+        raise IrodsError(CAT_INSUFFICIENT_PRIVILEGE_LEVEL, "only a rodsadmin registers files here")
+    physical = Path(kw.get("filePath", ""))
+    if not physical.is_absolute() or not physical.is_file():
+        raise IrodsError(USER_FILE_DOES_NOT_EXIST, f"no such file: {physical}")
+    state.catalog.register_file(actor, _obj_path(node), physical, resource_named(kw, RESOURCE))
     return Reply()
 
 
@@ -63,7 +82,8 @@ def unlink(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) ->
 def trim(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> Reply:
     node = parse(body)
     unregister = node.number("oprType") == UNREGISTER
-    delete_files(state.catalog.trim(state.who(), _obj_path(node), node.kvp(), unregister))
+    files = state.catalog.trim(state.who(), _obj_path(node), node.kvp(), unregister)
+    delete_files(files, state.catalog.vault)
     return Reply()
 
 

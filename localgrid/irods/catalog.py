@@ -110,6 +110,8 @@ CREATE TABLE tickets (ticket_id INTEGER PRIMARY KEY, ticket_string TEXT NOT NULL
     modify_ts INTEGER NOT NULL);
 CREATE TABLE ticket_allowed (ticket_id INTEGER NOT NULL, kind TEXT NOT NULL,
     name TEXT NOT NULL, PRIMARY KEY (ticket_id, kind, name));
+CREATE TABLE specific_queries (alias TEXT PRIMARY KEY, sqlstr TEXT NOT NULL,
+    create_ts INTEGER NOT NULL);
 """
 SCHEMA_VERSION = 2
 
@@ -149,7 +151,7 @@ class Store:
         self.zone = zone
         self.vault = data_dir / "vault"
         self.vault.mkdir(parents=True, exist_ok=True)
-        db_path = data_dir / "catalog.sqlite"
+        db_path = self.db_path = data_dir / "catalog.sqlite"
         fresh = not db_path.exists() or db_path.stat().st_size == 0
         self.db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row

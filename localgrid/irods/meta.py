@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import specific
 from .access import Actor
 from .catalog import ACCESS_LEVELS, OWN, READ, now
 from .errors import (
@@ -31,6 +32,7 @@ class Catalog(Trash):
         z = self.zone
         with self.tx():
             self.seed_resource()
+            specific.seed(self)
             self.add_user(PUBLIC, "rodsgroup")
             self.add_user("rods", "rodsadmin", admin_password)
             rods = self.actor("rods")

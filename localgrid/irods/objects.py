@@ -9,6 +9,7 @@ reads: ``replNum``, ``resc_hier``, ``rescName``/``destRescName``, else the first
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -94,6 +95,19 @@ class Objects(Tree):
             self.grant(int(str(fields["data_id"])), actor.user_id, OWN)
             self.inherit(parent["coll_id"], int(str(fields["data_id"])))
             return rows[0]
+
+    def register_file(self, actor: Actor, path: str, physical: Path, resource: str) -> None:
+        """PHY_PATH_REG: a new object whose one replica is an existing file, left in place."""
+        with self.tx():
+            row = self.create_data(actor, path, leaves=self.write_leaves(resource)[:1])
+            Path(row["data_path"]).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                Path(row["data_path"]).parent.rmdir()
+            self.run(
+                "UPDATE data SET data_path = ?, data_size = ?, data_is_dirty = 1"
+                " WHERE data_id = ?",
+                str(physical), physical.stat().st_size, row["data_id"],
+            )  # fmt: skip
 
     def add_replica(self, source: sqlite3.Row, leaf_id: int, status: int) -> sqlite3.Row:
         """A new replica of an object on a leaf, numbered after the highest one."""
