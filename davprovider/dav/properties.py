@@ -51,6 +51,28 @@ def is_dead(name: str) -> bool:
     return not name.startswith("{DAV:}") and name not in COMPUTED
 
 
+#: Bounds checked before any backend call (a backend may have tighter ones of its own,
+#: which its ``set_meta`` checks before writing anything).
+MAX_NAME = 512
+MAX_VALUE = 64 * 1024
+MAX_PER_REQUEST = 1000
+
+
+def property_problem(name: str, stored: str | None) -> tuple[int, str] | None:
+    """Why dead property ``name`` (with its encoded value) cannot be stored, as an HTTP
+    status (403 for a name we refuse, 507 for what exceeds our bounds) and a reason;
+    ``None`` when it can."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return 403, "control character in a property name"
+    if name.startswith("{}"):
+        return 403, "empty namespace given in braces"
+    if len(name.encode()) > MAX_NAME:
+        return 507, f"property name longer than {MAX_NAME} bytes"
+    if stored is not None and len(stored.encode()) > MAX_VALUE:
+        return 507, f"property value longer than {MAX_VALUE} bytes"
+    return None
+
+
 def encode_value(element: Any) -> str:
     """Serialise a property element (lxml) for ``Backend.set_meta``."""
     text = element.text or ""

@@ -35,6 +35,7 @@ from wsgidav import util
 from wsgidav.dav_error import (
     ERROR_DESCRIPTIONS,
     HTTP_CONFLICT,
+    HTTP_INSUFFICIENT_STORAGE,
     HTTP_NOT_FOUND,
     HTTP_TEMP_REDIRECT,
     DAVError,
@@ -56,11 +57,13 @@ from davprovider.dav.liveprops import (
 )
 from davprovider.dav.properties import (
     COMPUTED,
+    MAX_PER_REQUEST,
     MetaLoader,
     SiblingMeta,
     decode_value,
     encode_value,
     is_dead,
+    property_problem,
 )
 from davprovider.dav.put import Writer, client_checksums, expected_length
 
@@ -121,6 +124,8 @@ class _BackendResource(NamespaceMethods, LiveProperties):
         self.entry = entry
         self._meta_loader = meta or (lambda: self.backend.get_meta(self.path))
         self._meta_cache: dict[str, str] | None = None
+        self._pending_meta: dict[str, str | None] = {}  # a PROPPATCH's, until its first write
+        self._meta_error: DAVError | None = None
         self._setup_live(digests)
 
     # --- live properties -------------------------------------------------
@@ -156,13 +161,43 @@ class _BackendResource(NamespaceMethods, LiveProperties):
         return decode_value(name, stored)
 
     def set_property_value(self, name: str, value: Any, *, dry_run: bool = False) -> Any:
+        """PROPPATCH, all or nothing (RFC 4918 §9.2): WsgiDAV calls this for every
+        property with ``dry_run`` first, then again for real only if all succeeded.
+        Dead properties are checked and gathered in the dry run and written with ONE
+        ``set_meta`` on the first real call, before anything else is applied; if that
+        fails, every property of the request fails with it."""
+        if not dry_run:
+            self._flush_dead_properties()
         if self.set_live_property(name, value, dry_run=dry_run):
             return None
         if not is_dead(name):
             return super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
-        if not dry_run:
-            self.store_dead_property(name, value)
+        if dry_run:
+            self._gather_dead_property(name, value)
         return None
+
+    def _gather_dead_property(self, name: str, value: Any) -> None:
+        stored = None if value is None else encode_value(value)
+        problem = property_problem(name, stored)
+        if problem is None and len(self._pending_meta) >= MAX_PER_REQUEST:
+            problem = HTTP_INSUFFICIENT_STORAGE, f"over {MAX_PER_REQUEST} properties in a request"
+        if problem is not None:
+            raise DAVError(problem[0], problem[1])
+        self._pending_meta[name] = stored
+
+    def _flush_dead_properties(self) -> None:
+        if self._meta_error is not None:
+            raise self._meta_error
+        pending, self._pending_meta = self._pending_meta, {}
+        if not pending:
+            return
+        try:
+            with backend_errors(self.path):
+                self.backend.set_meta(self.path, pending)
+        except DAVError as error:
+            self._meta_error = error
+            raise
+        self._meta_cache = None
 
     def store_dead_property(self, name: str, value: Any) -> None:
         """Store (or, for ``None``, remove) one dead property in the backend."""
