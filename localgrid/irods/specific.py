@@ -3,7 +3,8 @@
 The SQL runs on a read-only connection to the catalog, against views that carry the ICAT's
 table names (``R_DATA_MAIN``, ``R_COLL_MAIN``, ...) over this catalog's tables, whose column
 names follow the ICAT's. Arguments bind to the ``?`` placeholders in order. As in iRODS,
-``ls`` and ``lsl`` (and ``findQueryByAlias``) come registered.
+``ls``, ``lsl`` (SQL like an argument), ``findQueryByAlias`` and ``ilsLACollections`` come
+registered.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ BUILT_IN = {
     "ls": "select alias, sqlStr from R_SPECIFIC_QUERY",
     "lsl": "select alias, sqlStr from R_SPECIFIC_QUERY where sqlStr like ?",
     "findQueryByAlias": "select alias, sqlStr from R_SPECIFIC_QUERY where alias = ?",
+    "ilsLACollections": (
+        "select c.coll_name, u.user_name, a.access_type_id from R_COLL_MAIN c"
+        " join R_OBJT_ACCESS a on a.object_id = c.coll_id"
+        " join R_USER_MAIN u on u.user_id = a.user_id"
+        " where c.parent_coll_name = ? order by c.coll_name limit ? offset ?"
+    ),
 }
 _readers: dict[str, tuple[sqlite3.Connection, threading.Lock]] = {}
 _readers_lock = threading.Lock()
