@@ -22,6 +22,8 @@ exception                                                  HTTP status
 ``FileExistsError`` (target exists)                        405 / 412
 ``IsADirectoryError`` / ``NotADirectoryError``             409
 ``OSError(errno.ENOTEMPTY)`` (collection not empty)        409
+``OSError(ENOSPC or EDQUOT)`` (no space, quota exceeded)   507
+``OSError(errno.EAGAIN)`` (backend busy, try again later)  503
 ``ConnectionError`` (backend unreachable, session died)    502
 ``TimeoutError`` (backend too slow)                        504
 ``ValueError`` (bad input, e.g. short upload, bad name)    400

@@ -21,9 +21,11 @@ from wsgidav.dav_error import (
     HTTP_CONFLICT,
     HTTP_FORBIDDEN,
     HTTP_GATEWAY_TIMEOUT,
+    HTTP_INSUFFICIENT_STORAGE,
     HTTP_INTERNAL_ERROR,
     HTTP_METHOD_NOT_ALLOWED,
     HTTP_NOT_FOUND,
+    HTTP_SERVICE_UNAVAILABLE,
     DAVError,
 )
 
@@ -54,6 +56,10 @@ def to_dav_error(
         status = missing
     elif isinstance(exc, PermissionError):
         status = HTTP_FORBIDDEN
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        status = HTTP_INSUFFICIENT_STORAGE
+    elif isinstance(exc, OSError) and exc.errno == errno.EAGAIN:
+        status = HTTP_SERVICE_UNAVAILABLE
     elif isinstance(exc, ConnectionError):
         status = HTTP_BAD_GATEWAY
     elif isinstance(exc, TimeoutError):
