@@ -151,6 +151,56 @@ def backend_requests(env: Environment, key: str) -> int | None:
     return None
 
 
+def _systems_for(body_name: str, size: int, systems: list[str]) -> list[str] | None:
+    """The systems measured for one body and size (``None``: the cell is skipped)."""
+    here = [k for k in systems if size <= REAL_MAX or k not in REAL_SYSTEMS]
+    if body_name == "allprop":  # dead properties: see ALLPROP_SKIP
+        if size > REAL_MAX:
+            return None
+        here = [k for k in here if k not in ALLPROP_SKIP]
+    return here
+
+
+def _first_requests(
+    env: Environment, cell: dict[str, list[float]], size: int, body: bytes, body_name: str
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """One untimed request per system (logins, caches); the clients, and the backend
+    requests each system's first named listing cost."""
+    clients: dict[str, Any] = {}
+    counted: dict[str, int] = {}
+    for key in cell:
+        server, path, auth = target(env, key, size)
+        client = clients[key] = server.client(auth)
+        before = backend_requests(env, key)
+        if key == "rclone-cold":
+            rclone_forget(server)
+        reply = client.request("PROPFIND", path, body, headers(key))
+        check(reply, size, key)
+        if key == "rclone-cold":  # slow: this request is its first timed run
+            cell[key].append(reply.seconds * 1000)
+        if before is not None and body_name == "named":
+            after = backend_requests(env, key)
+            assert after is not None
+            counted[key] = after - before
+    return clients, counted
+
+
+def _timed_requests(
+    env: Environment, cell: dict[str, list[float]], clients: dict[str, Any], size: int,
+    body: bytes, runs: int,
+) -> None:  # fmt: skip
+    for _ in range(runs):
+        for key in cell:
+            server, path, _ = target(env, key, size)
+            if key == "rclone-cold":
+                if len(cell[key]) >= runs:
+                    continue
+                rclone_forget(server)
+            reply = clients[key].request("PROPFIND", path, body, headers(key))
+            check(reply, size, key)
+            cell[key].append(reply.seconds * 1000)
+
+
 def measure(
     env: Environment, sizes: list[int], runs: int, repeat: int, systems: list[str]
 ) -> dict[str, Any]:
@@ -162,38 +212,15 @@ def measure(
     for body_name, body in BODIES.items():
         latency[body_name] = {}
         for size in sizes:
-            here = [k for k in systems if size <= REAL_MAX or k not in REAL_SYSTEMS]
-            if body_name == "allprop":  # dead properties: see ALLPROP_SKIP
-                if size > REAL_MAX:
-                    continue
-                here = [k for k in here if k not in ALLPROP_SKIP]
+            here = _systems_for(body_name, size, systems)
+            if here is None:
+                continue
             cell = latency[body_name][str(size)] = {key: [] for key in here}
-            clients = {}
             env.gateway["http"].reset_peak()
-            for key in here:  # one untimed request each (logins, caches), then counted
-                server, path, auth = target(env, key, size)
-                client = clients[key] = server.client(auth)
-                before = backend_requests(env, key)
-                if key == "rclone-cold":
-                    rclone_forget(server)
-                reply = client.request("PROPFIND", path, body, headers(key))
-                check(reply, size, key)
-                if key == "rclone-cold":  # slow: this request is its first timed run
-                    cell[key].append(reply.seconds * 1000)
-                if before is not None and body_name == "named":
-                    after = backend_requests(env, key)
-                    assert after is not None
-                    requests.setdefault(key, {})[str(size)] = after - before
-            for _ in range(runs):
-                for key in here:
-                    server, path, _ = target(env, key, size)
-                    if key == "rclone-cold":
-                        if len(cell[key]) >= runs:
-                            continue
-                        rclone_forget(server)
-                    reply = clients[key].request("PROPFIND", path, body, headers(key))
-                    check(reply, size, key)
-                    cell[key].append(reply.seconds * 1000)
+            clients, counted = _first_requests(env, cell, size, body, body_name)
+            for key, count in counted.items():
+                requests.setdefault(key, {})[str(size)] = count
+            _timed_requests(env, cell, clients, size, body, runs)
             for client in clients.values():
                 client.close()
             gw = env.gateway["http"].memory()
