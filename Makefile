@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 DATA   ?= var/demo
 PORT   ?= 8080
 IRODS_PORT ?= 1247
+SWIFT_PORT ?= 18080
 
 .PHONY: test demo bench lint typecheck install clean tools swiftvenv
 
@@ -43,6 +44,7 @@ test: lint typecheck tools swiftvenv
 
 demo: $(STAMP) swiftvenv
 	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT) \
+		--swift-port $(SWIFT_PORT) \
 		$(if $(filter 1,$(TLS)),--tls)
 
 # Benchmarks (BENCHMARKS.md): about 15-20 minutes on 2 cores; QUICK=1 for a smoke run of a
