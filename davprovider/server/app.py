@@ -19,6 +19,7 @@ from davprovider import plugins
 from davprovider.backend import BackendFactory
 from davprovider.dav.pages import StatusPages
 from davprovider.dav.provider import GatewayProvider
+from davprovider.dav.root import RootProvider
 from davprovider.server.guard import RequestGuard
 from davprovider.settings import Settings
 
@@ -41,7 +42,10 @@ def build_app(
 ) -> AccessLog:
     """The whole WSGI application; ``factories`` overrides per share path."""
     made = create_factories(settings) if factories is None else dict(factories)
-    providers = {s.path: GatewayProvider(s, made[s.path], settings) for s in settings.shares}
+    providers: dict[str, Any] = {
+        s.path: GatewayProvider(s, made[s.path], settings) for s in settings.shares
+    }
+    providers.setdefault("/", RootProvider([s.path for s in settings.shares]))
     config = {
         "provider_mapping": providers,
         SETTINGS_KEY: settings,
