@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import SYS_INVALID_FILE_PATH, USER_INPUT_PATH_ERR, IrodsError
+from .migrate import upgrade_from_0
 
 # Access levels of iRODS 4.3 (token ids in R_TOKN_MAIN, namespace access_type).
 ACCESS_LEVELS = {
@@ -164,6 +165,10 @@ class Store:
             with self.tx():
                 self._create_schema()
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version == 0 and not fresh:
+            with self.tx() as db:
+                upgrade_from_0(db, SCHEMA, SCHEMA_VERSION)
+            version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             self.db.close()
             raise RuntimeError(

@@ -27,12 +27,12 @@ class Catalog(Trash):
         super().__init__(data_dir, zone)
         if self.one("SELECT 1 FROM users LIMIT 1") is None:
             self._seed(admin_password)
+        specific.seed(self)
 
     def _seed(self, admin_password: str) -> None:
         z = self.zone
         with self.tx():
             self.seed_resource()
-            specific.seed(self)
             self.add_user(PUBLIC, "rodsgroup")
             self.add_user("rods", "rodsadmin", admin_password)
             rods = self.actor("rods")

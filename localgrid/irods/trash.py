@@ -28,7 +28,7 @@ class Trash(Replication):
         z, me = self.zone, self.home_name(self.require_user(f"{actor.name}#{actor.zone}"))
         rest = path.removeprefix(f"/{z}/")
         rest = rest.removeprefix("home/")
-        rest = rest.removeprefix(f"{me}/")
+        rest = rest.removeprefix(f"{me}/") if rest != me else me
         target = f"/{z}/trash/home/{me}/{rest}"
         while self.coll(target) is not None or self.data(target) is not None:
             target = f"{target}.{secrets.randbelow(10**10)}"
