@@ -140,7 +140,16 @@ class TLSAdapter(Adapter):
 
     def handshake(self, sock: ssl.SSLSocket, client: str) -> dict[str, Any] | None:
         """Finish the handshake (in a worker thread); return the connection's TLS environ,
-        or ``None`` when the handshake failed (logged with the client and the reason)."""
+        or ``None`` when the handshake failed (logged with the client and the reason).
+        A client speaking plain HTTP to this port is told so in plain HTTP (400)."""
+        if _plain_http(sock):
+            log.info("tls: %s spoke plain HTTP to the HTTPS port: 400", client)
+            raw_send = socket.socket.sendall
+            try:
+                raw_send(sock, _PLAIN_HTTP_ANSWER)
+            except OSError:
+                pass
+            return None
         try:
             sock.do_handshake()
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
@@ -224,6 +233,23 @@ class SelectFirstServer(cheroot_wsgi.Server):
                 self.put_conn(conn)
                 return
         super().process_conn(conn)
+
+
+_PLAIN_HTTP_ANSWER = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 45\r\nConnection: close\r\n\r\n"
+    b"400 Bad Request: this port speaks HTTPS only\n"
+)
+
+
+def _plain_http(sock: ssl.SSLSocket) -> bool:
+    """True when the client's first bytes are an HTTP request line, not a TLS record
+    (a TLS handshake starts with byte 0x16). Peeks on the raw socket: nothing is read."""
+    try:
+        first = socket.socket.recv(sock, 8, socket.MSG_PEEK)
+    except OSError:
+        return False
+    return bool(first) and first[:1].isalpha() and first[:1].isupper()
 
 
 def verified_chain(sock: ssl.SSLSocket) -> list[bytes]:

@@ -150,15 +150,18 @@ def test_tls13_sessions_are_not_resumed(test_pki, start_tls_gateway):
         assert not again.session_reused
 
 
-def test_plain_http_on_the_https_port_is_refused(test_pki, start_tls_gateway, caplog):
+def test_plain_http_on_the_https_port_gets_a_readable_400(test_pki, start_tls_gateway, caplog):
     caplog.set_level(logging.INFO, logger="davprovider.server.tls")
     gw = start_tls_gateway(memory_tls_config(test_pki))
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=5)
-    with pytest.raises((ConnectionError, http.client.HTTPException)):
-        conn.request("GET", "/memory/", headers=basic("bob"))
-        conn.getresponse()
+    conn.request("GET", "/memory/", headers=basic("bob"))
+    reply = conn.getresponse()
+    assert reply.status == 400
+    assert b"this port speaks HTTPS" in reply.read()
     conn.close()
-    assert logged(caplog, "plain HTTP sent to the HTTPS port")
+    assert logged(caplog, "spoke plain HTTP to the HTTPS port")
+    tls = client_context(test_pki)
+    assert https(gw.port, tls, "GET", "/memory/", headers=basic("bob")).status == 200
 
 
 def test_sighup_reloads_crls_without_dropping_connections(test_pki, process_gateway, tmp_path):
