@@ -1,6 +1,7 @@
 """Specific queries: SQL registered by a rodsadmin under an alias, run by anyone (API 722).
 
-The SQL runs on a read-only connection to the catalog, against views that carry the ICAT's
+The SQL runs on a read-only connection to the catalog (which may only read, and reads
+passwords as NULL), against views that carry the ICAT's
 table names (``R_DATA_MAIN``, ``R_COLL_MAIN``, ...) over this catalog's tables, whose column
 names follow the ICAT's. Arguments bind to the ``?`` placeholders in order. As in iRODS,
 ``ls``, ``lsl`` (SQL like an argument), ``findQueryByAlias`` and ``ilsLACollections`` come
@@ -49,6 +50,7 @@ BUILT_IN = {
         " where c.parent_coll_name = ? order by c.coll_name limit ? offset ?"
     ),
 }
+SECRET_TABLES = {"pam_password", "temp_password"}
 _readers: dict[str, tuple[sqlite3.Connection, threading.Lock]] = {}
 _readers_lock = threading.Lock()
 
@@ -74,6 +76,16 @@ def remove(cat: Catalog, alias_or_sql: str) -> None:
         raise IrodsError(CAT_UNKNOWN_SPECIFIC_QUERY, f"no specific query {alias_or_sql!r}")
 
 
+def _only_reading(action: int, arg1: str | None, arg2: str | None, *_: object) -> int:
+    """Specific queries may only read, and never see a password (they read as NULL)."""
+    if action == sqlite3.SQLITE_READ:
+        secret = arg1 in SECRET_TABLES or (arg1, arg2) == ("users", "password")
+        return sqlite3.SQLITE_IGNORE if secret else sqlite3.SQLITE_OK
+    if action in (sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
 def _reader(cat: Catalog) -> tuple[sqlite3.Connection, threading.Lock]:
     """A read-only connection to this catalog, with the ICAT-named views (made once)."""
     key = str(cat.db_path)
@@ -82,6 +94,7 @@ def _reader(cat: Catalog) -> tuple[sqlite3.Connection, threading.Lock]:
             db = sqlite3.connect(f"file:{key}?mode=ro", uri=True, check_same_thread=False)
             for name, sql in VIEWS.items():
                 db.execute(f"CREATE TEMP VIEW {name} AS {sql}")
+            db.set_authorizer(_only_reading)
             _readers[key] = (db, threading.Lock())
         return _readers[key]
 
