@@ -79,7 +79,7 @@ def _open(state: ConnState, path: str, flags: int, kw: dict[str, str], data_type
     fd = state.handle()
     state.files[fd] = OpenFile(
         int(row["data_id"]), path, os_fd, writable, 0, created or truncated, kw,
-        int(row["data_repl_num"]), row["resc_hier"], state.ticket,
+        int(row["data_repl_num"]), row["resc_hier"], state.ticket, int(row["data_size"]),
     )  # fmt: skip
     return Reply(int_info=fd)
 
@@ -119,7 +119,8 @@ def write(state: ConnState, body: bytes, bs: bytes | bytearray | memoryview) -> 
     if not f.writable:
         raise IrodsError(SYS_INVALID_INPUT_PARAM, "descriptor is open read-only")
     view = memoryview(bs)
-    quotas.check(state.catalog, state.who(), f.offset + len(view))
+    # The catalog counts the replica's recorded size already: only growth beyond it is new.
+    quotas.check(state.catalog, state.who(), max(0, f.offset + len(view) - f.recorded))
     tickets.on_write(state, f.ticket, len(view))
     done = 0
     while done < len(view):

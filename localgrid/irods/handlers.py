@@ -34,6 +34,7 @@ class OpenFile:
     repl_num: int = 0
     hier: str = ""
     ticket: str = ""
+    recorded: int = 0  # the replica's size in the catalog when opened
 
 
 @dataclass

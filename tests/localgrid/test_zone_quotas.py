@@ -43,3 +43,18 @@ def test_removed_quota_no_longer_limits(rods, alice, login, unique):
         f.write(b"y" * 100)
 
     assert login(alice).data_objects.get(f"{alice.home}/free.bin").size == 100
+
+
+def test_rewriting_an_object_counts_only_its_growth(rods, alice, login, unique):
+    group = rods.groups.create(unique("rewrite"))
+    group.addmember(alice.name)
+    session = login(alice)
+    path = f"{alice.home}/steady.bin"
+    with session.data_objects.open(path, "w") as f:
+        f.write(b"z" * 600)
+    group.set_quota(1000)
+
+    with session.data_objects.open(path, "a") as f:
+        f.write(b"z" * 300)
+
+    assert session.data_objects.get(path).size == 900
