@@ -3,7 +3,7 @@ OpenStack Swift and one ``davprovider serve`` process with both shares (``/irods
 the zone, ``/swift`` over Swift, Basic logins as alice); per test module and share, a
 fresh folder (``share``, parametrized ``irods``/``swift``).
 
-The gateway is a real process (tests/integration/irods_gateway.py ``start_gateway``):
+The gateway is a real process (tests/helpers/irods_gateway.py ``start_gateway``):
 the clients see exactly what a user's client sees, and its access log tells which
 requests they made."""
 

@@ -1,7 +1,7 @@
 """The storage contract as a test suite any Backend must pass.
 
 Subclass ``BackendContract`` and provide a ``backend`` fixture returning an
-empty, writable backend (see ``test_memory_backend.py``).
+empty, writable backend (see tests/unit/test_memory_backend.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The sync-client extensions of the storage contract as a test suite.
 
 Subclass ``SyncContract`` with a ``backend`` fixture returning an empty, writable
-backend (see ``test_memory_sync.py``; the iRODS backend runs it in
-tests/integration/test_irods_sync_backend.py). A backend that keeps the contract's
+backend (see tests/unit/test_memory_sync.py; the iRODS backend runs it in
+tests/irods/test_irods_sync_backend.py). A backend that keeps the contract's
 default ``set_mtime`` (``NotImplementedError``) skips the mtime tests.
 """
 

@@ -1,6 +1,6 @@
 """A gateway (cheroot, WsgiDAV, our resources) in this process serving a ``/swift``
-share over the test Swift, with the memory tests' client (``dav.conftest.Gateway``),
-so that the request sequences of ``dav.client_sequences`` replay here unchanged."""
+share over the test Swift, with the in-process tests' client (``gateway.Gateway``),
+so that the request sequences of ``client_sequences`` replay here unchanged."""
 
 from __future__ import annotations
 

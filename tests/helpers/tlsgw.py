@@ -1,5 +1,5 @@
 """Helpers of the TLS tests: configs, an HTTPS client (Python's ssl), curl, and
-``start_process`` (tests/serve_process.py: ``davprovider serve`` as a child process,
+``start_process`` (``serve_process``: ``davprovider serve`` as a child process,
 over HTTPS when its config has a ``tls`` section)."""
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ def modify_time(rods, path: str) -> float:
     return rods.data_objects.get(path).modify_time.replace(tzinfo=UTC).timestamp()
 
 
-def test_windows_copy_ends_with_the_content_and_the_explorer_mtime(gw, workdir, rods, irods_path):
+def test_windows_copy_sets_the_modify_time_and_keeps_win32_attributes_as_avus(
+    gw, workdir, rods, irods_path
+):
     seen = windows_copy(gw, workdir, "report.docx", DATA, MODIFIED)
 
     assert seen == {
@@ -44,7 +46,9 @@ def test_windows_copy_ends_with_the_content_and_the_explorer_mtime(gw, workdir, 
     assert "dav:{urn:schemas-microsoft-com:}Win32LastModifiedTime" not in avus
 
 
-def test_finder_copy_stores_the_data_and_its_side_files_by_default(gw, workdir, rods, irods_path):
+def test_finder_copy_stores_the_object_and_its_side_files_in_the_zone(
+    gw, workdir, rods, irods_path
+):
     before = time.time()
     seen = finder_copy(gw, workdir, "photo.jpg", DATA)
 

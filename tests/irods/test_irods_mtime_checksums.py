@@ -11,8 +11,6 @@ import zlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import pytest
-
 from tests.helpers.client_sequences import (
     CHECKSUMS,
     OC,
@@ -21,7 +19,7 @@ from tests.helpers.client_sequences import (
     rclone_proppatch,
 )
 from tests.helpers.davxml import hrefs
-from tests.helpers.irods_gateway import TEMP, leftovers, read_object, write_object
+from tests.helpers.irods_gateway import read_object, write_object
 
 DATA = bytes(range(256)) * 2000  # 512000 bytes
 MD5 = hashlib.md5(DATA).hexdigest()
@@ -108,15 +106,6 @@ def test_upload_registers_the_catalog_checksum_and_lists_every_digest(
     assert dcache.startswith(f"adler32={ADLER32},md5={b64(MD5)},")
 
 
-def test_want_digest_answers_from_the_catalog_and_the_stored_digests(gw, workdir):
-    gw.put(workdir + "a.bin", DATA)
-    reply = gw.request("HEAD", workdir + "a.bin", headers={"Want-Digest": "adler32, sha-256;q=0.5"})
-    assert reply.header("Digest") == f"adler32={ADLER32},sha-256={b64(SHA256)}"
-    reply = gw.request("GET", workdir + "a.bin", headers={"Want-Repr-Digest": "sha-256=10"})
-    assert reply.header("Repr-Digest") == f"sha-256=:{b64(SHA256)}:"
-    assert reply.body == DATA
-
-
 def test_object_written_without_checksum_gets_it_computed_once_and_registered(
     gw, workdir, rods, alice_prc, irods_path
 ):
@@ -143,33 +132,6 @@ def test_overwrite_by_another_client_hides_the_stale_digests(gw, workdir, alice_
     assert reply.header("Digest") == "md5=" + b64(
         hashlib.md5(b"changed outside the gateway").hexdigest()
     )
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Content-MD5": b64(hashlib.md5(b"x").hexdigest())},
-        {"Digest": "adler32=00000001"},
-        {"Repr-Digest": f"sha-256=:{b64(hashlib.sha256(b'x').hexdigest())}:"},
-        {"OC-Checksum": "SHA1:" + hashlib.sha1(b"x").hexdigest()},
-    ],
-    ids=["content-md5", "digest", "repr-digest", "oc-checksum"],
-)
-def test_checksum_mismatch_is_400_keeps_old_content_and_leaves_no_temporary_object(
-    gw, workdir, rods, irods_path, headers
-):
-    gw.put(workdir + "a.bin", b"old content")
-    reply = gw.put(workdir + "a.bin", DATA, headers=headers)
-    assert reply.status == 400 and b"mismatch" in reply.body
-    assert read_object(rods, irods_path(workdir + "a.bin")) == b"old content"
-    assert not [n for n in leftovers(rods, irods_path(workdir), {"a.bin"}) if n.startswith(TEMP)]
-    assert leftovers(rods, irods_path(workdir), {"a.bin"}) == []
-
-
-def test_matching_client_checksums_are_accepted(gw, workdir, rods, irods_path):
-    headers = {"OC-Checksum": f"SHA1:{SHA1}", "Digest": f"sha-256={b64(SHA256)}"}
-    assert gw.put(workdir + "a.bin", DATA, headers=headers).status == 201
-    assert read_object(rods, irods_path(workdir + "a.bin")) == DATA
 
 
 def test_quota_is_omitted_not_zero(gw, workdir):

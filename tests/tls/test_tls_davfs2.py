@@ -17,15 +17,13 @@ from pathlib import Path
 import pytest
 
 from localgrid import pki
+from tests.helpers.external_tools import require_tool
 from tests.helpers.tlsgw import HOME, irods_tls_config
 
 
 @pytest.fixture
-def davfs(test_pki, tmp_path, request):
-    conftest = request.config.pluginmanager.get_plugin(
-        str(request.config.rootpath / "tests" / "conftest.py")
-    )
-    mount_davfs = conftest.require_tool("mount.davfs")
+def davfs(test_pki, tmp_path):
+    mount_davfs = require_tool("mount.davfs")
     if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
         pytest.skip("davfs2 mounts need root and /dev/fuse")
     # the daemon drops root for the davfs2 user: pytest's tmp_path (0700) is out of reach
