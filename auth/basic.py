@@ -22,10 +22,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Longest user name and password handed to a backend (longer: refused, no backend call).
+MAX_USER = 256
+MAX_PASSWORD = 1024
+
 
 def parse_basic(header: str) -> tuple[str, str] | None:
     """Return (user, password) from an ``Authorization: Basic`` value, or
-    ``None`` when it is absent, another scheme, or malformed."""
+    ``None`` when it is absent, another scheme, malformed, or longer than
+    ``MAX_USER``/``MAX_PASSWORD``."""
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -38,7 +43,7 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     except UnicodeDecodeError:
         decoded = raw.decode("latin-1")
     user, sep, password = decoded.partition(":")
-    if not sep or not user:
+    if not sep or not user or len(user) > MAX_USER or len(password) > MAX_PASSWORD:
         return None
     return user, password
 
@@ -62,7 +67,7 @@ class Authenticator:
         client = environ.get("REMOTE_ADDR", "-")
         try:
             accepted = share.factory.login(user, password)
-        except PermissionError:
+        except (PermissionError, ValueError):  # refused, or credentials it cannot take
             accepted = False
         except TimeoutError as exc:
             log.warning("basic: backend timed out checking %r from %s: %s", user, client, exc)
