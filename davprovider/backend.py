@@ -55,6 +55,12 @@ method                      when it raises ``NotImplementedError``
 ``Entry.checksum``. Digest algorithms are named as in ``DIGEST_ALGORITHMS``;
 digest values are lowercase hex strings.
 
+Leftovers. Uploads that a crash (the gateway killed, the backend restarted) cut
+short can leave hidden objects behind; ``BackendFactory.sweep`` removes those
+older than the share's ``sweep_age`` (default one hour), at start and every
+``sweep_interval`` seconds, and a backend MAY also sweep an identity's own
+when its session opens.
+
 Backend types are loaded by name (``backend: memory`` in the config) by
 ``plugins.py``. Such a module exposes ``Options`` (a frozen dataclass describing
 its ``options:`` mapping, validated by ``settings.py``) and
@@ -377,4 +383,14 @@ class BackendFactory(Protocol):
 
     def close(self) -> None:
         """Release pooled sessions (called at server shutdown)."""
+        ...
+
+    def sweep(self, max_age: float | None = None) -> float | None:
+        """Remove what crashed uploads left behind (an iRODS upload's hidden temporary
+        object, a Swift upload's orphan segments) once it is older than ``max_age``
+        seconds (``None``: the share's own ``sweep_age`` option). MUST NOT touch
+        anything younger, so a live upload is never swept; MUST NOT raise for a
+        backend that is unreachable (it logs instead). The server calls it at start
+        and again after the number of seconds it returns (``None``: never again).
+        A backend with nothing to sweep returns ``None`` at once."""
         ...

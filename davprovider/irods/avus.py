@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,6 +23,22 @@ from davprovider.digests import HEX_LENGTH
 META_PREFIX = "dav:"
 EMPTY_UNIT = "davprovider:empty"
 DIGEST_PREFIX = "davprovider:digest:"
+
+
+#: iRODS' catalog columns for an AVU's attribute and value (bytes).
+MAX_AVU_NAME = MAX_AVU_VALUE = 2700
+
+
+def check_dead(updates: Mapping[str, str | None]) -> None:
+    """Refuse, before anything is written, what iRODS cannot store: a name too long for
+    an AVU attribute (``ValueError``, 400) or a value too long (``OSError(ENOSPC)``, 507)."""
+    for name, value in updates.items():
+        if not name or len((META_PREFIX + name).encode()) > MAX_AVU_NAME:
+            raise ValueError(f"property name too long for an iRODS AVU: {name[:80]!r}...")
+        if value is not None and len(value.encode()) > MAX_AVU_VALUE:
+            raise OSError(
+                errno.ENOSPC, f"value of {name} too long for an iRODS AVU ({MAX_AVU_VALUE} bytes)"
+            )
 
 
 def encode_meta(value: str) -> tuple[str, str]:

@@ -23,9 +23,9 @@ from irods.models import Collection, CollectionMeta, DataObject, DataObjectMeta
 from davprovider.backend import Backend, Entry, Upload
 from davprovider.pipeline import ReadAhead
 
-from .avus import DIGEST_PREFIX, META_PREFIX, decode_meta, encode_meta
+from .avus import DIGEST_PREFIX, META_PREFIX, check_dead, decode_meta, encode_meta
 from .catalog import COLL_COLUMNS, DATA_COLUMNS, TEMP_PREFIX, all_rows, coll_entry, data_entry
-from .errors import retried
+from .errors import DENIED, NOT_FOUND, retried
 from .sync import SyncExtensions
 from .upload import IrodsUpload
 
@@ -74,6 +74,17 @@ class IrodsBackend(SyncExtensions, Backend):
 
     @retried
     def open_read(self, path: str) -> BinaryIO:
+        """An open that meets an overwrite between its renames looks again."""
+        attempt = 0
+        while True:
+            try:
+                return self._open_read(path)
+            except (FileNotFoundError, PermissionError, *NOT_FOUND, *DENIED):
+                if not self.wait_replaced(path, attempt):
+                    raise
+                attempt += 1
+
+    def _open_read(self, path: str) -> BinaryIO:
         if self.data_row(path) is None:
             if self.coll_row(path) is not None:
                 raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
@@ -153,31 +164,28 @@ class IrodsBackend(SyncExtensions, Backend):
             self.remove(dst, recursive=True)
 
     def _copy_meta(self, src: str, dst: str) -> None:
-        """Dead properties and, for an object, its digests (the copy keeps its checksum)."""
-        ops = [
-            AVUOperation(operation="add", avu=iRODSMeta(a.name, a.value, a.units or ""))
-            for a in self.meta_target(src).metadata.items()
-            if a.name.startswith((META_PREFIX, DIGEST_PREFIX))
-        ]
-        if ops:
-            self.meta_target(dst).metadata.apply_atomic_operations(*ops)
+        """Dead properties and, for an object, its digests (the copy keeps its checksum),
+        every one of them (``avus``) in one atomic request."""
+        kind, found = self.avus(src, "dav")  # META_PREFIX and DIGEST_PREFIX
+        kept = [a for a in found if a.name.startswith((META_PREFIX, DIGEST_PREFIX))]
+        self.apply_avus(kind, dst, [AVUOperation(operation="add", avu=a) for a in kept])
 
     @retried
     def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
-        self.apply_meta(self.meta_target(path), updates)
-
-    def apply_meta(self, target: Any, updates: Mapping[str, str | None]) -> None:
-        """Set dead properties on a PRC data object or collection, all or nothing."""
-        current = {a.name: a for a in target.metadata.items() if a.name.startswith(META_PREFIX)}
+        """All or nothing: names and values checked first (``avus.check_dead``), then
+        one atomic AVU request; linear in the number of properties."""
+        check_dead(updates)
+        kind, found = self.avus(path)
+        current: dict[str, list[iRODSMeta]] = {}
+        for avu in found:
+            current.setdefault(avu.name, []).append(avu)
         ops = []
         for name, value in updates.items():
             attr = META_PREFIX + name
-            if attr in current:
-                ops.append(AVUOperation(operation="remove", avu=current[attr]))
+            ops += [AVUOperation(operation="remove", avu=a) for a in current.get(attr, ())]
             if value is not None:
                 ops.append(AVUOperation(operation="add", avu=iRODSMeta(attr, *encode_meta(value))))
-        if ops:
-            target.metadata.apply_atomic_operations(*ops)
+        self.apply_avus(kind, path, ops)
 
     @retried
     def list_meta(self, path: str, names: Sequence[str]) -> dict[str, dict[str, str]]:

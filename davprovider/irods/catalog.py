@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import posixpath
-from collections.abc import Iterator, Mapping
+import time
+import uuid
+from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from irods import exception as ex
 from irods.api_number import api_number
+from irods.column import Like
 from irods.message import (
     FileOpenRequest,
     GenQueryResponse,
@@ -29,7 +33,9 @@ from irods.message import (
     StringStringMap,
     iRODSMessage,
 )
-from irods.models import Collection, DataObject
+from irods.meta import AVUOperation, iRODSMeta
+from irods.models import Collection, CollectionMeta, DataObject, DataObjectMeta
+from irods.query import query_number
 from irods.results import ResultSet
 
 from davprovider.backend import Entry
@@ -48,27 +54,76 @@ DATA_COLUMNS = (
     DataObject.id, DataObject.name, DataObject.size, DataObject.checksum,
     DataObject.create_time, DataObject.modify_time,
 )  # fmt: skip
+RACE_TRIES, RACE_PAUSE = 12, 0.01  # a reader waits up to ~0.8 s for an overwrite's renames
+RETURN_TOTAL_ROW_COUNT = query_number["RETURN_TOTAL_ROW_COUNT"]
 COLL_COLUMNS = (Collection.id, Collection.name, Collection.create_time, Collection.modify_time)
 
 
-def all_rows(query: Any) -> Iterator[Mapping[Any, Any]]:
-    """Every row of ``query`` (a PRC ``Query``), all pages fetched on one connection."""
+def all_rows(query: Any, *, counted: bool = True) -> Generator[Mapping[Any, Any], None, None]:
+    """Every row of ``query`` (a PRC ``Query``), all pages fetched on one connection.
+
+    The zone is asked for the total row count with the first page; an answer that
+    ends before that many rows came (a continuation the zone no longer knows, an
+    empty page) raises ``ConnectionError``: a listing or an AVU set is never cut
+    short in silence. A consumer that stops early closes the query on the zone.
+    """
     with query.sess.pool.get_connection() as conn:
-        page = query
-        while True:
-            # PRC builds the request; only the connection it goes over is ours to choose.
-            request = page._message()
-            conn.send(
-                iRODSMessage("RODS_API_REQ", msg=request, int_info=api_number["GEN_QUERY_AN"])
-            )
-            try:
-                result_set = ResultSet(conn.recv().get_main_message(GenQueryResponse))
-            except ex.CAT_NO_ROWS_FOUND:
-                return
-            yield from result_set
-            if result_set.continue_index <= 0:
-                return
-            page = page.continue_index(result_set.continue_index)
+        page, seen, total, cursor = query, 0, 0, 0
+        try:
+            while True:
+                raw = _ask(conn, page, counted=counted and page is query)
+                if raw is None:  # no rows (first page), or an empty continuation
+                    _check_count(query, seen, total, page is query)
+                    return
+                total = total or int(raw.totalRowCount or 0)
+                result_set = ResultSet(raw)
+                cursor = result_set.continue_index
+                seen += len(result_set)
+                yield from result_set
+                if cursor <= 0:
+                    _check_count(query, seen, total, True)
+                    return
+                page = page.continue_index(cursor)
+        except GeneratorExit:
+            if cursor > 0:
+                _ask(conn, query.continue_index(cursor).limit(0), counted=False)  # free it
+            raise
+
+
+def first_row(query: Any) -> Mapping[Any, Any] | None:
+    """The first row of ``query`` on one connection (the zone's cursor freed after)."""
+    rows = all_rows(query, counted=False)
+    try:
+        return next(rows, None)
+    finally:
+        rows.close()
+
+
+def _ask(conn: Any, page: Any, *, counted: bool) -> Any:
+    """One GenQuery page over ``conn``; ``None`` for CAT_NO_ROWS_FOUND."""
+    request = page._message()  # PRC builds the request; the connection is ours to choose
+    if counted:
+        request.options = int(request.options or 0) | RETURN_TOTAL_ROW_COUNT
+    conn.send(iRODSMessage("RODS_API_REQ", msg=request, int_info=api_number["GEN_QUERY_AN"]))
+    try:
+        return conn.recv().get_main_message(GenQueryResponse)
+    except ex.CAT_NO_ROWS_FOUND:
+        return None
+
+
+def _check_count(query: Any, seen: int, total: int, ended: bool) -> None:
+    """An end of rows before the announced total is a broken answer, not the end."""
+    if (total and seen != total) or not ended and not total:
+        raise ConnectionError(
+            errno.EIO,
+            f"GenQuery answer cut short: {seen} of {total or 'more'} rows "
+            f"({', '.join(sorted(c.icat_key for c in query.columns))})",
+        )
+
+
+def _replaced_key(name: str) -> str:
+    """The name part of an object's aside names (hex only: no GenQuery wildcard)."""
+    return "replaced-" + hashlib.sha256(name.encode()).hexdigest()[:20] + "-"
 
 
 def _stamp(value: Any) -> float | None:
@@ -137,12 +192,35 @@ class Catalog:
         q = self.session.query(*DATA_COLUMNS).filter(
             Collection.name == parent, DataObject.name == name
         )
-        return next(iter(q.get_results()), None)
+        return first_row(q)
 
     def coll_row(self, path: str) -> Mapping[Any, Any] | None:
         """The collection's row at ``path`` (``COLL_COLUMNS``), ``None`` if there is none."""
         q = self.session.query(*COLL_COLUMNS).filter(Collection.name == self.irods_path(path))
-        return next(iter(q.get_results()), None)
+        return first_row(q)
+
+    def aside_name(self, path: str) -> str:
+        """A hidden name the object at ``path`` is renamed to while an overwrite puts the
+        new one in place (``replacing`` finds it; ``sweep`` removes a stale one)."""
+        parent, name = self.split(path)
+        return f"{parent}/{TEMP_PREFIX}{_replaced_key(name)}{uuid.uuid4().hex[:12]}"
+
+    def replacing(self, path: str) -> bool:
+        """Whether an overwrite of ``path`` is between its two renames (``upload.py``)."""
+        parent, name = self.split(path)
+        q = self.session.query(DataObject.id).filter(
+            Collection.name == parent,
+            Like(DataObject.name, f"{TEMP_PREFIX}{_replaced_key(name)}%"),
+        )
+        return first_row(q) is not None
+
+    def wait_replaced(self, path: str, attempt: int) -> bool:
+        """After a miss at ``path``: ``True`` (after a short pause) when an overwrite of it
+        is in flight and the caller should look again, at most ``RACE_TRIES`` times."""
+        if attempt >= RACE_TRIES or not self.replacing(path):
+            return False
+        time.sleep(RACE_PAUSE * (attempt + 1))
+        return True
 
     def probe_hidden(self, path: str) -> None:
         """Tell "exists but unreadable" (403) from "absent" (404) for a data object.
@@ -176,33 +254,56 @@ class Catalog:
             )
             conn.recv()
 
-    def meta_target(self, path: str) -> Any:
-        """The PRC data object or collection at ``path`` (it carries the AVUs)."""
+    def avus(self, path: str, prefix: str = META_PREFIX) -> tuple[Any, list[iRODSMeta]]:
+        """The kind of what is at ``path`` (PRC's ``DataObject`` or ``Collection``
+        model) and its AVUs named ``prefix...``, every page on one connection
+        (``all_rows``): none is lost however many there are."""
         if self.data_row(path) is not None:
-            return self.session.data_objects.get(self.irods_path(path))
-        if self.coll_row(path) is not None:
-            return self.session.collections.get(self.irods_path(path))
-        raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+            parent, name = self.split(path)
+            kind, model = DataObject, DataObjectMeta
+            where = [Collection.name == parent, DataObject.name == name]
+        elif self.coll_row(path) is not None:
+            kind, model = Collection, CollectionMeta
+            where = [Collection.name == self.irods_path(path)]
+        else:
+            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+        q = self.session.query(model.name, model.value, model.units).filter(
+            *where, Like(model.name, prefix + "%")
+        )
+        found = [
+            iRODSMeta(r[model.name], r[model.value], r[model.units] or None)
+            for r in all_rows(q)
+            if str(r[model.name]).startswith(prefix)
+        ]
+        return kind, found
+
+    def apply_avus(self, kind: Any, path: str, ops: Sequence[AVUOperation]) -> None:
+        """``ops`` on the AVUs of the object or collection at share path ``path``, in
+        one atomic request (iRODS' atomic metadata API): all of them or none."""
+        if ops:
+            self.session.metadata.apply_atomic_operations(kind, self.irods_path(path), *ops)
 
     # --- the contract's lookups (``IrodsBackend`` inherits them; uploads use them) -------
 
     @retried
     def stat(self, path: str) -> Entry:
-        row = self.data_row(path)
-        if row is not None:
-            return data_entry(row)
-        coll = self.coll_row(path)
-        if coll is None:
-            self.probe_hidden(path)
-            raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
-        entry = coll_entry(coll)
-        return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
+        """A miss during an overwrite's renames looks again (``wait_replaced``)."""
+        attempt = 0
+        while True:
+            row = self.data_row(path)
+            if row is not None:
+                return data_entry(row)
+            coll = self.coll_row(path)
+            if coll is not None:
+                entry = coll_entry(coll)
+                return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
+            if not self.wait_replaced(path, attempt):
+                break
+            attempt += 1
+        self.probe_hidden(path)
+        raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
 
     @retried
     def get_meta(self, path: str) -> dict[str, str]:
-        target = self.meta_target(path)
-        return {
-            avu.name[len(META_PREFIX) :]: decode_meta(avu.value, avu.units)
-            for avu in target.metadata.items()
-            if avu.name.startswith(META_PREFIX)
-        }
+        _, found = self.avus(path)
+        return {a.name[len(META_PREFIX) :]: decode_meta(a.value, a.units) for a in found}

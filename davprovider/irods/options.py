@@ -19,6 +19,9 @@ class Options:
     ``register_checksums``: uploads ask iRODS to register the catalog checksum on close
     (``regChksum``; iRODS reads the new object once more), which the gateway then
     compares with the SHA-256 it computed while the body streamed.
+    ``sweep_age``: hidden temporary objects of uploads older than this many seconds are
+    leftovers of a crash and removed (``sweep.py``); it must exceed the longest upload.
+    ``sweep_interval``: seconds between sweeps (0: only at start and when a session opens).
     """
 
     host: str = "127.0.0.1"
@@ -34,6 +37,8 @@ class Options:
     timeout: int = 120
     irods_environment: str = ""
     register_checksums: bool = True
+    sweep_age: float = 3600.0
+    sweep_interval: float = 600.0
 
     def __post_init__(self) -> None:
         if self.auth_scheme not in ("native", "pam_password"):
@@ -42,6 +47,8 @@ class Options:
             raise ValueError("root must be zone, home, user or an absolute collection path")
         if self.pool_size < 1 or self.pool_ttl <= 0 or self.timeout <= 0:
             raise ValueError("pool_size, pool_ttl and timeout must be positive")
+        if self.sweep_age <= 0 or self.sweep_interval < 0:
+            raise ValueError("sweep_age must be positive and sweep_interval not negative")
         if self.irods_environment:
             self._apply_environment(Path(self.irods_environment))
 

@@ -83,6 +83,11 @@ class SessionPool:
             self._dispose(old)
         return entry
 
+    def pooled(self) -> list[Pooled]:
+        """The sessions pooled now (a snapshot)."""
+        with self._lock:
+            return list(self._entries.values())
+
     def lookup(self, identity: Identity) -> Pooled | None:
         """The pooled, unexpired session of exactly this identity (password included)."""
         with self._lock:

@@ -105,10 +105,10 @@ class SyncExtensions(Catalog):
         binding = digest_binding(digests, row[DataObject.checksum] or None)
         if binding is None:
             return
-        target = self.session.data_objects.get(self.irods_path(path))
-        ops = replace_digests(target.metadata.items(), digests, binding)
+        kind, current = self.avus(path, DIGEST_PREFIX)
+        ops = replace_digests(current, digests, binding)
         try:
-            target.metadata.apply_atomic_operations(*ops)
+            self.apply_avus(kind, path, ops)
         except DENIED as exc:
             log.info("cannot keep the digests of %s: %r", path, exc)
 

@@ -83,13 +83,32 @@ class IrodsUpload(Upload):
             if ops:
                 temp.metadata.apply_atomic_operations(*ops)
             if replacing:
-                session.data_objects.unlink(target, force=True)
-            session.data_objects.move(self.temp, target)
+                self._replace(target)
+            else:
+                session.data_objects.move(self.temp, target)
         except BaseException:
             self.abort()
             raise
         self.done = True
         return self.catalog.stat(self.path)
+
+    def _replace(self, target: str) -> None:
+        """The old object renamed aside, the new one renamed in, the old one removed: the
+        target never goes missing for longer than between two renames, and readers
+        that meet that moment look again (``Catalog.wait_replaced``). An open reader
+        of the old object keeps reading it."""
+        objects = self.catalog.session.data_objects
+        aside = self.catalog.aside_name(self.path)
+        objects.move(target, aside)
+        try:
+            objects.move(self.temp, target)
+        except BaseException:
+            objects.move(aside, target)  # the old content back in place
+            raise
+        try:
+            objects.unlink(aside, force=True)
+        except (*BROKEN, ex.iRODSException) as exc:  # the sweep removes it later
+            log.warning("could not remove %s after replacing %s: %r", aside, self.path, exc)
 
     def _check_checksum(self, catalog: str | None) -> None:
         ours, theirs = self.digests.get("sha-256"), checksum_digests(catalog).get("sha-256")

@@ -55,6 +55,10 @@ class MemoryFactory:
     def close(self) -> None:
         """Nothing to release."""
 
+    def sweep(self, max_age: float | None = None) -> float | None:
+        """Nothing is left behind: an upload lives in memory until it commits."""
+        return None
+
 
 def create_factory(options: Options) -> MemoryFactory:
     """Build the factory for one memory share."""

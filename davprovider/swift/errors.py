@@ -1,5 +1,7 @@
 """swiftclient's and requests' exceptions translated into the contract's built-ins
-(the one place)."""
+(the one place). Swift's 503 (no node could answer, or one is error-limited) is
+``OSError(EAGAIN)`` and its 507 ``OSError(ENOSPC)``: the gateway answers 503/507, a
+full or busy store is no 502."""
 
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ def translate(exc: BaseException, what: str) -> OSError | ValueError:
             return ValueError(f"upload of {what} interrupted")
         if status == 507:
             return OSError(errno.ENOSPC, f"Swift is out of space: {what}")
+        if status == 503:
+            return OSError(errno.EAGAIN, f"Swift is busy, try again later: {what}")
         return ConnectionError(errno.EIO, f"Swift answered {status} on {what}: {reason}")
     if isinstance(exc, rex.Timeout | socket.timeout | TimeoutError):
         return TimeoutError(errno.ETIMEDOUT, f"Swift timed out: {what}")

@@ -21,6 +21,7 @@ whose objects may carry dead properties (``props.py``); it is none itself.
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -201,18 +202,24 @@ def user_meta(headers: Mapping[str, str], kind: str) -> dict[str, str]:
 
 
 def check_limits(meta: Mapping[str, str], limits: MetaLimits, what: str) -> None:
-    """Raise ``ValueError`` (400) naming the limit when Swift would refuse ``meta``."""
+    """Raise ``OSError(ENOSPC)`` (507) naming the limit when Swift could not store
+    ``meta`` on one object or container (count, overall size, value length): checked
+    before any write, so Swift's servers never see metadata they cannot keep."""
     if len(meta) > limits.count:
-        raise ValueError(
+        raise OSError(
+            errno.ENOSPC,
             f"too many properties on {what}: {len(meta)} metadata items, Swift allows "
-            f"{limits.count}"
+            f"{limits.count}",
         )
     total = sum(len(k.encode()) + len(v.encode()) for k, v in meta.items())
     if total > limits.overall:
-        raise ValueError(
+        raise OSError(
+            errno.ENOSPC,
             f"properties of {what} too large for Swift: {total} bytes of metadata, "
-            f"at most {limits.overall}"
+            f"at most {limits.overall}",
         )
     for key, value in meta.items():
         if len(value.encode()) > limits.value:
-            raise ValueError(f"metadata value of {key} on {what} exceeds {limits.value} bytes")
+            raise OSError(
+                errno.ENOSPC, f"metadata value of {key} on {what} exceeds {limits.value} bytes"
+            )

@@ -39,6 +39,9 @@ class Options:
       service credentials; such a caller without a profile is refused (403).
     - ``segment_size``: larger uploads become Static Large Objects with their
       segments in ``<container><segment_suffix>``.
+    - ``sweep_age``: segments of an upload whose newest is older than this many
+      seconds and that no manifest lists are orphans of a crash and deleted
+      (``sweep.py``); ``sweep_interval``: seconds between sweeps (0: once).
     - ``temp_url_redirect``: GET answered by a 307 to a Swift temp URL valid for
       ``temp_url_seconds`` (``temp_url_key``: the account's
       ``X-Account-Meta-Temp-URL-Key``; empty = read it from the account).
@@ -65,6 +68,8 @@ class Options:
     segment_suffix: str = "_segments"
     hide_segment_containers: bool = True
     concurrency: int = 8
+    sweep_age: float = 3600.0
+    sweep_interval: float = 600.0
     # connections
     timeout: float = 60.0
     pool_size: int = 64
@@ -86,6 +91,8 @@ class Options:
             _check_template(name, getattr(self, name))
         if self.segment_size < 1 or self.concurrency < 1 or self.pool_size < 1:
             raise ValueError("segment_size, concurrency and pool_size must be positive")
+        if self.sweep_age <= 0 or self.sweep_interval < 0:
+            raise ValueError("sweep_age must be positive and sweep_interval not negative")
         if self.timeout <= 0 or self.pool_ttl <= 0 or self.temp_url_seconds <= 0:
             raise ValueError("timeout, pool_ttl and temp_url_seconds must be positive")
         if "/" in self.container:
