@@ -85,7 +85,7 @@ class BackendContract:
         assert stream.read(3) == b"456"
         stream.close()
 
-    def test_mkdir_errors(self, backend):
+    def test_mkdir_of_an_existing_path_or_under_a_missing_parent_raises(self, backend):
         backend.mkdir("/d")
         with pytest.raises(FileExistsError):
             backend.mkdir("/d")
@@ -134,7 +134,7 @@ class BackendContract:
         with pytest.raises(FileNotFoundError):
             backend.stat("/d")
 
-    def test_set_meta_none_removes(self, backend):
+    def test_set_meta_to_none_removes_the_property(self, backend):
         put(backend, "/f", b"x")
         backend.set_meta("/f", {"a": "1", "b": "2"})
         backend.set_meta("/f", {"a": None, "missing": None})

@@ -58,7 +58,7 @@ class SyncContract:
         assert read(backend, "/f") == b"content"
         assert backend.get_meta("/f") == {"{urn:z}k": "v"}
 
-    def test_set_mtime_of_a_collection(self, backend):
+    def test_set_mtime_of_a_collection_shows_in_its_stat(self, backend):
         backend.mkdir("/d")
         set_mtime_or_skip(backend, "/d", 1300000000)
         assert backend.stat("/d").modified == 1300000000

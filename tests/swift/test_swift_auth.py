@@ -17,7 +17,7 @@ from localgrid.swift import free_base_port
 from tests.helpers.swift_helpers import KEY, USER, as_tester, count_requests, put, read
 
 
-def test_basic_login_right_and_wrong(make_factory):
+def test_login_succeeds_with_the_right_password_and_fails_with_a_wrong_one_or_user(make_factory):
     factory = make_factory(user_template="{user}:{user}")
     assert factory.login("alice", "alice")
     assert factory.login("alice", "alice")  # cached: Swift is asked once per pool_ttl

@@ -82,7 +82,7 @@ def test_backend_checksums_become_digests(checksum, expected):
     assert checksum_digests(checksum) == expected
 
 
-def test_every_put_dialect_is_read():
+def test_expected_digests_are_read_from_every_put_header_dialect():
     found = expected_digests(
         env(
             Content_MD5=b64(MD5),
@@ -131,7 +131,7 @@ def test_want_repr_digest_reads_the_structured_dictionary():
     assert wanted_repr_digests(environ) == ["sha-256", "sha-512", "adler32"]
 
 
-def test_answers_in_each_dialect():
+def test_known_digests_are_rendered_in_each_answer_dialect():
     known = {"md5": MD5, "sha1": SHA1, "sha-256": SHA256, "adler32": ADLER}
     assert digest_header(known, ["adler32", "md5"]) == f"adler32={ADLER},md5={b64(MD5)}"
     assert repr_digest_header(known, ["sha-256", "sha-512"]) == f"sha-256=:{b64(SHA256)}:"
