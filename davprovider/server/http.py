@@ -49,6 +49,7 @@ class RequestBody:
     def __init__(self, request: GatewayRequest) -> None:
         self._request = request
         self.received = 0
+        self.failed: DAVError | None = None  # once set, the body is not read again
 
     @property
     def finished(self) -> bool:
@@ -67,6 +68,8 @@ class RequestBody:
 
     def read(self, size: int | None = -1) -> bytes:
         """Return up to ``size`` bytes (``b""`` at the end of the body)."""
+        if self.failed is not None:
+            raise self.failed
         if self.finished or size == 0:
             return b""
         self._send_continue()
@@ -92,7 +95,8 @@ class RequestBody:
             return self._read(size)
         except TimeoutError:
             request.close_connection = True
-            raise DAVError(HTTP_REQUEST_TIMEOUT, "request body too slow") from None
+            self.failed = DAVError(HTTP_REQUEST_TIMEOUT, "request body too slow")
+            raise self.failed from None
         finally:
             if timed:
                 reader.set_deadline(None)
@@ -116,6 +120,13 @@ class RequestBody:
         """Discard an unread remainder of at most ``limit`` bytes; False if
         the body is longer (or of unknown length)."""
         return False
+
+    def settled(self) -> bool:
+        """True when the connection may carry another request: the body was read to
+        its end, or its small remainder drained (never after a failed read)."""
+        if self.failed is not None:
+            return False
+        return self.finished or self.drain(DRAIN_LIMIT)
 
     def _incomplete(self, detail: str) -> DAVError:
         self._request.close_connection = True
@@ -227,8 +238,7 @@ class GatewayRequest(cheroot_server.HTTPRequest):
         return True
 
     def send_headers(self) -> None:
-        body = self.body
-        if body is not None and not body.finished and not body.drain(DRAIN_LIMIT):
+        if self.body is not None and not self.body.settled():
             self.close_connection = True
         super().send_headers()
 
