@@ -175,6 +175,16 @@ class ClientSettings:
 
 
 @dataclass(frozen=True)
+class BrowserSettings:
+    """``browser:``: the web interface's folder downloads. ``?download=zip`` on a
+    folder is refused (413) when the folder holds more than ``zip_max_bytes`` bytes in
+    all or more than ``zip_max_entries`` files and folders."""
+
+    zip_max_bytes: int = field(default=16 << 30, metadata={"check": positive})
+    zip_max_entries: int = field(default=10000, metadata={"check": positive})
+
+
+@dataclass(frozen=True)
 class AnonymousSettings:
     """``shares[].anonymous:``: read-only access without credentials, acting
     as this fixed backend account."""
@@ -222,6 +232,7 @@ class Settings:
     lock_storage: Literal["memory", "none"] = "memory"
     lock_max_timeout: int = field(default=3600, metadata={"check": positive})
     dir_browser: bool = True
+    browser: BrowserSettings = BrowserSettings()
     listing_cache: float = field(default=5.0, metadata={"check": seconds})
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from wsgidav.dir_browser import WsgiDavDirBrowser
 from wsgidav.http_authenticator import HTTPAuthenticator
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
@@ -17,6 +16,7 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 from auth.controller import SETTINGS_KEY, GatewayDomainController
 from davprovider import plugins
 from davprovider.backend import BackendFactory
+from davprovider.dav.browser import Browser
 from davprovider.dav.pages import StatusPages
 from davprovider.dav.provider import GatewayProvider
 from davprovider.dav.root import RootProvider
@@ -56,7 +56,7 @@ def build_app(
             "default_to_digest": False,
             "trusted_auth_header": None,
         },
-        "middleware_stack": [StatusPages, HTTPAuthenticator, WsgiDavDirBrowser, RequestResolver],
+        "middleware_stack": [StatusPages, HTTPAuthenticator, Browser, RequestResolver],
         "block_size": settings.block_size,
         "lock_storage": True if settings.lock_storage == "memory" else None,
         "property_manager": None,
