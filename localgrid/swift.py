@@ -16,6 +16,17 @@ live under one folder and survive restarts::
     with LocalSwift(tmp_path) as swift:                # a free base port
         conn = swiftclient.Connection(swift.auth_url, "test:tester", "testing")
 
+Object metadata lives in one extended attribute of each object file (a pickle: about
+60 bytes per item beyond its name and value, plus the system metadata). A production
+cluster (XFS) holds what Swift's default constraints allow (90 items, 4,096 bytes:
+about 10 KiB pickled); ext4 holds about 4 KiB in one attribute, and an object server
+there answers 507 for modest metadata, after which the proxy sidelines it for a
+minute. ``start()`` therefore measures what the data folder's filesystem holds
+(``metadata_capacity``) and, below production size, declares lower
+``[swift-constraints]`` in ``swift.conf`` (``constraints_for``): the proxy refuses
+(400) what the object server could not store, and ``/info`` tells clients such as
+the gateway the bound. tmpfs (kernel 6.6+) and XFS keep Swift's defaults.
+
 Users (tempauth ``account:user`` / key): ``test:tester``/``testing``,
 ``test2:tester2``/``testing2``, ``alice:alice``/``alice``, ``bob:bob``/``bob``
 (each admin of its own account) and ``admin:admin``/``admin`` (reseller admin).
@@ -53,6 +64,11 @@ DEFAULT_VENV = REPO / ".swiftvenv"
 PART_POWER = 8  # of all three rings
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 SERVERS = ("account", "container", "object", "proxy")
+#: Pickled metadata Swift's default constraints allow (90 items, 4,096 bytes), rounded up.
+PRODUCTION_METADATA = 12 * 1024
+SYSTEM_METADATA = 1100  # name, timestamp, type, ETag, length, an SLO's sysmeta (pickled)
+ITEM_OVERHEAD = 60  # pickled bytes per user item beyond its counted name and value
+LOW_META_COUNT = 16
 OFFSET = {"proxy": 0, "object": 1, "container": 2, "account": 3}
 #: tempauth users: "account:user" -> (key, roles)
 USERS: dict[str, tuple[str, str]] = {
@@ -75,6 +91,20 @@ for name, port in zip(("object", "container", "account"), sys.argv[2:5]):
     b.save(f"{etc}/{name}.builder")
     b.get_ring().save(f"{etc}/{name}.ring.gz")
 """
+
+# Swift reads [swift-constraints] from /etc/swift/swift.conf when its constraints module
+# is imported, before any server config names swift_dir: each server is started through
+# this launcher, which points Swift at our swift.conf and reloads them first.
+_SERVE_PY = r"""
+import importlib, sys
+from swift.common import constraints, utils
+utils.set_swift_dir(sys.argv[1])
+constraints.reload_constraints()
+module = importlib.import_module("swift.%s.server" % sys.argv[2])
+sys.argv = ["swift-%s-server" % sys.argv[3]] + sys.argv[4:]
+sys.exit(module.main())
+"""
+MODULES = {"proxy": "proxy", "object": "obj", "container": "container", "account": "account"}
 
 _STORAGE_CONF = """\
 [DEFAULT]
@@ -149,6 +179,45 @@ min_segment_size = 1
 [filter:dlo]
 use = egg:swift#dlo
 """
+
+
+def metadata_capacity(folder: Path, most: int = PRODUCTION_METADATA) -> int:
+    """Bytes of pickled object metadata (one ``user.swift.metadata`` attribute and its
+    checksum, as Swift's object server writes them) a file in ``folder`` can hold, up
+    to ``most``; 0 without user xattrs."""
+    probe = folder / f".xattr-probe-{os.getpid()}"
+    probe.touch()
+    try:
+        low, high = 0, most
+        while low < high:
+            size = (low + high + 1) // 2
+            try:
+                os.setxattr(probe, "user.swift.metadata", b"x" * size)
+                os.setxattr(probe, "user.swift.metadata_checksum", b"0" * 32)
+                low = size
+            except OSError:
+                high = size - 1
+            for name in ("user.swift.metadata", "user.swift.metadata_checksum"):
+                try:
+                    os.removexattr(probe, name)
+                except OSError:
+                    pass
+        return low
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+def constraints_for(capacity: int) -> dict[str, int]:
+    """``[swift-constraints]`` under which every object's metadata fits in ``capacity``
+    pickled bytes (none: Swift's defaults fit)."""
+    if capacity >= PRODUCTION_METADATA:
+        return {}
+    overall = capacity - SYSTEM_METADATA - ITEM_OVERHEAD * LOW_META_COUNT
+    overall = max(256, overall // 64 * 64)
+    return {
+        "max_meta_count": LOW_META_COUNT, "max_meta_overall_size": overall,
+        "max_meta_value_length": min(256, overall),
+    }  # fmt: skip
 
 
 class SwiftUnavailable(RuntimeError):
@@ -237,6 +306,7 @@ class LocalSwift:
         self.die_with_parent = die_with_parent
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.startup_seconds = 0.0
+        self.metadata_capacity = 0  # pickled metadata bytes an object file holds (start)
 
     # --- addresses ------------------------------------------------------------------
 
@@ -271,9 +341,12 @@ class LocalSwift:
                 raise OSError(f"ports already in use on 127.0.0.1: {busy}")
             time.sleep(0.05)
         self._write_configs()
+        etc, python = self.root / "etc", str(self.swift_bin / "python")
         for name in SERVERS:
-            conf = self.root / "etc" / f"{name}-server.conf"
-            self._spawn(name, [str(self.swift_bin / f"swift-{name}-server"), str(conf), "-v"])
+            conf = etc / f"{name}-server.conf"
+            self._spawn(
+                name, [python, "-c", _SERVE_PY, str(etc), MODULES[name], name, str(conf), "-v"]
+            )
         try:
             self.wait_healthy(timeout)
         except BaseException:
@@ -299,6 +372,7 @@ class LocalSwift:
                 f"swift_hash_path_prefix = saio-{os.urandom(8).hex()}\n"
                 f"swift_hash_path_suffix = saio-{os.urandom(8).hex()}\n"
             )
+        self._write_constraints(swift_conf)
         key_file = etc / "fernet.key"
         if not key_file.exists():
             key_file.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
@@ -326,6 +400,19 @@ class LocalSwift:
             ring_args = [str(etc), *want.split(), str(PART_POWER)]
             subprocess.run([python, "-c", _RING_PY, *ring_args], check=True)
             stamp.write_text(want)
+
+    def _write_constraints(self, swift_conf: Path) -> None:
+        """Lower ``[swift-constraints]`` where the data folder's filesystem holds less
+        metadata than a production cluster (see the module docstring)."""
+        self.metadata_capacity = metadata_capacity(self.root / "srv" / "d1")
+        parser = configparser.ConfigParser()
+        parser.read(swift_conf)
+        parser.remove_section("swift-constraints")
+        wanted = constraints_for(self.metadata_capacity)
+        if wanted:
+            parser["swift-constraints"] = {k: str(v) for k, v in wanted.items()}
+        with open(swift_conf, "w") as out:
+            parser.write(out)
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         with open(self.root / "log" / f"{name}.log", "ab") as log:

@@ -75,14 +75,13 @@ class IrodsBackend(SyncExtensions, Backend):
     @retried
     def open_read(self, path: str) -> BinaryIO:
         """An open that meets an overwrite between its renames looks again."""
-        attempt = 0
+        settle = self.settle(path)
         while True:
             try:
                 return self._open_read(path)
             except (FileNotFoundError, PermissionError, *NOT_FOUND, *DENIED):
-                if not self.wait_replaced(path, attempt):
+                if not settle.again():
                     raise
-                attempt += 1
 
     def _open_read(self, path: str) -> BinaryIO:
         if self.data_row(path) is None:

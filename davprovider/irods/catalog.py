@@ -130,12 +130,21 @@ def _stamp(value: Any) -> float | None:
     return value.timestamp() if value is not None else None
 
 
+def _etag(checksum: str | None) -> str | None:
+    """A compact etag from the catalog checksum: 32 hex digits of its digest (a
+    ``sha2:`` base64 value is 52 characters of ``/+=``, which clients that keep ``If``
+    headers in small buffers, such as litmus, cut short)."""
+    if not checksum:
+        return None
+    return hashlib.sha256(checksum.encode()).hexdigest()[:32]
+
+
 def data_entry(row: Mapping[Any, Any]) -> Entry:
     """The entry of a data object's row (``DATA_COLUMNS``)."""
     checksum = row[DataObject.checksum] or None
     modified = _stamp(row[DataObject.modify_time])
     size = int(row[DataObject.size] or 0)
-    etag = checksum or f"{row[DataObject.id]}-{size}-{int(modified or 0)}"
+    etag = _etag(checksum) or f"{row[DataObject.id]}-{size}-{int(modified or 0)}"
     return Entry(
         name=row[DataObject.name], is_dir=False, size=size, modified=modified,
         etag=etag, content_type=None, checksum=checksum,
@@ -151,6 +160,31 @@ def coll_entry(row: Mapping[Any, Any]) -> Entry:
         modified=modified, etag=f"c{row[Collection.id]}-{int(modified or 0)}",
         content_type=None, checksum=None, created=_stamp(row[Collection.create_time]),
     )  # fmt: skip
+
+
+class Settle:
+    """Whether a reader that missed ``path`` should look again: while an overwrite of it
+    is between its two renames (an aside object exists: ``Catalog.replacing``), after a
+    short pause, at most ``RACE_TRIES`` times; and once more after a miss with no aside
+    in sight (the overwrite may have ended between the two queries). Two misses in a
+    row with no aside are a true miss."""
+
+    def __init__(self, catalog: Catalog, path: str) -> None:
+        self.catalog, self.path = catalog, path
+        self.tries, self.quiet = 0, False
+
+    def again(self) -> bool:
+        if self.tries >= RACE_TRIES:
+            return False
+        self.tries += 1
+        if self.catalog.replacing(self.path):
+            self.quiet = False
+            time.sleep(RACE_PAUSE * self.tries)
+            return True
+        if self.quiet:
+            return False
+        self.quiet = True
+        return True
 
 
 class Catalog:
@@ -214,13 +248,9 @@ class Catalog:
         )
         return first_row(q) is not None
 
-    def wait_replaced(self, path: str, attempt: int) -> bool:
-        """After a miss at ``path``: ``True`` (after a short pause) when an overwrite of it
-        is in flight and the caller should look again, at most ``RACE_TRIES`` times."""
-        if attempt >= RACE_TRIES or not self.replacing(path):
-            return False
-        time.sleep(RACE_PAUSE * (attempt + 1))
-        return True
+    def settle(self, path: str) -> Settle:
+        """After a miss at ``path``: whether to look again (``Settle.again``)."""
+        return Settle(self, path)
 
     def probe_hidden(self, path: str) -> None:
         """Tell "exists but unreadable" (403) from "absent" (404) for a data object.
@@ -288,7 +318,7 @@ class Catalog:
     @retried
     def stat(self, path: str) -> Entry:
         """A miss during an overwrite's renames looks again (``wait_replaced``)."""
-        attempt = 0
+        settle = self.settle(path)
         while True:
             row = self.data_row(path)
             if row is not None:
@@ -297,9 +327,8 @@ class Catalog:
             if coll is not None:
                 entry = coll_entry(coll)
                 return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
-            if not self.wait_replaced(path, attempt):
+            if not settle.again():
                 break
-            attempt += 1
         self.probe_hidden(path)
         raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
 

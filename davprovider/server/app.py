@@ -5,6 +5,7 @@ and an access log (one line per request, never credentials)."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -68,7 +69,33 @@ def build_app(
     dav = WsgiDAVApp(config)
     access = AccessLog(RequestGuard(dav), enabled=settings.logging.access_log, factories=made)
     access.dav = dav
+    access.sweeps = start_sweeps(made)
     return access
+
+
+def start_sweeps(factories: Mapping[str, BackendFactory]) -> threading.Event:
+    """Each factory's ``sweep()`` (leftovers of crashed uploads) now, in a daemon thread,
+    and again after the seconds it returns; set the returned event to stop."""
+    stop = threading.Event()
+
+    def run() -> None:
+        due = {path: 0.0 for path, f in factories.items() if hasattr(f, "sweep")}
+        while due and not stop.is_set():
+            path = min(due, key=due.__getitem__)
+            if stop.wait(max(0.0, due[path] - time.monotonic())):
+                return
+            try:
+                after = factories[path].sweep()
+            except Exception:  # noqa: BLE001 - a sweep must never end the sweeping
+                logging.getLogger("davprovider").exception("sweep of %s failed", path)
+                after = 3600.0
+            if after is None:
+                del due[path]
+            else:
+                due[path] = time.monotonic() + after
+
+    threading.Thread(target=run, name="sweep", daemon=True).start()
+    return stop
 
 
 class AccessLog:
@@ -82,9 +109,12 @@ class AccessLog:
         self.enabled = enabled
         self.factories = factories
         self.dav: Any = None  # the WsgiDAV application inside (its lock manager)
+        self.sweeps: threading.Event | None = None  # set: stop sweeping (start_sweeps)
 
     def close(self) -> None:
         """Release the backends' pooled sessions."""
+        if self.sweeps is not None:
+            self.sweeps.set()
         for factory in self.factories.values():
             factory.close()
 

@@ -89,7 +89,8 @@ class SwiftBackend(SyncExtensions, Backend):
     @translated
     def open_read(self, path: str) -> BinaryIO:
         """The size and ETag come from this request's ``stat`` of ``path`` when there
-        was one; the GETs carry ``If-Match`` so that a changed object fails."""
+        was one; the GET starts here (a deleted object is a 404 now, not a failed body)
+        and carries ``If-Match`` (see ``SwiftReader``)."""
         loc = self.locate(path)
         entry = self.lookup(loc)[0]
         if entry.is_dir:
@@ -97,6 +98,11 @@ class SwiftBackend(SyncExtensions, Backend):
         conn = self.pool.acquire(self.identity)
         etag = f'"{entry.etag}"' if entry.etag else None
         reader = SwiftReader(conn, self.pool.release, loc.container, loc.obj, entry.size or 0, etag)
+        try:
+            reader.start()  # a vanished or changed object fails here, before any byte
+        except BaseException:
+            reader.close()
+            raise
         return reader  # type: ignore[return-value]
 
     @translated

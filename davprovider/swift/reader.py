@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import translated
+from swiftclient.exceptions import ClientException
+
+from .errors import status_of, translated
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
@@ -19,8 +22,9 @@ CHUNK = 256 * 1024
 class SwiftReader(io.RawIOBase):
     """``read(n)``/``seek``/``tell``/``close`` over ``container/obj`` of ``size`` bytes.
 
-    The GET starts on the first read at the current position (``Range:
-    bytes=pos-``), so a ``seek`` costs nothing until bytes are wanted. The
+    ``start()`` sends the GET of the whole object (the backend's ``open_read`` does,
+    so that a missing or changed object fails before the answer starts); after a
+    ``seek`` elsewhere the next read sends a ranged GET (``Range: bytes=pos-``). The
     leased connection goes back to the pool on ``close()``.
     ``if_match`` (the ETag of the stat) makes a GET fail rather than deliver
     another version of the object than the one whose size was announced.
@@ -43,6 +47,12 @@ class SwiftReader(io.RawIOBase):
         self._if_match = if_match
         self._pos = 0
         self._body: Any = None
+
+    @translated
+    def start(self) -> None:
+        """Send the GET from the current position now rather than at the first read."""
+        if self._body is None and self._pos < self.size:
+            self._open()
 
     def readable(self) -> bool:
         return True
@@ -88,13 +98,36 @@ class SwiftReader(io.RawIOBase):
         return len(data)
 
     def _open(self) -> None:
+        """GET from the current position, pinned to the announced version (If-Match).
+        Swift's 412 means the object was replaced since it was looked up (or the
+        listing that described it lags behind): the current version is served when
+        it has the announced size (a complete old-or-new answer), else
+        ``OSError(EAGAIN)`` (503: changed while being read, try again)."""
         assert self._conn is not None
         headers = {"Range": f"bytes={self._pos}-"} if self._pos else {}
-        if self._if_match:
-            headers["If-Match"] = self._if_match
-        _, self._body = self._conn.get_object(
+        try:
+            answer, self._body = self._get({**headers, **self._pinned()})
+        except ClientException as exc:
+            if status_of(exc) != 412:
+                raise
+            answer, self._body = self._get(headers)
+            if _total_size(answer, self._pos) != self.size:
+                self._drop_body()
+                raise OSError(errno.EAGAIN, f"{self.path} changed while being read") from exc
+        etag = answer.get("etag")
+        if etag and not answer.get("x-static-large-object"):
+            self._if_match = f'"{etag.strip(chr(34))}"'  # later seeks: this same version
+
+    def _pinned(self) -> dict[str, str]:
+        return {"If-Match": self._if_match} if self._if_match else {}
+
+    def _get(self, headers: dict[str, str]) -> tuple[dict[str, str], Any]:
+        assert self._conn is not None
+        answer: dict[str, str]
+        answer, body = self._conn.get_object(
             self.container, self.obj, resp_chunk_size=CHUNK, headers=headers
         )
+        return answer, body
 
     def _drop_body(self) -> None:
         """Close the current response (a half-read one takes its socket along)."""
@@ -109,3 +142,13 @@ class SwiftReader(io.RawIOBase):
             self._conn = None
             self._release(conn)
         super().close()
+
+
+def _total_size(headers: dict[str, str], position: int) -> int | None:
+    """The whole object's size as a (ranged) GET's answer tells it."""
+    ranged = headers.get("content-range", "")
+    if "/" in ranged:
+        total = ranged.rsplit("/", 1)[1]
+        return int(total) if total.isdigit() else None
+    length = headers.get("content-length", "")
+    return position + int(length) if length.isdigit() else None

@@ -1,0 +1,222 @@
+"""Issue 18 on iRODS: paged answers never cut, dead properties all or nothing, overwrites
+atomic for readers, and the leftovers of a crashed upload swept by the gateway itself."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from irods.access import iRODSAccess
+
+from davprovider.backend import Identity
+from davprovider.irods import IrodsFactory, Options, catalog, create_factory
+from localgrid.irods import LocalZone
+from tests.helpers.irods_gateway import (
+    AUTH_ALICE,
+    HOME,
+    SHARE,
+    TEMP,
+    Gateway,
+    gateway_config,
+    start_gateway,
+    wait_for_temporary,
+)
+
+ALICE_ID = Identity(user="alice", method="basic", password="alice")
+
+
+@pytest.fixture
+def factory(seeded_zone: LocalZone) -> Iterator[IrodsFactory]:
+    made = create_factory(Options(port=seeded_zone.port, root="home"))
+    yield made
+    made.close()
+
+
+def _idle_connections(backend: Any, count: int) -> None:
+    """Leave ``count`` idle connections in the session's pool (as concurrent requests do)."""
+    pool = backend.session.pool
+    held = [pool.get_connection() for _ in range(count)]
+    for conn in held:
+        conn.release()
+    assert len(pool.idle) >= count
+
+
+def test_thousand_properties_survive_listing_overwrite_and_copy_with_idle_connections(
+    factory: IrodsFactory, workdir: str
+) -> None:
+    folder = workdir[len(SHARE) :].rstrip("/")
+    backend = factory(ALICE_ID)
+    upload = backend.open_write(f"{folder}/many.txt", size=3)
+    upload.write(b"one")
+    upload.commit()
+    props = {f"{{urn:t}}p{i:04}": f"value {i}" for i in range(1000)}
+    _idle_connections(backend, 4)
+
+    started = time.monotonic()
+    backend.set_meta(f"{folder}/many.txt", props)
+    took = time.monotonic() - started
+
+    assert backend.get_meta(f"{folder}/many.txt") == props
+    listed = backend.list_meta(folder, ["many.txt"])
+    assert listed["many.txt"] == props
+    upload = backend.open_write(f"{folder}/many.txt", size=3)
+    upload.write(b"two")
+    upload.commit()
+    assert backend.get_meta(f"{folder}/many.txt") == props
+    backend.copy(f"{folder}/many.txt", f"{folder}/copy.txt")
+    assert backend.get_meta(f"{folder}/copy.txt") == props
+    assert took < 10, f"1,000 properties took {took:.1f} s"
+
+
+def test_an_answer_cut_short_is_an_error_not_fewer_properties(
+    factory: IrodsFactory, workdir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = workdir[len(SHARE) :].rstrip("/")
+    backend = factory(ALICE_ID)
+    backend.mkdir(f"{folder}/c")
+    backend.set_meta(f"{folder}/c", {f"{{urn:t}}p{i:04}": "v" for i in range(600)})
+    original = catalog._ask
+
+    def losing_continuations(conn: Any, page: Any, *, counted: bool) -> Any:
+        if page._continue_index > 0:
+            return None  # as the zone answers a continuation it does not know
+        return original(conn, page, counted=counted)
+
+    monkeypatch.setattr(catalog, "_ask", losing_continuations)
+    with pytest.raises(ConnectionError):
+        backend.get_meta(f"{folder}/c")
+
+
+def test_set_meta_checks_every_name_before_writing_any(factory: IrodsFactory, workdir: str) -> None:
+    folder = workdir[len(SHARE) :].rstrip("/")
+    backend = factory(ALICE_ID)
+    backend.mkdir(f"{folder}/c")
+    backend.set_meta(f"{folder}/c", {"{urn:t}kept": "old"})
+
+    with pytest.raises(ValueError):
+        backend.set_meta(f"{folder}/c", {"{urn:t}kept": "new", "{urn:t}" + "n" * 3000: "x"})
+    with pytest.raises(OSError) as too_long:
+        backend.set_meta(f"{folder}/c", {"{urn:t}kept": "new", "{urn:t}big": "v" * 3000})
+
+    assert too_long.value.errno == errno.ENOSPC
+    assert backend.get_meta(f"{folder}/c") == {"{urn:t}kept": "old"}
+
+
+def _race(gw: Gateway, path: str, contents: list[bytes], writes: int, readers: int) -> Any:
+    """One writer overwriting ``path`` ``writes`` times (cycling through ``contents``),
+    ``readers`` threads GETting it meanwhile: (status, body) of every GET."""
+    done, seen, lock = threading.Event(), [], threading.Lock()
+
+    def read() -> None:
+        while not done.is_set():
+            reply = gw.get(path)
+            with lock:
+                seen.append((reply.status, reply.body))
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(writes):
+            assert gw.put(path, contents[i % len(contents)]).status in (201, 204)
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    return seen
+
+
+def test_overwrite_race_readers_see_old_or_new(gw: Gateway, workdir: str) -> None:
+    path, contents = workdir + "raced.txt", [b"A" * 5000, b"B" * 5000, b"C" * 5000]
+    assert gw.put(path, contents[-1]).status == 201
+
+    seen = _race(gw, path, contents, writes=40, readers=4)
+
+    bad = [(status, body[:40]) for status, body in seen if status != 200 or body not in contents]
+    assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"
+    assert len(seen) >= 40
+
+
+def test_delete_race_readers_see_old_content_or_404(gw: Gateway, workdir: str) -> None:
+    path, content, seen = workdir + "deleted.txt", b"D" * 5000, []
+    for _ in range(15):
+        assert gw.put(path, content).status == 201
+        seen += _race_delete(gw, path)
+    bad = [(s, b[:40]) for s, b in seen if not (s == 200 and b == content or s == 404)]
+    assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"
+
+
+def _race_delete(gw: Gateway, path: str) -> list[tuple[int, bytes]]:
+    results: list[tuple[int, bytes]] = []
+    readers = [threading.Thread(target=lambda: results.append(_get(gw, path))) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    assert gw.request("DELETE", path).status == 204
+    for thread in readers:
+        thread.join()
+    return results
+
+
+def _get(gw: Gateway, path: str) -> tuple[int, bytes]:
+    reply = gw.get(path)
+    return reply.status, reply.body
+
+
+def _start_put(port: int, path: str, size: int, sent: int) -> socket.socket:
+    """A PUT of ``size`` bytes that stops after ``sent`` (the gateway keeps waiting)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH_ALICE}\r\n"
+    sock.sendall(f"{head}Content-Length: {size}\r\n\r\n".encode())
+    sock.sendall(b"x" * sent)
+    return sock
+
+
+@pytest.mark.parametrize("proxy", [False, True], ids=["own-session", "proxy-zone-wide"])
+def test_upload_left_by_a_killed_gateway_is_swept_after_restart(
+    seeded_zone: LocalZone, rods: Any, tmp_path: Any, proxy: bool
+) -> None:
+    config = gateway_config(seeded_zone.port)
+    options = config["shares"][0]["options"]
+    options.update(sweep_age=1, sweep_interval=0)
+    if proxy:
+        options.update(proxy_user="rods", proxy_password="rods")
+    collection = f"{HOME}/alice/sweep-{int(proxy)}"
+    rods.collections.create(collection)
+    rods.acls.set(iRODSAccess("own", collection, "alice"))
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+    first = start_gateway(config, tmp_path / "first")
+    try:
+        sock = _start_put(
+            first.port, f"{SHARE}/alice/sweep-{int(proxy)}/big.bin", 50 << 20, 9 << 20
+        )
+        temp = wait_for_temporary(rods, collection)
+        os.kill(first.pid, signal.SIGKILL)
+        first.process.wait(10)
+        sock.close()
+    finally:
+        first.stop()
+    time.sleep(1.5)  # older than sweep_age
+    assert rods.data_objects.exists(f"{collection}/{temp}")
+
+    second = start_gateway(config, tmp_path / "second")
+    try:
+        if not proxy:  # alice's own leftovers go when her session opens
+            assert (
+                second.client.request("PROPFIND", f"{SHARE}/alice/", headers={"Depth": "0"}).status
+                == 207
+            )
+        deadline = time.monotonic() + 10
+        while rods.data_objects.exists(f"{collection}/{temp}") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not rods.data_objects.exists(f"{collection}/{temp}"), second.log_tail()
+    finally:
+        second.stop()
+    assert not any(o.name.startswith(TEMP) for o in rods.collections.get(collection).data_objects)
