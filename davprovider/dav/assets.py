@@ -45,16 +45,23 @@ th a{color:var(--fg)}th .on::after{content:" \\2191"}th .on.desc::after{content:
 tbody tr:nth-child(even){background:var(--alt)}
 td.name{word-break:break-all}
 td.size,th.size{text-align:right;white-space:nowrap}td.date{white-space:nowrap}
-.icon{display:inline-block;width:1.1em;height:1em;margin-right:.45rem;
-vertical-align:-.12em;border-radius:2px;background:var(--muted)}
-.dir .icon{background:#d99a1e;border-top-right-radius:5px}
+.icon{display:inline-block;width:.85em;height:1.05em;margin:0 .55rem 0 .15rem;
+vertical-align:-.15em;border:2px solid var(--muted);border-radius:1px 6px 1px 1px}
+.dir .icon{width:1.15em;height:.95em;margin:0 .45rem 0 0;border:0;border-radius:2px;
+background:#d99a1e;box-shadow:inset 0 .22em 0 #e8b54a}
 details.menu summary{cursor:pointer;color:var(--link);list-style:none}
 details.menu summary::-webkit-details-marker{display:none}
-details.menu[open]{background:var(--alt);padding:.4rem;border-radius:4px}
-details.menu form{display:flex;flex-wrap:wrap;gap:.3rem;margin:.3rem 0}
+td.actions,th.actions{width:5.5rem}details.menu{position:relative}
+details.menu .panel{position:absolute;right:0;z-index:2;min-width:17rem;padding:.5rem;
+background:var(--bg);border:1px solid var(--line);border-radius:6px;
+box-shadow:0 4px 14px rgba(0,0,0,.15)}
+details.menu form{display:flex;flex-wrap:nowrap;gap:.3rem;margin:0 0 .4rem}
+details.menu form input[type=text]{flex:1;min-width:0}
+details.menu .panel a{display:inline-block;margin-top:.2rem}
 .up{display:inline-block;margin:.25rem 0 .5rem}
 .empty{color:var(--muted);padding:1rem .5rem}
 footer{color:var(--muted);font-size:.85rem;margin-top:1.5rem;word-break:break-all}
+code{font-size:.95em}
 #drop{display:none}.js #drop{display:block;border:2px dashed var(--line);
 border-radius:6px;padding:.6rem;text-align:center;color:var(--muted)}
 #drop.over{border-color:var(--accent);color:var(--fg)}

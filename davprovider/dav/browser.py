@@ -119,6 +119,7 @@ class Browser(BaseMiddleware):
             descending=descending,
             done=next(iter(query.get("done", [])), None),
             share_link=(lambda row: links(environ, row)) if links else None,
+            origin=f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}",
         )
         nonce = secrets.token_urlsafe(16)
         body = listing.listing_page(folder, nonce)

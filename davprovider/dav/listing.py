@@ -85,6 +85,7 @@ class Folder:
     descending: bool = False
     done: str | None = None
     share_link: Callable[[Row], str | None] | None = field(default=None)
+    origin: str = ""  # scheme://host[:port] as the browser reached us
 
     @property
     def url(self) -> str:
@@ -158,8 +159,8 @@ def listing_page(folder: Folder, nonce: str) -> bytes:
     body.append(parent)
     body.append(_table(folder))
     body.append(
-        f"<footer>To open this folder in a file manager or sync client, "
-        f"connect to it over WebDAV at {esc(folder.mount + folder.path)}</footer>"
+        "<footer>To open this folder in a file manager or sync client, connect to it "
+        f"over WebDAV at <code>{esc(folder.origin)}{href(folder.url)}</code></footer>"
     )
     return page(title, "".join(body), nonce, href(folder.url) if folder.writable else "")
 
@@ -242,13 +243,14 @@ def _menu(folder: Folder, row: Row) -> str:
         extra += f' <a href="{esc(link)}">Share link</a>'
     return (
         f'<details class="menu"><summary aria-label="Actions for {name}">Actions</summary>'
-        f'<form method="post" action="{action}"><input type="hidden" name="action" '
+        f'<div class="panel"><form method="post" action="{action}">'
+        '<input type="hidden" name="action" '
         f'value="rename"><input type="hidden" name="name" value="{name}">'
         f'<input type="text" name="to" value="{name}" required aria-label="New name">'
         "<button>Rename</button></form>"
         f'<form method="post" action="{action}" class="delete"><input type="hidden" '
         f'name="action" value="delete"><input type="hidden" name="name" value="{name}">'
-        f'<button class="danger">Delete</button></form>{extra}</details>'
+        f'<button class="danger">Delete</button></form>{extra}</div></details>'
     )
 
 
