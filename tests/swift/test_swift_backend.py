@@ -132,8 +132,9 @@ def test_properties_beyond_swift_limits_are_refused_and_change_nothing(backend):
     put(backend, "/f", b"x")
     backend.set_meta("/f", {"{urn:z}keep": "1"})
     too_much = {f"{{urn:z}}p{i}": "v" * 250 for i in range(20)}  # ~5 KB > Swift's 4096
-    with pytest.raises(ValueError, match="4096"):
+    with pytest.raises(OSError, match="4096") as full:  # 507: more than Swift can store
         backend.set_meta("/f", too_much)
+    assert full.value.errno == errno.ENOSPC
     with pytest.raises(ValueError, match="too long"):
         backend.set_meta("/f", {"{urn:z}" + "n" * 200: "1"})
     assert backend.get_meta("/f") == {"{urn:z}keep": "1"}
@@ -193,15 +194,23 @@ def test_seek_issues_a_ranged_get(backend):
     assert calls["get_object"] == 2
 
 
-def test_a_get_after_a_stat_is_one_request(backend):
+def test_a_get_after_a_stat_is_one_request(backend, monkeypatch):
     put(backend, "/f", b"0123456789")
     backend.stat("/f")
     calls = count_requests(backend.conn)
+    stream_calls: list = []
+    acquire = backend.pool.acquire
+
+    def counted(identity):  # the stream's own connection, counted from its first request
+        conn = acquire(identity)
+        stream_calls.append(count_requests(conn))
+        return conn
+
+    monkeypatch.setattr(backend.pool, "acquire", counted)
     stream = backend.open_read("/f")
-    stream_calls = count_requests(stream._conn)
     assert stream.read() == b"0123456789"
     stream.close()
-    assert dict(calls) == {} and dict(stream_calls) == {"get_object": 1}
+    assert dict(calls) == {} and [dict(c) for c in stream_calls] == [{"get_object": 1}]
 
 
 def _tree(backend):
