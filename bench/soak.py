@@ -1,7 +1,7 @@
 """Soak: 50 clients for 3 minutes of mixed verbs on both shares of one gateway.
 
 Half the clients work in alice's iRODS home (``/irods/alice/``), half in her Swift
-container (``/swift/sample/``), each in its own folder: PUT with Content-MD5, GET and
+container (``/swift/soak/``), each in its own folder: PUT with Content-MD5, GET and
 verify, PROPFIND, MOVE, COPY, DELETE, MKCOL, LOCK/UNLOCK (``tests/helpers/soak.py``).
 Then every acknowledged file is read back. Prints errors, mismatches, p50/p99 per verb
 and the gateway's RSS at start and end (the short version runs in ``make test``).
@@ -27,8 +27,9 @@ def measure(env: Environment, clients: int, seconds: float) -> dict[str, Any]:
     gw = env.gateway["http"]
     shares = [
         Share("127.0.0.1", gw.port, "/irods/alice/", "alice", "alice"),
-        Share("127.0.0.1", gw.port, "/swift/sample/", "alice", "alice"),
+        Share("127.0.0.1", gw.port, "/swift/soak/", "alice", "alice"),
     ]
+    env.swift_conn().put_container("soak")
     start = gw.memory()
     report = soak(shares, clients, seconds)
     end = gw.memory()
