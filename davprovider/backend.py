@@ -97,13 +97,16 @@ class Identity:
     matched (``basic``, ``x509``, ``ipallow``, ``anonymous``); ``dn`` is the
     certificate subject for X.509 identities; ``password`` is kept only for backends
     that need it to open a session (Basic passthrough) and never appears in
-    ``repr()`` or logs.
+    ``repr()`` or logs. ``ticket`` is a delegation the backend verifies itself (an iRODS
+    ticket given as ``?ticket=``): the backend acts as ``user`` with it supplied, and
+    every limit of the ticket is the backend's to enforce. Never in ``repr()`` either.
     """
 
     user: str
     method: str
     dn: str | None = None
     password: str | None = field(default=None, repr=False)
+    ticket: str | None = field(default=None, repr=False)
 
     @property
     def is_anonymous(self) -> bool:

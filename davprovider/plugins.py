@@ -36,7 +36,12 @@ BACKENDS = Kind(
 )
 AUTHENTICATORS = Kind(
     "authenticator",
-    {"basic": "auth.basic", "x509": "auth.x509", "ipallow": "auth.ipallow"},
+    {
+        "basic": "auth.basic",
+        "x509": "auth.x509",
+        "ipallow": "auth.ipallow",
+        "ticket": "auth.ticket",
+    },
     ("Authenticator",),
 )
 

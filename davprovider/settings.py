@@ -217,7 +217,7 @@ class AuthSettings:
 @dataclass(frozen=True)
 class Settings:
     """The whole config file. ``source`` names the file (not a config key).
-    ``x509`` and ``ipallow`` are those authenticators' ``Options``."""
+    ``x509``, ``ipallow`` and ``ticket`` are those authenticators' ``Options``."""
 
     shares: tuple[ShareSettings, ...]
     server: ServerSettings = ServerSettings()
@@ -226,6 +226,7 @@ class Settings:
     tls: TLSSettings | None = None
     x509: Any = field(default=None, metadata={"convert": _authenticator_options("x509")})
     ipallow: Any = field(default=None, metadata={"convert": _authenticator_options("ipallow")})
+    ticket: Any = field(default=None, metadata={"convert": _authenticator_options("ticket")})
     block_size: int = field(default=256 * 1024, metadata={"check": _block_size})
     propfind_infinity: bool = False
     max_xml_body: int = field(default=1 << 20, metadata={"check": positive})

@@ -40,7 +40,7 @@ READS = frozenset(
     | {"redirect_url"}
 )
 
-Key = tuple[str, str, str, str]  # (provider, method, user, path)
+Key = tuple[str, ...]  # (provider, method, user, ticket hash, path)
 
 
 class ListingCache:
@@ -73,10 +73,10 @@ class ListingCache:
 
     def stated(self, key: Key, seconds: float) -> Entry | None:
         """The entry at ``key``: remembered from a stat, or from its parent's listing."""
-        share, method, user, path = key
+        *scope, path = key
         with self._lock:
             found = self._stats.get(key)
-            parent = self._lists.get((share, method, user, posixpath.dirname(path)))
+            parent = self._lists.get((*scope, posixpath.dirname(path)))
         now = time.monotonic()
         if found is not None and now - found[0] <= seconds:
             return found[1]
@@ -120,9 +120,7 @@ class CachingBackend:
     """``inner`` with its ``list``/``stat`` answers remembered for ``seconds``; every
     other method goes through unchanged (the changing ones forget the cache)."""
 
-    def __init__(
-        self, inner: Backend, scope: tuple[str, str, str], seconds: float, fresh: bool
-    ) -> None:
+    def __init__(self, inner: Backend, scope: tuple[str, ...], seconds: float, fresh: bool) -> None:
         self.inner, self.scope, self.seconds, self.fresh = inner, scope, seconds, fresh
 
     def _key(self, path: str) -> Key:

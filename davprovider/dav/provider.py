@@ -14,6 +14,7 @@ when ``apple_files: refuse``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -83,7 +84,8 @@ class GatewayProvider(DAVProvider):
             with backend_errors(self.share.path):
                 backend = self.factory(identity)
             if self.settings.listing_cache > 0:
-                scope = (self._cache_scope, identity.method, identity.user)
+                ticket = hashlib.sha256((identity.ticket or "").encode()).hexdigest()
+                scope = (self._cache_scope, identity.method, identity.user, ticket)
                 fresh = wants_fresh(environ)
                 cached = CachingBackend(backend, scope, self.settings.listing_cache, fresh)
                 backend = cast(Backend, cached)

@@ -56,8 +56,10 @@ def translate(exc: BaseException, what: str) -> OSError | ValueError:
         return FileNotFoundError(errno.ENOENT, f"not found: {what}")
     if isinstance(exc, EXISTS):
         return FileExistsError(errno.EEXIST, f"already exists: {what}")
-    if isinstance(exc, DENIED):
+    if isinstance(exc, DENIED) or _ticket_refused(exc):
         return PermissionError(errno.EACCES, f"permission denied: {what}")
+    if isinstance(exc, ex.SYS_RESC_QUOTA_EXCEEDED):
+        return OSError(errno.EDQUOT, f"quota exceeded: {what}")
     if isinstance(exc, ex.CAT_COLLECTION_NOT_EMPTY | ex.CANT_RM_NON_EMPTY_HOME_COLL):
         return OSError(errno.ENOTEMPTY, f"collection not empty: {what}")
     if isinstance(exc, BAD_INPUT):
@@ -68,6 +70,13 @@ def translate(exc: BaseException, what: str) -> OSError | ValueError:
         return ConnectionError(errno.ECONNRESET, f"iRODS unreachable: {what}")
     log.error("unexpected iRODS failure on %s: %r", what, exc)
     return OSError(errno.EIO, f"iRODS error on {what}: {type(exc).__name__}")
+
+
+def _ticket_refused(exc: BaseException) -> bool:
+    """A ticket refused: invalid, expired, spent, or not for this user, group or host
+    (iRODS' ``CAT_TICKET_*`` codes, -890000 to -899999; PRC names only a few)."""
+    code = getattr(exc, "code", None)
+    return isinstance(code, int) and -899999 <= code <= -890000
 
 
 def _subject(args: tuple[object, ...], default: str) -> str:

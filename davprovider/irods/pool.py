@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from irods.session import iRODSSession
+from irods.ticket import Ticket
 
 if TYPE_CHECKING:
     from davprovider.backend import Identity
@@ -44,8 +45,8 @@ class SessionPool:
         self._retiring: list[Pooled] = []
 
     def _key(self, identity: Identity) -> tuple[str, str, str]:
-        secret = hashlib.sha256((identity.password or "").encode()).hexdigest()
-        return (identity.method, identity.user, secret)
+        secrets = f"{identity.password or ''}\0{identity.ticket or ''}"
+        return (identity.method, identity.user, hashlib.sha256(secrets.encode()).hexdigest())
 
     def new_session(self, identity: Identity) -> Any:
         """A fresh session: the user's own for passwords, a rodsadmin proxy otherwise."""
@@ -62,8 +63,11 @@ class SessionPool:
             if o.auth_scheme == "pam_password":
                 session.set_auth_option_for_scheme("pam_password", "ensure_ssl_is_active", False)
             return session
-        if identity.method == "anonymous":  # the share's fixed read-only account
-            return iRODSSession(user=identity.user, password=identity.password or "", **common)
+        if identity.method in ("anonymous", "ticket"):  # a fixed account (and its ticket)
+            session = iRODSSession(user=identity.user, password=identity.password or "", **common)
+            if identity.ticket:
+                Ticket(session, identity.ticket).supply()  # on every pooled connection
+            return session
         if not o.proxy_user:
             raise PermissionError(f"no proxy_user configured for {identity.method} logins")
         return iRODSSession(
