@@ -247,8 +247,10 @@ class _Receiver:
             return  # a plain field, or a file input left empty: nothing to store
         # Browsers send names in UTF-8 and escape '"' as %22 (HTML's form-data rules).
         name = filename.decode("utf-8", "replace").replace("%22", '"')
-        kind = self.headers.get(b"content-type", b"").decode("latin-1") or None
-        self.writer = self.open_upload(name, kind)
+        kind = self.headers.get(b"content-type", b"").decode("latin-1").strip()
+        if kind.lower() in ("", "application/octet-stream"):
+            kind = ""  # the browser did not know: let the backend guess from the name
+        self.writer = self.open_upload(name, kind or None)
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self.writer is not None:
