@@ -164,8 +164,7 @@ def stream(backend: Backend, members: list[Member], block_size: int) -> Iterator
                 archive.mkdir(_info(member))
                 continue
             yield from _file(archive, sink, backend, member, block_size)
-            yield sink.take()
-    yield sink.take()
+    yield sink.take()  # the last data descriptor and the central directory
 
 
 def _file(
@@ -181,7 +180,7 @@ def _file(
         with archive.open(info, "w", force_zip64=member.size >= ZIP64_FROM) as target:
             while data := _read(source, member.path, block_size):
                 target.write(data)
-                yield sink.take()
+                yield sink.take()  # this block with what came before it (headers)
     finally:
         source.close()
 
