@@ -24,7 +24,15 @@ from davprovider.backend import Backend, Entry, Upload
 from davprovider.pipeline import ReadAhead
 
 from .avus import DIGEST_PREFIX, META_PREFIX, check_dead, decode_meta, encode_meta
-from .catalog import COLL_COLUMNS, DATA_COLUMNS, TEMP_PREFIX, all_rows, coll_entry, data_entry
+from .catalog import (
+    COLL_COLUMNS,
+    DATA_COLUMNS,
+    TEMP_PREFIX,
+    all_rows,
+    best_replicas,
+    coll_entry,
+    data_entry,
+)
 from .errors import DENIED, NOT_FOUND, retried
 from .sync import SyncExtensions
 from .upload import IrodsUpload
@@ -67,7 +75,7 @@ class IrodsBackend(SyncExtensions, Backend):
         objs = self.session.query(*DATA_COLUMNS).filter(Collection.name == full)
         entries += [
             data_entry(r)
-            for r in all_rows(objs)
+            for r in best_replicas(all_rows(objs))
             if not str(r[DataObject.name]).startswith(TEMP_PREFIX)
         ]
         return entries

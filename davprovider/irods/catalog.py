@@ -20,7 +20,7 @@ import hashlib
 import posixpath
 import time
 import uuid
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from irods import exception as ex
@@ -53,6 +53,7 @@ TEMP_PREFIX = ".davprovider-upload-"
 DATA_COLUMNS = (
     DataObject.id, DataObject.name, DataObject.size, DataObject.checksum,
     DataObject.create_time, DataObject.modify_time,
+    DataObject.replica_number, DataObject.replica_status,
 )  # fmt: skip
 RACE_TRIES, RACE_PAUSE = 12, 0.01  # a reader waits up to ~0.8 s for an overwrite's renames
 RETURN_TOTAL_ROW_COUNT = query_number["RETURN_TOTAL_ROW_COUNT"]
@@ -88,6 +89,22 @@ def all_rows(query: Any, *, counted: bool = True) -> Generator[Mapping[Any, Any]
             if cursor > 0:
                 _ask(conn, query.continue_index(cursor).limit(0), counted=False)  # free it
             raise
+
+
+def best_replicas(rows: Iterable[Mapping[Any, Any]]) -> list[Mapping[Any, Any]]:
+    """One row per data object (GenQuery answers one per replica): a good replica
+    (status 1), the lowest-numbered first; a stale one only when none is good. Its size,
+    time and checksum are what the object reports."""
+    best: dict[Any, Mapping[Any, Any]] = {}
+    for row in rows:
+        key = row[DataObject.id]
+        if key not in best or _replica_rank(row) < _replica_rank(best[key]):
+            best[key] = row
+    return list(best.values())
+
+
+def _replica_rank(row: Mapping[Any, Any]) -> tuple[bool, int]:
+    return str(row[DataObject.replica_status]) != "1", int(row[DataObject.replica_number] or 0)
 
 
 def first_row(query: Any) -> Mapping[Any, Any] | None:
@@ -226,7 +243,8 @@ class Catalog:
         q = self.session.query(*DATA_COLUMNS).filter(
             Collection.name == parent, DataObject.name == name
         )
-        return first_row(q)
+        found = best_replicas(all_rows(q, counted=False))
+        return found[0] if found else None
 
     def coll_row(self, path: str) -> Mapping[Any, Any] | None:
         """The collection's row at ``path`` (``COLL_COLUMNS``), ``None`` if there is none."""

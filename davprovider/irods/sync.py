@@ -20,9 +20,10 @@ from typing import Any
 
 from irods.column import Like
 from irods.models import Collection as Coll
-from irods.models import DataObject, DataObjectMeta
+from irods.models import DataObject, DataObjectMeta, Group, User
+from irods.models import Quota as ZoneQuota
 
-from davprovider.backend import Entry
+from davprovider.backend import Entry, Quota
 from davprovider.digests import checksum_digests, pick
 
 from .avus import DIGEST_PREFIX, digest_binding, replace_digests, stored_digest
@@ -111,6 +112,28 @@ class SyncExtensions(Catalog):
             self.apply_avus(kind, path, ops)
         except DENIED as exc:
             log.info("cannot keep the digests of %s: %r", path, exc)
+
+    # --- quota ------------------------------------------------------------------------
+
+    @retried
+    def quota(self, path: str) -> Quota:
+        """RFC 4331 figures from the zone's quotas on the caller and the caller's groups,
+        with usage as the zone last calculated it (``iadmin cu``): the quota closest to
+        (or over) its limit applies. Without a quota the figures are unknown (omitted)."""
+        del path
+        groups = self.session.query(Group.id).filter(User.name == self.identity.user)
+        ids = {r[Group.id] for r in all_rows(groups)}
+        quotas = self.session.query(ZoneQuota.user_id, ZoneQuota.limit, ZoneQuota.over)
+        rows = [
+            r
+            for r in all_rows(quotas)
+            if r[ZoneQuota.user_id] in ids and int(r[ZoneQuota.limit] or 0) > 0
+        ]
+        if not rows:
+            return Quota()
+        tightest = max(rows, key=lambda r: int(r[ZoneQuota.over] or 0))
+        limit, over = int(tightest[ZoneQuota.limit]), int(tightest[ZoneQuota.over] or 0)
+        return Quota(used=max(0, limit + over), available=max(0, -over))
 
 
 def _digest_avus() -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from davprovider.backend import DIGEST_ALGORITHMS, Identity
+from davprovider.backend import DIGEST_ALGORITHMS, Identity, Quota
 from davprovider.irods import IrodsBackend, Options, create_factory
 from davprovider.irods.avus import sha2
 from localgrid.irods import LocalZone
@@ -99,6 +99,5 @@ def test_copy_keeps_the_digests_and_move_too(backend):
     assert backend.digests("/h", backend.stat("/h"), DIGEST_ALGORITHMS) == TRUE
 
 
-def test_irods_reports_no_quota(backend):
-    with pytest.raises(NotImplementedError):
-        backend.quota("/")
+def test_irods_without_a_quota_reports_no_figures(backend):
+    assert backend.quota("/") == Quota()
