@@ -86,11 +86,12 @@ document.querySelectorAll("form.delete").forEach(function(form){
 var drop=document.getElementById("drop");
 if(!drop){return;}
 var folder=document.body.getAttribute("data-folder");
+var query=document.body.getAttribute("data-query");
 var bar=document.getElementById("progress"),state=document.getElementById("drop-state");
 function send(files,index,done){
   if(index>=files.length){window.location.reload();return;}
   var file=files[index],xhr=new XMLHttpRequest();
-  xhr.open("PUT",folder+encodeURIComponent(file.name));
+  xhr.open("PUT",folder+encodeURIComponent(file.name)+(query?"?"+query:""));
   xhr.upload.onprogress=function(e){
     if(e.lengthComputable){bar.value=(done+e.loaded)/total;}};
   xhr.onload=function(){

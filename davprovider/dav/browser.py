@@ -14,9 +14,13 @@ credentials WebDAV needs (Basic through the browser's prompt, or a certificate).
   this origin (its requests would carry ``Origin: null``, refused by ``forms.py``).
 
 Pages carry a strict CSP (scripts and styles only with the page's nonce, forms only
-to this origin, no framing). Share links: there is no token facility yet;
-``Browser.share_links`` is the hook (a function ``(environ, row) -> URL or None``) a
-delegated-access module will set, and the listing then shows a "Share link" action.
+to this origin, no framing). A visitor who came with an iRODS ticket (``?ticket=ID``,
+``auth/ticket.py``) keeps it on every link, form and redirect of these pages.
+
+Share links: tickets can be used but nothing here can make one (the storage contract
+has no call to create a ticket). ``Browser.share_links`` is the hook, a function
+``(environ, row) -> URL or None``; once set (e.g. over a ticket-creating backend
+call), the listing shows a "Share link" in each row's actions.
 """
 
 from __future__ import annotations
@@ -120,6 +124,7 @@ class Browser(BaseMiddleware):
             done=next(iter(query.get("done", [])), None),
             share_link=(lambda row: links(environ, row)) if links else None,
             origin=f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}",
+            keep=_keep(environ),
         )
         nonce = secrets.token_urlsafe(16)
         body = listing.listing_page(folder, nonce)
@@ -161,7 +166,7 @@ class Browser(BaseMiddleware):
         folder_url = provider.mount_path + provider.share_path + resource.get_preferred_path()
         if forms.form_kind(environ) == "multipart":
             forms.upload(environ, actions, self.settings.block_size)
-            return _see_other(start_response, folder_url, "upload")
+            return _see_other(start_response, folder_url, "upload", _keep(environ))
         fields = forms.read_fields(environ)
         action = fields.get("action", "")
         name = fields.get("name", "")
@@ -172,14 +177,16 @@ class Browser(BaseMiddleware):
         elif action == "delete" and fields.get("confirmed") != "yes":
             member = actions.member(name)
             nonce = secrets.token_urlsafe(16)
-            body = listing.confirm_page(folder_url, name, member.is_collection, nonce)
+            body = listing.confirm_page(
+                folder_url, name, member.is_collection, nonce, _keep(environ)
+            )
             start_response("200 OK", html_headers(body, nonce))
             return [body]
         elif action == "delete":
             actions.delete(name)
         else:
             raise DAVError(400, f"unknown action: {action!r}")
-        return _see_other(start_response, folder_url, action)
+        return _see_other(start_response, folder_url, action, _keep(environ))
 
 
 def _may_write(environ: dict[str, Any], provider: Any) -> bool:
@@ -198,8 +205,16 @@ def _row(provider: Any, member: Any) -> listing.Row:
     )
 
 
-def _see_other(start_response: StartResponse, url: str, done: str) -> list[bytes]:
-    location = quote(url, safe=listing.HREF_SAFE) + f"?done={done}"
+def _keep(environ: dict[str, Any]) -> str:
+    """``ticket=ID`` when the caller came with an iRODS ticket (``auth/ticket.py``): the
+    pages' links and forms carry it on, or the next page would ask for a login."""
+    identity = environ.get(ENVIRON_KEY)
+    ticket = getattr(identity, "ticket", None) if identity is not None else None
+    return f"ticket={ticket}" if ticket else ""
+
+
+def _see_other(start_response: StartResponse, url: str, done: str, keep: str) -> list[bytes]:
+    location = quote(url, safe=listing.HREF_SAFE) + f"?done={done}" + (f"&{keep}" if keep else "")
     start_response(
         "303 See Other",
         [("Location", location), ("Content-Length", "0"), ("Cache-Control", "no-store")],

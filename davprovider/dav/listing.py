@@ -39,6 +39,12 @@ def href(path: str) -> str:
     return esc(quote(path, safe=HREF_SAFE))
 
 
+def link_to(path: str, keep: str, *params: str) -> str:
+    """``href(path)`` with the query ``params`` and ``keep`` (a ticket) appended."""
+    query = "&".join([*params, *([keep] if keep else [])])
+    return href(path) + (esc("?" + query) if query else "")
+
+
 def human_size(size: int | None) -> str:
     """``1.5 KiB``, ``47.7 MiB``, ``953 MiB``: binary units, 3 significant digits."""
     if size is None:
@@ -86,6 +92,7 @@ class Folder:
     done: str | None = None
     share_link: Callable[[Row], str | None] | None = field(default=None)
     origin: str = ""  # scheme://host[:port] as the browser reached us
+    keep: str = ""  # query every link carries (``ticket=ID`` for a ticket's visitor)
 
     @property
     def url(self) -> str:
@@ -112,9 +119,10 @@ def sorted_rows(rows: Sequence[Row], key: str, descending: bool) -> list[Row]:
     return result
 
 
-def page(title: str, body: str, nonce: str, folder_href: str = "") -> bytes:
-    """A whole page around ``body`` (already escaped HTML)."""
-    data = f' data-folder="{folder_href}"' if folder_href else ""
+def page(title: str, body: str, nonce: str, folder_href: str = "", keep: str = "") -> bytes:
+    """A whole page around ``body`` (already escaped HTML); ``folder_href`` and ``keep``
+    tell the script where dropped files go."""
+    data = f' data-folder="{folder_href}" data-query="{esc(keep)}"' if folder_href else ""
     text = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -134,15 +142,14 @@ def breadcrumbs(folder: Folder) -> tuple[str, str]:
         items.append((part, folder.mount + "/" + "/".join(parts[: index + 1]) + "/"))
     crumbs = []
     for index, (label, target) in enumerate(items):
-        if index == len(items) - 1:
-            crumbs.append(f'<li><a href="{href(target)}" aria-current="page">{esc(label)}</a>')
-        else:
-            crumbs.append(f'<li><a href="{href(target)}">{esc(label)}</a>')
+        target = link_to(target, folder.keep if index else "")
+        current = ' aria-current="page"' if index == len(items) - 1 else ""
+        crumbs.append(f'<li><a href="{target}"{current}>{esc(label)}</a>')
     who = f'<span class="who">Signed in as {esc(folder.user)}</span>' if folder.user else ""
     nav = f'<nav aria-label="Breadcrumbs"><ol class="crumbs">{"".join(crumbs)}</ol></nav>'
     parent = ""
     if len(items) > 1:
-        up = href(items[-2][1])
+        up = link_to(items[-2][1], folder.keep if len(items) > 2 else "")
         parent = f'<a class="up" href="{up}" rel="up">&uarr; Parent folder</a>'
     return f"<header>{nav}{who}</header>", parent
 
@@ -162,11 +169,12 @@ def listing_page(folder: Folder, nonce: str) -> bytes:
         "<footer>To open this folder in a file manager or sync client, connect to it "
         f"over WebDAV at <code>{esc(folder.origin)}{href(folder.url)}</code></footer>"
     )
-    return page(title, "".join(body), nonce, href(folder.url) if folder.writable else "")
+    writable = href(folder.url) if folder.writable else ""
+    return page(title, "".join(body), nonce, writable, folder.keep)
 
 
 def _tools(folder: Folder) -> str:
-    action = href(folder.url)
+    action = link_to(folder.url, folder.keep)
     tools = []
     if folder.writable:
         tools.append(
@@ -178,7 +186,8 @@ def _tools(folder: Folder) -> str:
             'aria-label="New folder name"><button>Create folder</button></form>'
         )
     if folder.zippable:
-        tools.append(f'<a class="button" href="{action}?download=zip">Download as zip</a>')
+        zipped = link_to(folder.url, folder.keep, "download=zip")
+        tools.append(f'<a class="button" href="{zipped}">Download as zip</a>')
     if not tools:
         return ""
     drop = ""
@@ -207,7 +216,7 @@ def _sort_header(folder: Folder, key: str, label: str) -> str:
     classes = ("on desc" if folder.descending else "on") if active else ""
     sort = "ascending" if not folder.descending else "descending"
     aria = f' aria-sort="{sort}"' if active else ""
-    link = f"{href(folder.url)}?sort={key}&amp;order={order}"
+    link = link_to(folder.url, folder.keep, f"sort={key}", f"order={order}")
     return f'<th class="{key}"{aria}><a class="{classes}" href="{link}">{esc(label)}</a></th>'
 
 
@@ -217,7 +226,7 @@ def _row(folder: Folder, row: Row) -> str:
     exact = "" if row.is_dir or row.size is None else f' title="{row.size} bytes"'
     kind = "dir" if row.is_dir else "file"
     name = (
-        f'<a href="{href(row.path)}"><span class="icon" aria-hidden="true"></span>'
+        f'<a href="{link_to(row.path, folder.keep)}"><span class="icon" aria-hidden="true"></span>'
         f"{esc(row.name)}{'/' if row.is_dir else ''}</a>"
     )
     date = f'<time datetime="{machine}">{shown}</time>' if machine else ""
@@ -233,11 +242,12 @@ def _row(folder: Folder, row: Row) -> str:
 
 def _menu(folder: Folder, row: Row) -> str:
     """Rename and delete (and the folder's zip, a share link when one exists)."""
-    action = href(folder.url)
+    action = link_to(folder.url, folder.keep)
     name = esc(row.name)
     extra = ""
     if row.is_dir and folder.zippable:
-        extra += f'<a href="{href(row.path)}?download=zip">Download as zip</a>'
+        zipped = link_to(row.path, folder.keep, "download=zip")
+        extra += f'<a href="{zipped}">Download as zip</a>'
     link = folder.share_link(row) if folder.share_link else None
     if link:
         extra += f' <a href="{esc(link)}">Share link</a>'
@@ -254,9 +264,9 @@ def _menu(folder: Folder, row: Row) -> str:
     )
 
 
-def confirm_page(folder_path: str, name: str, is_dir: bool, nonce: str) -> bytes:
+def confirm_page(folder_path: str, name: str, is_dir: bool, nonce: str, keep: str = "") -> bytes:
     """Asked when a delete arrives unconfirmed (the browser ran no script)."""
-    action = href(folder_path)
+    action = link_to(folder_path, keep)
     what = "the folder" if is_dir else "the file"
     more = " and everything in it" if is_dir else ""
     body = (
