@@ -14,6 +14,13 @@ from tests.helpers.irods_gateway import AUTH_ALICE, read_object, write_object
 PAUSE = 8.0
 
 
+def _kill_and_restart(zone) -> None:
+    assert zone.process is not None
+    zone.process.kill()
+    zone.process.wait()
+    zone.start()
+
+
 def _consistent(gw, target, status, sent, old):
     now = gw.get(target).body
     if 200 <= status < 300:
@@ -47,13 +54,9 @@ def test_zone_killed_mid_put_gives_an_error_and_keeps_the_old_content(
     write_object(alice_prc, irods_path(target), b"old")
     alice_prc.cleanup()
 
-    def kill_and_restart() -> None:
-        assert seeded_zone.process is not None
-        seeded_zone.process.kill()
-        seeded_zone.process.wait()
-        seeded_zone.start()
-
-    status, sent = interrupted_put(gw, target, AUTH_ALICE, 32, kill_and_restart)
+    status, sent = interrupted_put(
+        gw, target, AUTH_ALICE, 32, lambda: _kill_and_restart(seeded_zone)
+    )
     assert status == 0 or status >= 500, status
     assert serves_again(lambda: gw.get(workdir).status) < 10
     _consistent(gw, target, status, sent, b"old")
@@ -67,13 +70,7 @@ def test_zone_killed_mid_get_never_delivers_a_wrong_body(
     write_object(alice_prc, irods_path(target), data)
     alice_prc.cleanup()
 
-    def kill_and_restart() -> None:
-        assert seeded_zone.process is not None
-        seeded_zone.process.kill()
-        seeded_zone.process.wait()
-        seeded_zone.start()
-
-    got = interrupted_get(gw, target, AUTH_ALICE, kill_and_restart)
+    got = interrupted_get(gw, target, AUTH_ALICE, lambda: _kill_and_restart(seeded_zone))
     assert got is None or got == data
     assert serves_again(lambda: gw.get(workdir).status) < 10
     assert read_object(rods, irods_path(target)) == data
