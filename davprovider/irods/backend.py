@@ -3,8 +3,10 @@
 Listings are two GenQueries per collection (subcollections, data objects), paged by
 PRC; dead properties are AVUs named ``dav:<Clark name>``, so imeta shows them and they
 move with the object (see ``avus.py``). Uploads go to a hidden temporary object in the
-target collection and are renamed over the target on commit (``upload.py``). Paths and
-row lookups: ``catalog.py``; modification times and digests: ``sync.py``.
+target collection and are renamed over the target on commit (``upload.py``; readers
+see the old or the new object, never a gap). Paths, row lookups and AVU reads (every
+GenQuery page on one connection, a cut answer an error): ``catalog.py``; modification
+times and digests: ``sync.py``; leftovers of crashes: ``sweep.py``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """An upload into a hidden temporary object, renamed over the target on commit.
 
+Replacing an object: the old one is renamed aside (a hidden name, ``Catalog.aside_name``),
+the new one renamed in, then the old one removed; a reader that looks in between sees
+the aside and looks again (``Catalog.settle``), and one that opened the old object
+keeps reading it. A crash leaves hidden objects only, removed by ``sweep.py``.
+
 With ``register_checksums`` iRODS registers the temporary object's checksum when it is
 closed; commit compares it with the SHA-256 the gateway computed while the body
 streamed, when it computed one (``set_digests``; see ``checksums`` in the settings),
