@@ -142,6 +142,46 @@ def test_overwrite_race_readers_see_old_or_new(gw: Gateway, workdir: str) -> Non
     bad = [(status, body[:40]) for status, body in seen if status != 200 or body not in contents]
     assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"
     assert len(seen) >= 40
+    print(f"overwrite race: {len(seen)} GETs during 40 overwrites, all old or new")
+
+
+def test_overwrite_race_backend_readers_never_miss(factory: IrodsFactory, workdir: str) -> None:
+    """The same race at the storage contract, where nothing else spaces the calls out
+    (before: about a third of these reads were FileNotFoundError)."""
+    path, contents = workdir[len(SHARE) :] + "raced.bin", [b"A" * 5000, b"B" * 5000]
+    done, seen, bad = threading.Event(), [0], []
+
+    def put(data: bytes) -> None:
+        upload = factory(ALICE_ID).open_write(path, size=len(data))
+        upload.write(data)
+        upload.commit()
+
+    def read() -> None:
+        while not done.is_set():
+            backend = factory(ALICE_ID)
+            try:
+                backend.stat(path)
+                with backend.open_read(path) as stream:
+                    data = stream.read(10000)
+                if data not in contents:
+                    bad.append(f"{len(data)} bytes")
+            except OSError as exc:
+                bad.append(repr(exc))
+            seen[0] += 1
+
+    put(contents[0])
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    try:
+        for i in range(60):
+            put(contents[i % 2])
+    finally:
+        done.set()
+        for thread in readers:
+            thread.join()
+    assert not bad, f"{len(bad)} of {seen[0]} reads: {bad[:5]}"
+    print(f"backend overwrite race: {seen[0]} reads during 60 overwrites, all old or new")
 
 
 def test_delete_race_readers_see_old_content_or_404(gw: Gateway, workdir: str) -> None:
