@@ -82,7 +82,7 @@ class Browser(BaseMiddleware):
         self.settings: Settings = config[SETTINGS_KEY]
 
     def is_disabled(self) -> bool:
-        return not self.settings.dir_browser
+        return False  # with dir_browser off it still answers folder GETs (403, below)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -93,6 +93,10 @@ class Browser(BaseMiddleware):
         if resource is None or not resource.is_collection:
             answer = _sandboxing(start_response) if method != "POST" else start_response
             return self.next_app(environ, answer)
+        if not self.settings.dir_browser:
+            if method == "POST":
+                return self.next_app(environ, start_response)  # WsgiDAV: 405
+            raise DAVError(HTTP_FORBIDDEN, "folder pages are turned off on this server")
         if method == "POST":
             return self._post(environ, start_response, provider, resource)
         query = parse_qs(environ.get("QUERY_STRING", ""))

@@ -61,7 +61,7 @@ def build_app(
         "block_size": settings.block_size,
         "lock_storage": True if settings.lock_storage == "memory" else None,
         "property_manager": None,
-        "dir_browser": {"enable": settings.dir_browser, "response_trailer": "davprovider"},
+        "dir_browser": {"enable": False},  # ours is dav/browser.py
         "logging": {"enable": False},
         "verbose": 2,
         "suppress_version_info": True,
