@@ -66,20 +66,24 @@ def all_rows(query: Any, *, counted: bool = True) -> Generator[Mapping[Any, Any]
     The zone is asked for the total row count with the first page; an answer that
     ends before that many rows came (a continuation the zone no longer knows, an
     empty page) raises ``ConnectionError``: a listing or an AVU set is never cut
-    short in silence. A consumer that stops early closes the query on the zone.
+    short in silence. Where the zone gives no total, an empty continuation ends the
+    rows only after a full page (iRODS' answer when the rows fill the last page
+    exactly), and is an error after a short one. A consumer that stops early closes
+    the query on the zone.
     """
     with query.sess.pool.get_connection() as conn:
-        page, seen, total, cursor = query, 0, 0, 0
+        page, seen, total, cursor, sizes = query, 0, 0, 0, (0, 0)
         try:
             while True:
                 raw = _ask(conn, page, counted=counted and page is query)
                 if raw is None:  # no rows (first page), or an empty continuation
-                    _check_count(query, seen, total, page is query)
+                    _check_count(query, seen, total, page is query or sizes[1] >= sizes[0])
                     return
                 total = total or int(raw.totalRowCount or 0)
                 result_set = ResultSet(raw)
                 cursor = result_set.continue_index
                 seen += len(result_set)
+                sizes = (sizes[0] or len(result_set), len(result_set))  # first, last page
                 yield from result_set
                 if cursor <= 0:
                     _check_count(query, seen, total, True)
@@ -129,7 +133,8 @@ def _ask(conn: Any, page: Any, *, counted: bool) -> Any:
 
 
 def _check_count(query: Any, seen: int, total: int, ended: bool) -> None:
-    """An end of rows before the announced total is a broken answer, not the end."""
+    """An end of rows before the announced total (or, without one, an end that came
+    where no end can come: ``ended`` false) is a broken answer, not the end."""
     if (total and seen != total) or not ended and not total:
         raise ConnectionError(
             errno.EIO,
