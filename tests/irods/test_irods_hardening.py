@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import socket
 import threading
@@ -73,6 +74,51 @@ def test_thousand_properties_survive_listing_overwrite_and_copy_with_idle_connec
     backend.copy(f"{folder}/many.txt", f"{folder}/copy.txt")
     assert backend.get_meta(f"{folder}/copy.txt") == props
     assert took < 10, f"1,000 properties took {took:.1f} s"
+
+
+def _proppatch(count: int) -> bytes:
+    props = "".join(f"<Z:p{i:04}>value {i}</Z:p{i:04}>" for i in range(count))
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" '
+        f'xmlns:Z="urn:t"><D:set><D:prop>{props}</D:prop></D:set></D:propertyupdate>'
+    ).encode()
+
+
+def _dead_count(gw: Gateway, path: str) -> int:
+    reply = gw.request("PROPFIND", path, headers={"Depth": "0"})
+    assert reply.status == 207, reply
+    return len(re.findall(rb"<(?!/)[^>]*:p\d{4}[ />]", reply.body))
+
+
+def _hold_connections(gw: Gateway, workdir: str, count: int) -> None:
+    """``count`` uploads at once (each holds a connection of alice's pooled session),
+    then finished: the session keeps that many idle connections."""
+    socks = [_start_put(gw.port, f"{workdir}held-{i}.bin", 2000, 1000) for i in range(count)]
+    time.sleep(1.0)  # every upload has opened its temporary object
+    for sock in socks:
+        sock.sendall(b"x" * 1000)
+        assert sock.recv(100).startswith(b"HTTP/1.1 201"), "upload failed"
+        sock.close()
+
+
+def test_thousand_properties_through_the_gateway_survive_overwrite_and_copy(
+    gw: Gateway, workdir: str
+) -> None:
+    path = workdir + "many.txt"
+    assert gw.put(path, b"one").status == 201
+    _hold_connections(gw, workdir, 4)
+
+    started = time.monotonic()
+    reply = gw.request("PROPPATCH", path, _proppatch(1000))
+    took = time.monotonic() - started
+    assert reply.status == 207 and b"200 OK" in reply.body, reply.body[:300]
+
+    assert _dead_count(gw, path) == 1000
+    assert gw.put(path, b"two").status == 204
+    assert _dead_count(gw, path) == 1000
+    assert gw.request("COPY", path, headers={"Destination": workdir + "copy.txt"}).status == 201
+    assert _dead_count(gw, workdir + "copy.txt") == 1000
+    print(f"PROPPATCH of 1,000 properties: {took:.2f} s")
 
 
 def test_an_answer_cut_short_is_an_error_not_fewer_properties(
