@@ -9,6 +9,7 @@ against Swift at most once per ``pool_ttl``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import threading
@@ -103,6 +104,15 @@ def connection_params(options: Options, identity: Identity) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _unreachable(exc: BaseException) -> OSError | ValueError:
+    """A failed login as the contract's ``login`` may raise it: ``TimeoutError``, or
+    ``ConnectionError`` for anything else (a busy or full auth service included)."""
+    error = translate(exc, "login")
+    if isinstance(error, TimeoutError | ConnectionError):
+        return error
+    return ConnectionError(errno.ECONNRESET, f"Swift auth failed: {error}")
+
+
 @dataclass
 class _Token:
     url: str
@@ -185,9 +195,9 @@ class ConnectionPool:
         except ClientException as exc:
             if is_auth_failure(exc):
                 return False
-            raise translate(exc, "login") from exc
+            raise _unreachable(exc) from exc
         except OSError as exc:  # requests' errors are OSErrors
-            raise translate(exc, "login") from exc
+            raise _unreachable(exc) from exc
         finally:
             conn.close()
         with self._lock:

@@ -59,19 +59,6 @@ def test_set_meta_beyond_swift_limits_is_507_and_writes_nothing(
     assert backend.get_meta("/o.txt") == {"{urn:z}kept": "old"}
 
 
-def test_swift_503_and_507_are_answered_503_and_507(
-    make_factory: Callable[..., SwiftFactory], container: str, swift_conn: Connection
-) -> None:
-    from swiftclient.exceptions import ClientException
-
-    from davprovider.swift.errors import translate
-
-    busy = translate(ClientException("busy", http_status=503), "/x")
-    full = translate(ClientException("full", http_status=507), "/x")
-    assert isinstance(busy, OSError) and busy.errno == errno.EAGAIN
-    assert isinstance(full, OSError) and full.errno == errno.ENOSPC
-
-
 def _race(gw: Gateway, path: str, contents: list[bytes], writes: int, readers: int) -> Any:
     done, seen, lock = threading.Event(), [], threading.Lock()
 
