@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from irods.session import iRODSSession
-from prc_io import ZONE
+
+from tests.helpers.prc_io import ZONE
 
 RODS_HOME = f"/{ZONE}/home/rods"
 

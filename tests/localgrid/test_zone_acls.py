@@ -20,7 +20,8 @@ from irods.exception import (
     DataObjectDoesNotExist,
 )
 from irods.models import Collection, DataObject
-from prc_io import ZONE, read_object, write_object
+
+from tests.helpers.prc_io import ZONE, read_object, write_object
 
 
 def _acls(session, path: str, collection: bool = False) -> set[tuple[str, str]]:

@@ -15,7 +15,8 @@ from irods.exception import (
     UserDoesNotExist,
 )
 from irods.models import User, UserAuth
-from prc_io import ZONE
+
+from tests.helpers.prc_io import ZONE
 
 
 def test_create_user_makes_rodsuser_with_home(rods, unique):

@@ -10,7 +10,8 @@ from irods.manager.data_object_manager import Server_Checksum_Warning
 from irods.message import GeneralAdminRequest, RErrorStack, iRODSMessage
 from irods.models import Collection, DataObject, User
 from irods.query import SpecificQuery
-from prc_io import ZONE
+
+from tests.helpers.prc_io import ZONE
 
 
 def _admin(session, *args: str) -> int:

@@ -24,7 +24,8 @@ from irods.exception import (
     SYS_PROXYUSER_NO_PRIV,
     DoesNotExist,
 )
-from prc_io import ZONE, read_object, write_object
+
+from tests.helpers.prc_io import ZONE, read_object, write_object
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ import uuid
 import pytest
 from irods.exception import SYS_UNMATCHED_API_NUM, NetworkException, iRODSException
 from irods.message import iRODSMessage
-from prc_io import ZONE
+
+from tests.helpers.prc_io import ZONE
 
 HOME = f"/{ZONE}/home/rods"
 CANARY = f"{HOME}/canary"

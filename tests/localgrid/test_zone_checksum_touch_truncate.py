@@ -6,7 +6,7 @@ import base64
 import hashlib
 from datetime import UTC, datetime
 
-from prc_io import read_object, write_object
+from tests.helpers.prc_io import read_object, write_object
 
 
 def _sha2(data: bytes) -> str:

@@ -14,7 +14,8 @@ from irods.exception import (
     CollectionDoesNotExist,
 )
 from irods.models import Collection
-from prc_io import ZONE, read_object, write_object
+
+from tests.helpers.prc_io import ZONE, read_object, write_object
 
 
 def test_create_returns_collection_owned_by_creator(rods, scratch):

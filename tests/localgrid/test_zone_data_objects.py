@@ -17,7 +17,8 @@ from irods.exception import (
     DataObjectDoesNotExist,
     iRODSException,
 )
-from prc_io import read_object, write_object
+
+from tests.helpers.prc_io import read_object, write_object
 
 # --- create / get ------------------------------------------------------------------------------
 

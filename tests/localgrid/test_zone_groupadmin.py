@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from irods.exception import CAT_INSUFFICIENT_PRIVILEGE_LEVEL, SYS_NO_API_PRIV
 from irods.session import iRODSSession
-from prc_io import ZONE
+
+from tests.helpers.prc_io import ZONE
 
 
 @pytest.fixture

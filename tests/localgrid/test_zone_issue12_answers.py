@@ -13,7 +13,8 @@ from irods.exception import (
 )
 from irods.meta import AVUOperation, iRODSMeta
 from irods.models import Collection, DataObject, DataObjectMeta
-from prc_io import ZONE
+
+from tests.helpers.prc_io import ZONE
 
 
 def test_public_home_is_owned_by_group_public(rods):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 from irods.access import iRODSAccess
-from prc_io import ZONE
 
 from localgrid.irods import LocalZone
+from tests.helpers.prc_io import ZONE
 
 PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # 1 MiB + 4
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from irods.exception import CollectionDoesNotExist, DataObjectDoesNotExist
 from irods.models import Collection
-from prc_io import ZONE
+
+from tests.helpers.prc_io import ZONE
 
 
 def _write(session, path: str, content: bytes = b"payload") -> None:
