@@ -48,7 +48,8 @@ class SwiftFactory(Share):
 
     Orphan segments of crashed uploads (``sweep.py``) are swept per identity: in the
     background when one is first seen (and once per ``sweep_interval`` after), and at
-    every ``sweep()`` for the identities seen since the start.
+    every ``sweep()`` (the server's, at start and periodically) for the configured
+    profiles' accounts and the identities seen since the start.
     """
 
     def __init__(self, options: Options) -> None:
@@ -64,9 +65,13 @@ class SwiftFactory(Share):
         return SwiftBackend(self, identity)
 
     def sweep(self, max_age: float | None = None) -> float | None:
-        """Delete orphan segments in the accounts of the identities seen so far."""
+        """Delete orphan segments in the accounts of the configured profiles (service
+        accounts, known at start) and of the identities seen so far."""
+        from davprovider.backend import Identity
+
         with self._seen_lock:
             identities = [identity for identity, _ in self._seen.values()]
+        identities += [Identity(user=name, method="sweep") for name in self.options.profiles]
         for identity in identities:
             self._sweep_one(identity, self.options.sweep_age if max_age is None else max_age)
         return self.options.sweep_interval or None

@@ -19,7 +19,7 @@ import pytest
 from swiftclient.client import Connection
 
 from davprovider.backend import Identity
-from davprovider.swift import SwiftFactory
+from davprovider.swift import Profile, SwiftFactory
 from localgrid.swift import LocalSwift, constraints_for, metadata_capacity
 from tests.helpers import serve_process
 from tests.helpers.gateway import Gateway
@@ -223,4 +223,24 @@ def test_segments_of_a_live_manifest_are_never_swept(
 
     assert len(_segments(alice, container)) == 3
     assert alice.get_object(container, "slo.bin")[1] == data
+    alice.close()
+
+
+def test_sweep_at_start_cleans_the_accounts_of_configured_profiles(
+    make_factory: Callable[..., SwiftFactory], swift_store: LocalSwift
+) -> None:
+    alice = connect(swift_store)
+    container = f"orphans-{os.getpid()}-{int(time.time())}"
+    alice.put_container(container)
+    alice.put_container(container + "_segments")
+    for index in range(3):  # as an upload killed before its manifest leaves them
+        name = f"gone.bin/slo/1733000000.000000/3145728/1048576/{index:08d}"
+        alice.put_object(container + "_segments", name, b"s" * 10)
+    alice.put_object(container + "_segments", "not-ours.txt", b"n")
+    factory = make_factory(profiles={"svc": Profile(user="alice:alice", key="alice")}, sweep_age=1)
+    time.sleep(1.5)
+
+    assert factory.sweep() == 600
+
+    assert _segments(alice, container) == ["not-ours.txt"]
     alice.close()
