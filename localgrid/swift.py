@@ -390,6 +390,10 @@ class LocalSwift:
             port=self.port("proxy"), users=users, fernet_key=key_file.read_text().strip(), **common
         )
         (etc / "proxy-server.conf").write_text(proxy)
+        self._build_rings(etc)
+
+    def _build_rings(self, etc: Path) -> None:
+        """The three one-device rings, rebuilt when the ports changed."""
         want = f"{self.port('object')} {self.port('container')} {self.port('account')}"
         stamp = etc / "ring-ports"
         if (
