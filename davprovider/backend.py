@@ -239,7 +239,10 @@ class Backend(ABC):
     def open_read(self, path: str) -> BinaryIO:
         """Open the object's content for streaming: ``read(n)``, ``seek(pos)``
         (for Range requests) and ``close()``. MUST raise
-        ``IsADirectoryError`` for a collection."""
+        ``IsADirectoryError`` for a collection. The stream SHOULD carry ``entry``:
+        the ``Entry`` of the version it reads (it may differ from an earlier ``stat``
+        when an overwrite came between); the gateway announces that size and ETag, so
+        a GET racing with an overwrite answers the old or the new content, whole."""
 
     @abstractmethod
     def open_write(

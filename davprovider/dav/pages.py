@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 from wsgidav import util
@@ -38,9 +39,14 @@ _STATUS_PAGE_METHODS = frozenset({"PUT", "MKCOL", "COPY", "MOVE", "DELETE"})
 
 
 def phrase(status: int) -> str:
-    """``"403 Forbidden"`` for 403."""
+    """``"403 Forbidden"`` for 403 (WsgiDAV's phrases, else the standard ones)."""
     text = ERROR_DESCRIPTIONS.get(status)
-    return str(text) if text else f"{status} Status"
+    if text:
+        return str(text)
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
 
 
 def render(environ: dict[str, Any], status: int, reason: str | None) -> tuple[str, bytes]:

@@ -19,7 +19,7 @@ import io
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from wsgidav import util
@@ -44,6 +44,7 @@ from davprovider.dav.propfind import fast_propfind, read_request
 from davprovider.dav.resources import (
     CACHE_KEY,
     CREATED_KEY,
+    STREAMS_KEY,
     backend_errors,
     backend_path,
     make_resource,
@@ -129,6 +130,15 @@ class GatewayProvider(DAVProvider):
         answer = _answering(environ, start_response, extra)
         if method == "PROPFIND" and (fast := fast_propfind(self, environ, answer, names)):
             return fast  # common live properties at Depth 0/1, from the listing
+        if method == "GET":
+            resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+            if resource is not None and not resource.is_collection:
+                try:
+                    resource.prepare_get()
+                    return _closing(default_handler(environ, answer), environ)
+                except BaseException:
+                    _close_streams(environ)
+                    raise
         return default_handler(environ, answer)
 
     def _check_client_files(self, environ: dict[str, Any]) -> None:
@@ -205,6 +215,26 @@ class GatewayProvider(DAVProvider):
         asked = util.read_timeout_value_header(environ.get("HTTP_TIMEOUT", ""))
         seconds = cap if asked is None or asked < 0 else min(asked, cap)
         environ["HTTP_TIMEOUT"] = f"Second-{seconds}"
+
+
+def _closing(answer: Iterable[bytes], environ: dict[str, Any]) -> Iterator[bytes]:
+    """``answer``, then close the streams the request opened early (a 304, a 412 or an
+    error never reads them; closing one WsgiDAV read already is harmless)."""
+    try:
+        yield from answer
+    finally:
+        close = getattr(answer, "close", None)
+        if close is not None:
+            close()
+        _close_streams(environ)
+
+
+def _close_streams(environ: dict[str, Any]) -> None:
+    for stream in environ.pop(STREAMS_KEY, []):
+        try:
+            stream.close()
+        except (OSError, ValueError) as exc:
+            log.debug("closing a stream of %s: %s", environ.get("PATH_INFO"), exc)
 
 
 def _answering(

@@ -87,6 +87,14 @@ log = logging.getLogger(__name__)
 ERROR_DESCRIPTIONS.setdefault(HTTP_TEMP_REDIRECT, "307 Temporary Redirect")
 
 
+#: Environ key of the streams a request opened early (closed when its answer ends).
+STREAMS_KEY = "davprovider.streams"
+
+
+def _wants_digests(environ: dict[str, Any]) -> bool:
+    return "HTTP_WANT_DIGEST" in environ or "HTTP_WANT_REPR_DIGEST" in environ
+
+
 def child_path(parent: str, name: str) -> str:
     return backend_path(parent).rstrip("/") + "/" + name
 
@@ -225,6 +233,8 @@ class FileResource(_BackendResource, DAVNonCollection):
         DAVNonCollection.__init__(self, backend_path(path), environ)
         self._setup(backend, entry, meta, digests)
         self._writer: Writer | None = None
+        self._stream: BinaryIO | None = None  # opened by prepare_get
+        self._redirect: str | None = None
 
     def get_content_length(self) -> int:
         return (self.entry.size or 0) if self.entry else 0
@@ -245,21 +255,37 @@ class FileResource(_BackendResource, DAVNonCollection):
         return True
 
     def get_content(self) -> BinaryIO:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            return stream
         with backend_errors(self.path):
             return self.backend.open_read(self.path)
+
+    def prepare_get(self) -> None:
+        """Before WsgiDAV computes a GET's headers: ask for a redirect, else open the
+        content now. A stream that names the version it reads (``entry``, see the
+        contract) makes the announced size and ETag that version's, so a GET racing
+        with an overwrite answers the old or the new content, whole."""
+        if self.entry is None or _wants_digests(self.environ):
+            return
+        with backend_errors(self.path):
+            self._redirect = optional(
+                lambda: self.backend.redirect_url(self.path), lambda: None, "redirect"
+            )
+            if self._redirect:
+                return
+            self._stream = self.backend.open_read(self.path)
+        opened = getattr(self._stream, "entry", None)
+        if isinstance(opened, Entry):
+            self.entry = opened
+        self.environ.setdefault(STREAMS_KEY, []).append(self._stream)
 
     def finalize_headers(self, environ: dict[str, Any], response_headers: list[Any]) -> None:
         """Called by WsgiDAV's GET/HEAD after the conditional headers, before the
         answer starts: a GET the backend can redirect becomes a 307."""
-        if environ.get("REQUEST_METHOD") != "GET" or (
-            "HTTP_WANT_DIGEST" in environ or "HTTP_WANT_REPR_DIGEST" in environ
-        ):
-            return
-        with backend_errors(self.path):
-            url = optional(lambda: self.backend.redirect_url(self.path), lambda: None, "redirect")
-        if url:
+        if self._redirect:
             log.info("GET %s redirected to the backend", self.path)
-            headers = [("Location", url), ("Cache-Control", "no-store")]
+            headers = [("Location", self._redirect), ("Cache-Control", "no-store")]
             raise DAVError(HTTP_TEMP_REDIRECT, add_headers=headers)
 
     def begin_write(self, *, content_type: str | None = None) -> Writer:

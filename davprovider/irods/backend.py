@@ -11,7 +11,9 @@ times and digests: ``sync.py``; leftovers of crashes: ``sweep.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import io
 import posixpath
 import uuid
 from collections.abc import Mapping, Sequence
@@ -101,7 +103,18 @@ class IrodsBackend(SyncExtensions, Backend):
         # The raw stream, read a block ahead: python-irodsclient's own buffered handle
         # sends a seek before every read (one more round trip per 256 KiB).
         handle, raw = self.session.data_objects.open_with_FileRaw(self.irods_path(path), "r")
-        return ReadAhead(_Source(handle, raw), READ_BLOCK)  # type: ignore[return-value]
+        source = _Source(handle, raw)
+        try:  # the size of the version opened (an overwrite may have renamed another in)
+            size = raw.seek(0, io.SEEK_END)
+            raw.seek(0)
+            row = self.data_row(path)
+        except BaseException:
+            source.close()
+            raise
+        stream = ReadAhead(source, READ_BLOCK)
+        if row is not None:
+            stream.entry = dataclasses.replace(data_entry(row), size=size)  # type: ignore[attr-defined]
+        return stream  # type: ignore[return-value]
 
     @retried
     def open_write(

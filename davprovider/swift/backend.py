@@ -99,10 +99,13 @@ class SwiftBackend(SyncExtensions, Backend):
         etag = f'"{entry.etag}"' if entry.etag else None
         reader = SwiftReader(conn, self.pool.release, loc.container, loc.obj, entry.size or 0, etag)
         try:
-            reader.start()  # a vanished or changed object fails here, before any byte
+            reader.start()  # a vanished object fails here, a replaced one is taken as it is
         except BaseException:
             reader.close()
             raise
+        reader.entry = dataclasses.replace(  # type: ignore[attr-defined]
+            entry, size=reader.size, etag=reader.etag or entry.etag
+        )
         return reader  # type: ignore[return-value]
 
     @translated

@@ -26,8 +26,10 @@ class SwiftReader(io.RawIOBase):
     so that a missing or changed object fails before the answer starts); after a
     ``seek`` elsewhere the next read sends a ranged GET (``Range: bytes=pos-``). The
     leased connection goes back to the pool on ``close()``.
-    ``if_match`` (the ETag of the stat) makes a GET fail rather than deliver
-    another version of the object than the one whose size was announced.
+    ``if_match`` (the ETag of the stat) pins the version; when the object was replaced
+    before anything was read, ``start()`` takes the current version instead (its size
+    and ``etag`` become the reader's, for the caller to announce); once bytes went out, a
+    replaced object of another size is ``OSError(EAGAIN)``, never a mixed body.
     """
 
     def __init__(
@@ -47,6 +49,8 @@ class SwiftReader(io.RawIOBase):
         self._if_match = if_match
         self._pos = 0
         self._body: Any = None
+        self._served = False  # whether a byte went out: the size is then fixed
+        self.etag: str | None = None  # of the version being read, once opened
 
     @translated
     def start(self) -> None:
@@ -88,6 +92,7 @@ class SwiftReader(io.RawIOBase):
             self._open()
         data = self._body.read(min(size, self.size - self._pos))
         self._pos += len(data)
+        self._served = True
         if not data:
             raise ConnectionError(f"Swift ended the body of {self.path} at byte {self._pos}")
         return bytes(data)
@@ -111,10 +116,14 @@ class SwiftReader(io.RawIOBase):
             if status_of(exc) != 412:
                 raise
             answer, self._body = self._get(headers)
-            if _total_size(answer, self._pos) != self.size:
+            total = _total_size(answer, self._pos)
+            if not self._served and self._pos == 0 and total is not None:
+                self.size = total  # nothing announced from it yet: serve this version
+            elif total != self.size:
                 self._drop_body()
                 raise OSError(errno.EAGAIN, f"{self.path} changed while being read") from exc
         etag = answer.get("etag")
+        self.etag = etag.strip('"') if etag else None
         if etag and not answer.get("x-static-large-object"):
             self._if_match = f'"{etag.strip(chr(34))}"'  # later seeks: this same version
 

@@ -29,6 +29,7 @@ from tests.helpers.irods_gateway import (
     start_gateway,
     wait_for_temporary,
 )
+from tests.helpers.races import CONTENTS, race
 
 ALICE_ID = Identity(user="alice", method="basic", password="alice")
 
@@ -155,35 +156,11 @@ def test_set_meta_checks_every_name_before_writing_any(factory: IrodsFactory, wo
     assert backend.get_meta(f"{folder}/c") == {"{urn:t}kept": "old"}
 
 
-def _race(gw: Gateway, path: str, contents: list[bytes], writes: int, readers: int) -> Any:
-    """One writer overwriting ``path`` ``writes`` times (cycling through ``contents``),
-    ``readers`` threads GETting it meanwhile: (status, body) of every GET."""
-    done, seen, lock = threading.Event(), [], threading.Lock()
-
-    def read() -> None:
-        while not done.is_set():
-            reply = gw.get(path)
-            with lock:
-                seen.append((reply.status, reply.body))
-
-    threads = [threading.Thread(target=read) for _ in range(readers)]
-    for thread in threads:
-        thread.start()
-    try:
-        for i in range(writes):
-            assert gw.put(path, contents[i % len(contents)]).status in (201, 204)
-    finally:
-        done.set()
-        for thread in threads:
-            thread.join()
-    return seen
-
-
 def test_overwrite_race_readers_see_old_or_new(gw: Gateway, workdir: str) -> None:
-    path, contents = workdir + "raced.txt", [b"A" * 5000, b"B" * 5000, b"C" * 5000]
+    path, contents = workdir + "raced.txt", CONTENTS  # three sizes
     assert gw.put(path, contents[-1]).status == 201
 
-    seen = _race(gw, path, contents, writes=40, readers=4)
+    seen = race(gw, path, contents, writes=40, readers=4)
 
     bad = [(status, body[:40]) for status, body in seen if status != 200 or body not in contents]
     assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"

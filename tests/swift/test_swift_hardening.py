@@ -23,6 +23,7 @@ from davprovider.swift import Profile, SwiftFactory
 from localgrid.swift import LocalSwift, constraints_for, metadata_capacity
 from tests.helpers import serve_process
 from tests.helpers.gateway import Gateway
+from tests.helpers.races import CONTENTS, race
 from tests.helpers.swift_gateway import ALICE, connect, swift_config, swift_gateway
 from tests.helpers.swift_helpers import as_tester
 
@@ -59,33 +60,11 @@ def test_set_meta_beyond_swift_limits_is_507_and_writes_nothing(
     assert backend.get_meta("/o.txt") == {"{urn:z}kept": "old"}
 
 
-def _race(gw: Gateway, path: str, contents: list[bytes], writes: int, readers: int) -> Any:
-    done, seen, lock = threading.Event(), [], threading.Lock()
-
-    def read() -> None:
-        while not done.is_set():
-            reply = gw.get(path)
-            with lock:
-                seen.append((reply.status, reply.body))
-
-    threads = [threading.Thread(target=read) for _ in range(readers)]
-    for thread in threads:
-        thread.start()
-    try:
-        for i in range(writes):
-            assert gw.put(path, contents[i % len(contents)]).status in (201, 204)
-    finally:
-        done.set()
-        for thread in threads:
-            thread.join()
-    return seen
-
-
 def test_overwrite_race_readers_see_old_or_new(gw: Gateway, box: str) -> None:
-    path, contents = box + "raced.txt", [b"A" * 5000, b"B" * 5000, b"C" * 5000]
+    path, contents = box + "raced.txt", CONTENTS  # three sizes
     assert gw.put(path, contents[-1]).status == 201
 
-    seen = _race(gw, path, contents, writes=40, readers=4)
+    seen = race(gw, path, contents, writes=40, readers=4)
 
     bad = [(status, body[:60]) for status, body in seen if status != 200 or body not in contents]
     assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"
