@@ -96,7 +96,8 @@ class IrodsBackend(SyncExtensions, Backend):
                     raise
 
     def _open_read(self, path: str) -> BinaryIO:
-        if self.data_row(path) is None:
+        row = self.data_row(path)
+        if row is None:
             if self.coll_row(path) is not None:
                 raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
@@ -107,13 +108,13 @@ class IrodsBackend(SyncExtensions, Backend):
         try:  # the size of the version opened (an overwrite may have renamed another in)
             size = raw.seek(0, io.SEEK_END)
             raw.seek(0)
-            row = self.data_row(path)
+            if size != int(row[DataObject.size] or 0):
+                row = self.data_row(path) or row  # another version: its time and etag
         except BaseException:
             source.close()
             raise
         stream = ReadAhead(source, READ_BLOCK)
-        if row is not None:
-            stream.entry = dataclasses.replace(data_entry(row), size=size)  # type: ignore[attr-defined]
+        stream.entry = dataclasses.replace(data_entry(row), size=size)  # type: ignore[attr-defined]
         return stream  # type: ignore[return-value]
 
     @retried
