@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.helpers.irods_gateway import chunk, read_response
-from tests.helpers.raw_http import put_head, raw_request
+from tests.helpers.irods_gateway import chunk
+from tests.helpers.raw_http import put_head, raw_request, read_response
 
 PIECE = b"n" * 65536
 

@@ -14,8 +14,6 @@ it answers HTTP; its ``client`` is the in-process tests' ``Gateway`` (``gateway`
 from __future__ import annotations
 
 import base64
-import re
-import socket
 import time
 from functools import cached_property
 from pathlib import Path
@@ -146,21 +144,3 @@ def wait_for_temporary(rods: Any, collection: str, timeout: float = 5.0) -> str:
 def chunk(data: bytes) -> bytes:
     """One chunk of a ``Transfer-Encoding: chunked`` body."""
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
-
-
-def read_response(sock: socket.socket) -> tuple[str, bytes]:
-    """Status line and body of one response on a raw socket (Content-Length bodies)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        piece = sock.recv(65536)
-        if not piece:
-            break
-        data += piece
-    head, _, body = data.partition(b"\r\n\r\n")
-    match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    while match and len(body) < int(match.group(1)):
-        piece = sock.recv(65536)
-        if not piece:
-            break
-        body += piece
-    return head.split(b"\r\n", 1)[0].decode("latin-1"), body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 
@@ -21,6 +22,24 @@ def read_status(sock: socket.socket) -> tuple[str, str]:
         data += piece
     head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
     return head.split("\r\n", 1)[0], head
+
+
+def read_response(sock: socket.socket) -> tuple[str, bytes]:
+    """Status line and body of one response on a raw socket (Content-Length bodies)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        data += piece
+    head, _, body = data.partition(b"\r\n\r\n")
+    match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    while match and len(body) < int(match.group(1)):
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        body += piece
+    return head.split(b"\r\n", 1)[0].decode("latin-1"), body
 
 
 def put_head(path: str, *lines: str) -> str:

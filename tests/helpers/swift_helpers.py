@@ -15,6 +15,7 @@ import pytest
 
 from davprovider.backend import Backend, Entry, Identity
 from localgrid.swift import LocalSwift, SwiftUnavailable, ensure_swift_venv
+from tests.contract.backend_contract import read  # noqa: F401 (the helpers' read)
 
 MiB = 1 << 20
 USER, KEY = "test:tester", "testing"
@@ -31,14 +32,6 @@ def put(backend: Backend, path: str, data: bytes, chunk: int = 256 * 1024, **kw:
     for start in range(0, len(data), chunk):
         upload.write(data[start : start + chunk])
     return upload.commit()
-
-
-def read(backend: Backend, path: str) -> bytes:
-    stream = backend.open_read(path)
-    try:
-        return stream.read()
-    finally:
-        stream.close()
 
 
 def names(conn: Any, container: str, prefix: str | None = None) -> list[str]:

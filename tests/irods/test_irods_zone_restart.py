@@ -11,12 +11,11 @@ from tests.helpers.irods_gateway import (
     AUTH_ALICE,
     chunk,
     read_object,
-    read_response,
     wait_for_no_leftovers,
     wait_for_temporary,
     write_object,
 )
-from tests.helpers.raw_http import put_head, raw_request
+from tests.helpers.raw_http import put_head, raw_request, read_response
 
 
 def logins(zone, user: str) -> int:
