@@ -94,7 +94,7 @@ davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the z
                 --webdav-pass "$(rclone obscure alice)" :webdav:alice
   cadaver:  cadaver {url}/alice/          (user alice, password alice)
   davfs2:   mount -t davfs {url}/alice/ /mnt/dav   (as root; user alice, password alice)
-  browser:  {url}/alice/
+  browser:  http://127.0.0.1:{port}/   (the shares; folders as pages: upload, zip, rename)
 """
 
 
