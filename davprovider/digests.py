@@ -277,6 +277,17 @@ def wanted_digests(environ: Mapping[str, Any]) -> list[str]:
     return _by_weight(pairs)
 
 
+def asked_names(environ: Mapping[str, Any]) -> dict[str, str]:
+    """Algorithm -> the name ``Want-Digest`` gave it, as the client spelled it (grid
+    clients match the answer by their own name: ``ADLER32``, ``SHA1``)."""
+    names: dict[str, str] = {}
+    for item in _header(environ, "Want-Digest").split(","):
+        name = item.split(";", 1)[0].strip()
+        if (algorithm := RFC3230.get(name.lower())) is not None:
+            names.setdefault(algorithm, name)
+    return names
+
+
 def wanted_repr_digests(environ: Mapping[str, Any]) -> list[str]:
     """``Want-Repr-Digest: sha-256=10, md5=3`` -> known algorithms, best first."""
     pairs = []
@@ -296,13 +307,17 @@ def _number(text: str) -> float:
 # --- answers ------------------------------------------------------------------------------
 
 
-def digest_header(digests: Mapping[str, str], algorithms: Sequence[str]) -> str:
-    """RFC 3230 ``Digest`` value for ``algorithms`` (those known, in order)."""
+def digest_header(
+    digests: Mapping[str, str], algorithms: Sequence[str], names: Mapping[str, str] | None = None
+) -> str:
+    """RFC 3230 ``Digest`` value for ``algorithms`` (those known, in order), each under
+    ``names``' spelling when given (the client's), else RFC 3230's."""
     parts = []
     for algorithm in algorithms:
         if (value := digests.get(algorithm)) is not None:
             shown = value if algorithm == "adler32" else hex_to_b64(value)
-            parts.append(f"{RFC3230_NAME[algorithm]}={shown}")
+            name = (names or {}).get(algorithm) or RFC3230_NAME[algorithm]
+            parts.append(f"{name}={shown}")
     return ",".join(parts)
 
 

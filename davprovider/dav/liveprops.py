@@ -45,6 +45,7 @@ from davprovider.dav.properties import (
 from davprovider.digests import (
     DCACHE_ORDER,
     OWNCLOUD_ORDER,
+    asked_names,
     compute_digests,
     dcache_text,
     digest_header,
@@ -128,7 +129,7 @@ def digest_headers(resource: Any, environ: dict[str, Any]) -> list[tuple[str, st
         return []
     digests = resource.content_digests({*want, *want_repr}, compute=True)
     headers = []
-    if want and (value := digest_header(digests, want)):
+    if want and (value := digest_header(digests, want, asked_names(environ))):
         headers.append(("Digest", value))
     if want_repr and (value := repr_digest_header(digests, want_repr)):
         headers.append(("Repr-Digest", value))
@@ -221,6 +222,8 @@ class LiveProperties:
         raise NotImplementedError
 
     def _quota_value(self, name: str) -> str:
+        if not self.is_collection:  # RFC 4331 quota describes collections (davix and
+            raise DAVError(HTTP_NOT_FOUND)  # gfal-ls read a file's as its size)
         if self._quota is _UNSET:
             with backend_errors(self.path):
                 self._quota = optional(lambda: self.backend.quota(self.path), Quota, "quota")

@@ -238,13 +238,34 @@ class DavSyncSuite:
         for method in ("GET", "HEAD"):
             reply = gw.request(method, target, headers=want)
             assert reply.status == 200
-            assert reply.header("Digest") == f"sha-256={b64(SHA256)},adler32={ADLER32}"
+            assert reply.header("Digest") == f"SHA-256={b64(SHA256)},adler32={ADLER32}"
 
     def test_want_digest_md5_and_sha_use_base64(self, dav_target):
         gw, target = dav_target.client, dav_target.base + "f.bin"
         gw.put(target, DATA)
         reply = gw.request("HEAD", target, headers={"Want-Digest": "MD5, SHA"})
-        assert reply.header("Digest") == f"md5={b64(MD5)},sha={b64(SHA1)}"
+        assert reply.header("Digest") == f"MD5={b64(MD5)},SHA={b64(SHA1)}"
+
+    def test_want_digest_is_answered_under_the_names_grid_clients_ask_for(self, dav_target):
+        gw, target = dav_target.client, dav_target.base + "f.bin"
+        gw.put(target, DATA)
+        reply = gw.request("HEAD", target, headers={"Want-Digest": "ADLER32"})
+        assert reply.header("Digest") == f"ADLER32={ADLER32}"  # gfal2
+        reply = gw.request("HEAD", target, headers={"Want-Digest": "SHA1"})
+        assert reply.header("Digest") == f"SHA1={b64(SHA1)}"  # davix
+
+    def test_quota_properties_are_not_reported_on_files(self, dav_target):
+        """davix and gfal-ls take a file's quota-used-bytes for its size."""
+        gw, target = dav_target.client, dav_target.base + "f.bin"
+        gw.put(target, DATA)
+        body = (
+            b'<D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/>'
+            b"<D:quota-used-bytes/><D:quota-available-bytes/></D:prop></D:propfind>"
+        )
+        reply = gw.request("PROPFIND", target, body, headers={"Depth": "0"})
+        props = next(iter(propstats(reply.body).values()))
+        assert props["{DAV:}getcontentlength"] == str(len(DATA))
+        assert "{DAV:}quota-used-bytes" not in props
 
     def test_want_digest_is_answered_on_a_range_request_too(self, dav_target):
         gw, target = dav_target.client, dav_target.base + "f.bin"
