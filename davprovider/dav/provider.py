@@ -131,15 +131,23 @@ class GatewayProvider(DAVProvider):
         if method == "PROPFIND" and (fast := fast_propfind(self, environ, answer, names)):
             return fast  # common live properties at Depth 0/1, from the listing
         if method == "GET":
-            resource = self.get_resource_inst(environ["PATH_INFO"], environ)
-            if resource is not None and not resource.is_collection:
-                try:
-                    resource.prepare_get()
-                    return _closing(default_handler(environ, answer), environ)
-                except BaseException:
-                    _close_streams(environ)
-                    raise
+            return self._get(environ, answer, default_handler)
         return default_handler(environ, answer)
+
+    def _get(
+        self, environ: dict[str, Any], answer: StartResponse, default_handler: Any
+    ) -> Iterable[bytes]:
+        """A file's GET opens its content before WsgiDAV writes the headers
+        (``FileResource.prepare_get``); the stream is closed when the answer ends."""
+        resource = self.get_resource_inst(environ["PATH_INFO"], environ)
+        if resource is None or resource.is_collection:
+            return default_handler(environ, answer)
+        try:
+            resource.prepare_get()
+            return _closing(default_handler(environ, answer), environ)
+        except BaseException:
+            _close_streams(environ)
+            raise
 
     def _check_client_files(self, environ: dict[str, Any]) -> None:
         mode = self.share.apple_files or self.settings.clients.apple_files
