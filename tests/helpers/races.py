@@ -31,3 +31,14 @@ def race(gw: Any, path: str, contents: list[bytes], writes: int, readers: int) -
         for thread in threads:
             thread.join()
     return seen
+
+
+def assert_overwrite_race_old_or_new(gw: Any, path: str) -> None:
+    """40 overwrites of ``path`` cycling through ``CONTENTS`` (three sizes), four readers:
+    every GET is a 200 with one of them, whole."""
+    assert gw.put(path, CONTENTS[-1]).status == 201
+    seen = race(gw, path, CONTENTS, writes=40, readers=4)
+    bad = [(status, body[:40]) for status, body in seen if status != 200 or body not in CONTENTS]
+    assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"
+    assert len(seen) >= 40
+    print(f"overwrite race: {len(seen)} GETs during 40 overwrites, all old or new")

@@ -12,27 +12,27 @@ def raw_request(gateway, head: str) -> socket.socket:
     return sock
 
 
-def read_status(sock: socket.socket) -> tuple[str, str]:
-    """Read one response head; return (status line, whole head)."""
+def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One response head and whatever of the body came with it."""
     data = b""
     while b"\r\n\r\n" not in data:
         piece = sock.recv(65536)
         if not piece:
             break
         data += piece
-    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def read_status(sock: socket.socket) -> tuple[str, str]:
+    """Read one response head; return (status line, whole head)."""
+    head = _read_head(sock)[0].decode("latin-1")
     return head.split("\r\n", 1)[0], head
 
 
 def read_response(sock: socket.socket) -> tuple[str, bytes]:
     """Status line and body of one response on a raw socket (Content-Length bodies)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        piece = sock.recv(65536)
-        if not piece:
-            break
-        data += piece
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, body = _read_head(sock)
     match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
     while match and len(body) < int(match.group(1)):
         piece = sock.recv(65536)

@@ -29,7 +29,7 @@ from tests.helpers.irods_gateway import (
     start_gateway,
     wait_for_temporary,
 )
-from tests.helpers.races import CONTENTS, race
+from tests.helpers.races import assert_overwrite_race_old_or_new
 
 ALICE_ID = Identity(user="alice", method="basic", password="alice")
 
@@ -157,15 +157,7 @@ def test_set_meta_checks_every_name_before_writing_any(factory: IrodsFactory, wo
 
 
 def test_overwrite_race_readers_see_old_or_new(gw: Gateway, workdir: str) -> None:
-    path, contents = workdir + "raced.txt", CONTENTS  # three sizes
-    assert gw.put(path, contents[-1]).status == 201
-
-    seen = race(gw, path, contents, writes=40, readers=4)
-
-    bad = [(status, body[:40]) for status, body in seen if status != 200 or body not in contents]
-    assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"
-    assert len(seen) >= 40
-    print(f"overwrite race: {len(seen)} GETs during 40 overwrites, all old or new")
+    assert_overwrite_race_old_or_new(gw, workdir + "raced.txt")
 
 
 def test_overwrite_race_backend_readers_never_miss(factory: IrodsFactory, workdir: str) -> None:

@@ -23,7 +23,7 @@ from davprovider.swift import Profile, SwiftFactory
 from localgrid.swift import LocalSwift, constraints_for, metadata_capacity
 from tests.helpers import serve_process
 from tests.helpers.gateway import Gateway
-from tests.helpers.races import CONTENTS, race
+from tests.helpers.races import assert_overwrite_race_old_or_new
 from tests.helpers.swift_gateway import ALICE, connect, swift_config, swift_gateway
 from tests.helpers.swift_helpers import as_tester
 
@@ -61,15 +61,7 @@ def test_set_meta_beyond_swift_limits_is_507_and_writes_nothing(
 
 
 def test_overwrite_race_readers_see_old_or_new(gw: Gateway, box: str) -> None:
-    path, contents = box + "raced.txt", CONTENTS  # three sizes
-    assert gw.put(path, contents[-1]).status == 201
-
-    seen = race(gw, path, contents, writes=40, readers=4)
-
-    bad = [(status, body[:60]) for status, body in seen if status != 200 or body not in contents]
-    assert not bad, f"{len(bad)} of {len(seen)} GETs: {bad[:5]}"
-    assert len(seen) >= 40
-    print(f"overwrite race: {len(seen)} GETs during 40 overwrites, all old or new")
+    assert_overwrite_race_old_or_new(gw, box + "raced.txt")
 
 
 def test_delete_race_readers_see_old_content_or_404(gw: Gateway, box: str) -> None:
