@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from swiftclient.exceptions import ClientException
 
 from .entries import Recent, Row, dir_entry, header_time, mtime_text, row_entry, with_mtime
-from .errors import status_of
+from .errors import retry_busy, status_of
 from .names import MARKER_TYPE, Location, MetaLimits, locate
 from .pool import ConnectionPool
 
@@ -265,7 +265,7 @@ class Account:
     def head_object(self, container: str, obj: str) -> dict[str, str] | None:
         """The object's headers (one HEAD), ``None`` when it does not exist."""
         try:
-            headers: dict[str, str] = self.conn.head_object(container, obj)
+            headers: dict[str, str] = retry_busy(lambda: self.conn.head_object(container, obj))
         except ClientException as exc:
             if status_of(exc) == 404:
                 return None

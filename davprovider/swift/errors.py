@@ -9,6 +9,7 @@ import errno
 import functools
 import logging
 import socket
+import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -20,6 +21,23 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 BAD_INPUT = {400, 411, 412, 413, 416, 422}
+BUSY_RETRIES = (0.02, 0.08, 0.2)  # seconds before each retry of a read that met a 503
+
+
+def retry_busy(read: Callable[[], T]) -> T:
+    """Run an idempotent read (GET, HEAD), again after a short pause while Swift answers
+    503. An object server answers 503 when the object's file was replaced between its
+    listing and its opening (an overwrite racing the read); with one replica the proxy
+    has no other node to ask, so the next attempt, not the client, should see the new
+    version. Other failures, and a 503 that persists, go to the caller."""
+    for pause in BUSY_RETRIES:
+        try:
+            return read()
+        except ClientException as exc:
+            if exc.http_status != 503:
+                raise
+        time.sleep(pause)
+    return read()
 
 
 def status_of(exc: BaseException) -> int | None:

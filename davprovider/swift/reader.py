@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from swiftclient.exceptions import ClientException
 
-from .errors import status_of, translated
+from .errors import retry_busy, status_of, translated
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
@@ -133,8 +133,11 @@ class SwiftReader(io.RawIOBase):
     def _get(self, headers: dict[str, str]) -> tuple[dict[str, str], Any]:
         assert self._conn is not None
         answer: dict[str, str]
-        answer, body = self._conn.get_object(
-            self.container, self.obj, resp_chunk_size=CHUNK, headers=headers
+        conn = self._conn
+        answer, body = retry_busy(
+            lambda: conn.get_object(
+                self.container, self.obj, resp_chunk_size=CHUNK, headers=headers
+            )
         )
         return answer, body
 
