@@ -3,10 +3,13 @@
 Swift's servers monkeypatch with eventlet, so they run from their own venv
 (``.swiftvenv`` at the repository root, made by ``ensure_swift_venv()``) and this
 module never imports Swift. Four servers (proxy, account, container, object) run
-with ``workers = 0`` (one process each), tempauth with fernet keys (no memcached),
-and the bulk, tempurl, slo and dlo middleware. Ports: proxy = base, object =
-base+1, container = base+2, account = base+3. Data, configs, logs and PID files
-live under one folder and survive restarts::
+with ``workers = 0`` (one process each), tempauth with fernet keys, and the bulk,
+tempurl, slo and dlo middleware. Like a production cluster, the proxy caches account
+and container info in memcached (Debian's ``memcached``, started on its own port when
+installed; ``memcached=False`` turns it off): without it every object request costs the
+proxy two extra internal HEADs. Ports: proxy = base, object = base+1, container =
+base+2, account = base+3, memcached = base+4. Data, configs, logs and PID files live
+under one folder and survive restarts::
 
     python -m localgrid.swift install                  # create/refresh .swiftvenv
     python -m localgrid.swift start var/swift --port 8090
@@ -45,6 +48,7 @@ import json
 import os
 import pwd
 import random
+import shutil
 import signal
 import socket
 import struct
@@ -69,7 +73,7 @@ PRODUCTION_METADATA = 12 * 1024
 SYSTEM_METADATA = 1100  # name, timestamp, type, ETag, length, an SLO's sysmeta (pickled)
 ITEM_OVERHEAD = 60  # pickled bytes per user item beyond its counted name and value
 LOW_META_COUNT = 16
-OFFSET = {"proxy": 0, "object": 1, "container": 2, "account": 3}
+OFFSET = {"proxy": 0, "object": 1, "container": 2, "account": 3, "memcached": 4}
 #: tempauth users: "account:user" -> (key, roles)
 USERS: dict[str, tuple[str, str]] = {
     "test:tester": ("testing", ".admin"),
@@ -141,8 +145,8 @@ log_name = proxy-server
 log_level = {log_level}
 
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging listing_formats bulk tempurl \
-tempauth copy slo dlo proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging {cache}listing_formats bulk \
+tempurl tempauth copy slo dlo proxy-logging proxy-server
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -178,6 +182,12 @@ use = egg:swift#slo
 min_segment_size = 1
 [filter:dlo]
 use = egg:swift#dlo
+"""
+
+_CACHE_CONF = """
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:{port}
 """
 
 
@@ -250,7 +260,7 @@ def ensure_swift_venv(venv: Path = DEFAULT_VENV, *, quiet: bool = True) -> Path:
     return bin_dir
 
 
-def free_base_port(count: int = 4, low: int = 20000, high: int = 30000) -> int:
+def free_base_port(count: int = 5, low: int = 20000, high: int = 30000) -> int:
     """A base port with ``count`` consecutive free ports on 127.0.0.1, below the
     ephemeral range so that outgoing connections do not take them meanwhile."""
     for _ in range(200):
@@ -270,6 +280,16 @@ def _busy(ports: range | list[int]) -> list[int]:
             except OSError:
                 busy.append(port)
     return busy
+
+
+def _memcached_binary(wanted: bool | None) -> str | None:
+    """memcached's path when it is to be used: ``None`` means when installed."""
+    if wanted is False:
+        return None
+    found = shutil.which("memcached")
+    if wanted and not found:
+        raise SwiftUnavailable("memcached is not installed (Debian package memcached)")
+    return found
 
 
 def _die_with_parent() -> None:  # preexec_fn: own session, SIGTERM when we die
@@ -297,6 +317,7 @@ class LocalSwift:
         users: Mapping[str, tuple[str, str]] = USERS,
         log_level: str = "INFO",
         die_with_parent: bool = True,
+        memcached: bool | None = None,
     ) -> None:
         self.root = Path(root).resolve()  # the servers chdir("/"): paths must be absolute
         self.base_port = base_port
@@ -304,6 +325,8 @@ class LocalSwift:
         self.users = dict(users)
         self.log_level = log_level
         self.die_with_parent = die_with_parent
+        #: memcached's binary: ``None`` (the default) uses it when installed
+        self.memcached = _memcached_binary(memcached)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.startup_seconds = 0.0
         self.metadata_capacity = 0  # pickled metadata bytes an object file holds (start)
@@ -335,13 +358,15 @@ class LocalSwift:
         self.stop_stale()
         if self.base_port is None:
             self.base_port = self._remembered_port() or free_base_port()
-        ports, deadline = [self.port(name) for name in SERVERS], time.monotonic() + 2
+        ports, deadline = [self.port(name) for name in self.servers], time.monotonic() + 2
         while busy := _busy(ports):  # a server just stopped frees its port within ~0.1 s
             if time.monotonic() > deadline:  # fail fast: Swift itself retries for 30 s
                 raise OSError(f"ports already in use on 127.0.0.1: {busy}")
             time.sleep(0.05)
         self._write_configs()
         etc, python = self.root / "etc", str(self.swift_bin / "python")
+        if self.memcached:
+            self._start_memcached(self.memcached)
         for name in SERVERS:
             conf = etc / f"{name}-server.conf"
             self._spawn(
@@ -354,6 +379,31 @@ class LocalSwift:
             raise
         self.startup_seconds = time.monotonic() - began
         return self
+
+    @property
+    def servers(self) -> tuple[str, ...]:
+        """The processes this store runs: Swift's four, and memcached when used."""
+        return (*SERVERS, "memcached") if self.memcached else SERVERS
+
+    def _start_memcached(self, binary: str) -> None:
+        """memcached on its port, 64 MiB, UDP off; its PID file path names this folder
+        (``_is_ours``). Ready once it accepts a connection."""
+        port = self.port("memcached")
+        argv = [binary, "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "64", "-c", "1024"]
+        if os.getuid() == 0:
+            argv += ["-u", "root"]  # memcached refuses to run as root without being told
+        self._spawn("memcached", [*argv, "-P", str(self.root / "etc" / "memcached.pid")])
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                proc = self.procs["memcached"]
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log = (self.root / "log" / "memcached.log").read_text(errors="replace")
+                    raise SwiftUnavailable(f"memcached did not start:\n{log[-2000:]}") from None
+                time.sleep(0.05)
 
     def _remembered_port(self) -> int | None:
         saved = self.root / "etc" / "base-port"
@@ -387,8 +437,11 @@ class LocalSwift:
             for who, (key, roles) in self.users.items()
         )
         proxy = _PROXY_CONF.format(
-            port=self.port("proxy"), users=users, fernet_key=key_file.read_text().strip(), **common
-        )
+            port=self.port("proxy"), users=users, fernet_key=key_file.read_text().strip(),
+            cache="cache " if self.memcached else "", **common,
+        )  # fmt: skip
+        if self.memcached:
+            proxy += _CACHE_CONF.format(port=self.port("memcached"))
         (etc / "proxy-server.conf").write_text(proxy)
         self._build_rings(etc)
 
@@ -450,7 +503,7 @@ class LocalSwift:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM each server by PID (SIGKILL after ``timeout``); remove the PID files."""
-        for name in ("proxy", "object", "container", "account"):
+        for name in ("proxy", "object", "container", "account", "memcached"):
             proc = self.procs.pop(name, None)
             if proc is not None:
                 if proc.poll() is None:
@@ -552,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     swift.die_with_parent = False
     if args.command == "start":
         ensure_swift_venv(Path(args.venv))
-        if len(swift.running()) == len(SERVERS):
+        if len(swift.running()) == len(swift.servers):
             print(f"localgrid.swift: already running in {swift.root}")
             return 0
         swift.start()
@@ -561,9 +614,9 @@ def main(argv: list[str] | None = None) -> int:
         swift.stop_stale()
     else:
         running = swift.running()
-        for name in SERVERS:
+        for name in swift.servers:
             print(f"{name}: " + (f"pid {running[name]}" if name in running else "stopped"))
-        return 0 if len(running) == len(SERVERS) else 1
+        return 0 if len(running) == len(swift.servers) else 1
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from swiftclient.client import Connection
 
-from localgrid.swift import SERVERS, LocalSwift
+from localgrid.swift import LocalSwift
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_restart_keeps_data_ports_and_tokens(swift_store, root):
 def test_servers_left_behind_are_stopped_by_their_pid_files(swift_store, root):
     first = LocalSwift(root, swift_bin=swift_store.swift_bin, die_with_parent=False).start()
     pids = first.running()
-    assert set(pids) == set(SERVERS)
+    assert set(pids) == set(first.servers)
     command = [sys.executable, "-m", "localgrid.swift", "status", str(root)]
     status = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert status.returncode == 0 and "proxy: pid" in status.stdout
@@ -63,7 +64,7 @@ def test_servers_left_behind_are_stopped_by_their_pid_files(swift_store, root):
     try:
         second.start()
         assert not any(_alive(pid) for pid in pids.values())
-        assert set(second.running()) == set(SERVERS)
+        assert set(second.running()) == set(second.servers)
     finally:
         second.stop()
     assert second.running() == {}
@@ -80,3 +81,22 @@ def test_a_busy_port_fails_fast(swift_store, root):
         with pytest.raises(OSError, match="already in use"):
             swift.start()
     assert not root.exists()  # refused before anything was written
+
+
+def test_the_proxy_caches_in_memcached_when_installed(swift_store, root):
+    """Like a production cluster: account and container info cached in memcached (a
+    server of this store, stopped with it), so the proxy logs no missing cache."""
+    if not shutil.which("memcached"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("memcached is required in CI (Debian package memcached)")
+        pytest.skip("memcached is not installed")
+    swift = LocalSwift(root, swift_bin=swift_store.swift_bin).start()
+    try:
+        pid = swift.running()["memcached"]
+        conn = Connection(swift.auth_url, "test:tester", "testing")
+        conn.put_container("cached")
+        conn.head_container("cached")
+        assert "swift.cache could not be found" not in (root / "log" / "proxy.log").read_text()
+    finally:
+        swift.stop()
+    assert not _alive(pid)
