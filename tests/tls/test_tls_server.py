@@ -86,13 +86,25 @@ def test_half_sent_handshake_does_not_delay_another_client(test_pki, start_tls_g
         stalled.close()
 
 
+def handshaken(context: ssl.SSLContext, port: int) -> ssl.SSLSocket:
+    """A TLS connection on which one request was answered: the server has then
+    finished its side of the handshake and cached the session (a client that only
+    completed its own side may try to resume before the server stored it)."""
+    sock = context.wrap_socket(
+        socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1"
+    )
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    conn.sock = sock
+    conn.request("OPTIONS", "/")
+    conn.getresponse().read()
+    return sock
+
+
 def test_tls12_resumed_session_keeps_the_verified_identity(test_pki, start_tls_gateway, caplog):
     caplog.set_level(logging.INFO, logger="auth.controller")
     gw = start_tls_gateway(memory_tls_config(test_pki))
     context = client_context(test_pki, "alice", ssl.TLSVersion.TLSv1_2)
-    first = context.wrap_socket(
-        socket.create_connection(("127.0.0.1", gw.port)), server_hostname="127.0.0.1"
-    )
+    first = handshaken(context, gw.port)
     try:
         second = context.wrap_socket(
             socket.create_connection(("127.0.0.1", gw.port)),
@@ -114,9 +126,7 @@ def test_tls12_resumed_session_keeps_the_verified_identity(test_pki, start_tls_g
 def test_tls12_resumed_session_without_certificate_stays_without(test_pki, start_tls_gateway):
     gw = start_tls_gateway(memory_tls_config(test_pki))
     context = client_context(test_pki, None, ssl.TLSVersion.TLSv1_2)
-    first = context.wrap_socket(
-        socket.create_connection(("127.0.0.1", gw.port)), server_hostname="127.0.0.1"
-    )
+    first = handshaken(context, gw.port)
     try:
         conn = http.client.HTTPSConnection("127.0.0.1", gw.port, context=context, timeout=10)
         conn.sock = context.wrap_socket(
