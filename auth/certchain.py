@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
@@ -33,6 +33,8 @@ from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 PEER_KEY = "davprovider.tls.peer"
 
 PROXY_CERT_INFO = ObjectIdentifier("1.3.6.1.5.5.7.1.14")
+#: The VOMS extension of a proxy: the attribute certificates (``auth/voms.py``).
+VOMS_ACS = ObjectIdentifier("1.3.6.1.4.1.8005.100.100.5")
 INHERIT_ALL = "1.3.6.1.5.5.7.21.1"
 INDEPENDENT = "1.3.6.1.5.5.7.21.2"
 LIMITED = "1.3.6.1.4.1.3536.1.1.1.9"
@@ -172,6 +174,10 @@ class PeerCertificate:
     was used (``proxy_depth`` proxies, ``limited`` for Globus limited proxies).
     ``problem`` is set when the chain breaks one of our rules: such a peer MUST NOT
     be given an identity.
+
+    ``end_entity`` is the end-entity certificate (DER) and ``voms`` the raw VOMS
+    extension of the proxy nearest the leaf that carries one (empty: none); both are
+    for ``auth/voms.py``, which verifies the attribute certificates in it.
     """
 
     subject: str
@@ -186,6 +192,8 @@ class PeerCertificate:
     limited: bool
     leaf_sha256: str
     problem: str | None = None
+    end_entity: bytes = field(default=b"", repr=False)
+    voms: bytes = field(default=b"", repr=False)
 
 
 def proxy_info(cert: x509.Certificate) -> ProxyInfo | None:
@@ -287,7 +295,21 @@ def analyse_chain(ders: Sequence[bytes], *, accept_limited: bool = True) -> Peer
         limited=limited,
         leaf_sha256=hashlib.sha256(ders[0]).hexdigest(),
         problem=problem,
+        end_entity=ders[min(depth, len(ders) - 1)],
+        voms=_voms_extension(certs[:depth]),
     )
+
+
+def _voms_extension(proxies: Sequence[x509.Certificate]) -> bytes:
+    """The VOMS extension of the first proxy (from the leaf) that has one."""
+    for cert in proxies:
+        try:
+            ext = cert.extensions.get_extension_for_oid(VOMS_ACS)
+        except x509.ExtensionNotFound:
+            continue
+        if isinstance(ext.value, x509.UnrecognizedExtension):
+            return ext.value.value
+    return b""
 
 
 def _end_entity_problem(cert: x509.Certificate) -> str | None:

@@ -37,6 +37,8 @@ from auth.certchain import (
     slash_dn,
 )
 from auth.gridmap import GridMap, GridMapError, load_gridmap
+from auth.voms import Voms, VomsError, VomsSettings
+from auth.voms import check_settings as check_voms
 from davprovider import schema
 from davprovider.backend import Identity
 from davprovider.schema import ConfigError
@@ -70,7 +72,8 @@ class Options:
     ``mapping``: ``gridmap`` (the file ``gridmap``, re-read when it changes) or
     ``irods`` (the zone's DN registry: ``x509.irods``, or else the share's own iRODS
     options with their ``proxy_user``). ``unmapped``: ``deny`` (403 with a reason) or
-    ``continue`` (let the rest of the chain try).
+    ``continue`` (let the rest of the chain try). ``voms``: VOMS attribute
+    certificates in proxies (``auth/voms.py``).
     """
 
     mapping: Literal["gridmap", "irods"] = "gridmap"
@@ -79,6 +82,7 @@ class Options:
     cache_seconds: float = 60.0
     unmapped: Literal["deny", "continue"] = "deny"
     limited_proxies: bool = True
+    voms: VomsSettings | None = None
 
 
 def check_settings(settings: Settings) -> None:
@@ -101,6 +105,8 @@ def check_settings(settings: Settings) -> None:
             if share.backend != "irods":
                 problem = "x509.irods is required to map DNs for a share that is not iRODS"
                 raise ConfigError(source, f"shares[{index}]", problem)
+    if options.voms is not None:
+        check_voms(settings)
 
 
 class IrodsRegistry:
@@ -202,6 +208,7 @@ class Authenticator:
             self.gridmap = GridMap(self.settings.gridmap)
         else:
             self.registry = IrodsRegistry(self.settings)
+        self.voms = Voms(settings) if self.settings.voms is not None else None
 
     def authenticate(self, environ: dict[str, Any], share: ShareAccess) -> Identity | None:
         """Map the connection's verified certificate (if any) to a user."""
@@ -211,7 +218,8 @@ class Authenticator:
         refusal = self._refusal(peer)
         if refusal:
             raise DAVError(HTTP_FORBIDDEN, f"client certificate refused: {refusal}")
-        users = self._users(peer, share)
+        fqans = self._fqans(peer)
+        users = self._users(peer, share, fqans)
         if not users:
             if self.settings.unmapped == "continue":
                 log.info("x509: %s is not mapped; the chain goes on", peer.subject_slash)
@@ -223,7 +231,17 @@ class Authenticator:
                 f"certificate subject {peer.subject_slash} is registered for {len(users)} users"
             )
             raise DAVError(HTTP_FORBIDDEN, reason)
-        return Identity(user=users[0], method="x509", dn=peer.subject)
+        return Identity(user=users[0], method="x509", dn=peer.subject, fqans=fqans)
+
+    def _fqans(self, peer: PeerCertificate) -> tuple[str, ...]:
+        """The verified VOMS FQANs of the proxy (empty without ``x509.voms`` or an AC)."""
+        if self.voms is None:
+            return ()
+        try:
+            attributes = self.voms.check(peer)
+        except VomsError as exc:
+            raise DAVError(HTTP_FORBIDDEN, f"VOMS attributes refused: {exc}") from None
+        return attributes.fqans if attributes is not None else ()
 
     def _refusal(self, peer: PeerCertificate) -> str | None:
         if peer.problem:
@@ -234,7 +252,14 @@ class Authenticator:
             return "limited proxies are not accepted"
         return None
 
-    def _users(self, peer: PeerCertificate, share: ShareAccess) -> list[str]:
+    def _users(
+        self, peer: PeerCertificate, share: ShareAccess, fqans: tuple[str, ...] = ()
+    ) -> list[str]:
+        if self.voms is not None:
+            return self.voms.users(fqans, lambda: self._dn_users(peer, share))
+        return self._dn_users(peer, share)
+
+    def _dn_users(self, peer: PeerCertificate, share: ShareAccess) -> list[str]:
         if self.gridmap is not None:
             return self.gridmap.users(peer.parts)
         assert self.registry is not None

@@ -107,6 +107,7 @@ class Identity:
     dn: str | None = None
     password: str | None = field(default=None, repr=False)
     ticket: str | None = field(default=None, repr=False)
+    fqans: tuple[str, ...] = ()
 
     @property
     def is_anonymous(self) -> bool:

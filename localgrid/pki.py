@@ -196,11 +196,13 @@ def issue_proxy(
     policy: str = INHERIT_ALL,
     subject: x509.Name | None = None,
     hours: int = 12,
+    extensions: Iterable[x509.ExtensionType] = (),
 ) -> Issued:
     """An RFC 3820 proxy certificate signed by ``issuer``'s key (an end-entity or a proxy).
 
     Its subject is the issuer's plus ``CN=<serial>``, unless ``subject`` overrides it
-    (tests of the naming rule). ``pathlen`` limits the proxies that may follow it."""
+    (tests of the naming rule). ``pathlen`` limits the proxies that may follow it;
+    ``extensions`` are added non-critical (a VOMS attribute certificate, say)."""
     key = new_key()
     serial = secrets.randbits(31) + 1
     if subject is None:
@@ -220,6 +222,8 @@ def issue_proxy(
             x509.UnrecognizedExtension(PROXY_CERT_INFO, proxy_cert_info(pathlen, policy)), True
         )
     )
+    for extension in extensions:
+        builder = builder.add_extension(extension, False)
     cert = builder.sign(issuer.key, hashes.SHA256())
     return Issued(cert, key, (issuer.cert, *issuer.chain))
 
