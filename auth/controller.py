@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Environ key under which the controller stores the caller's ``Identity``.
 ENVIRON_KEY = "davprovider.identity"
+#: Environ key of the caller's primary VOMS FQAN (for the access log), when it has one.
+FQAN_KEY = "davprovider.fqan"
 
 #: Methods an anonymous (read-only) identity may use.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND"})
@@ -125,6 +127,9 @@ class GatewayDomainController(BaseDomainController):
             environ[ENVIRON_KEY] = identity
             environ["wsgidav.auth.user_name"] = identity.user
             dn = f" dn={identity.dn!r}" if identity.dn else ""
+            if identity.fqans:
+                environ[FQAN_KEY] = identity.fqans[0]
+                dn += f" fqan={identity.fqans[0]}"
             log.info(
                 "auth: %s accepted as %s by %s%s",
                 _request(environ),

@@ -14,7 +14,7 @@ from wsgidav.http_authenticator import HTTPAuthenticator
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from auth.controller import SETTINGS_KEY, GatewayDomainController
+from auth.controller import FQAN_KEY, SETTINGS_KEY, GatewayDomainController
 from davprovider import plugins
 from davprovider.backend import BackendFactory
 from davprovider.dav.browser import Browser
@@ -100,7 +100,8 @@ def start_sweeps(factories: Mapping[str, BackendFactory]) -> threading.Event:
 
 class AccessLog:
     """WSGI middleware: one line per request with client, user, method,
-    path, status, body bytes in and out, and duration. Never credentials."""
+    path, status, body bytes in and out, duration, and the primary VOMS FQAN when the
+    caller has one. Never credentials."""
 
     def __init__(
         self, app: WsgiApp, *, enabled: bool, factories: Mapping[str, BackendFactory]
@@ -149,8 +150,9 @@ class AccessLog:
                 close()
             if self.enabled:
                 received = getattr(environ.get("wsgi.input"), "received", 0)
+                fqan = environ.get(FQAN_KEY)
                 access_log.info(
-                    '%s %s "%s %s" %s in=%d out=%d %.1fms',
+                    '%s %s "%s %s" %s in=%d out=%d %.1fms%s',
                     environ.get("REMOTE_ADDR", "-"),
                     environ.get("wsgidav.auth.user_name") or "-",
                     request[0],
@@ -159,4 +161,5 @@ class AccessLog:
                     received,
                     sent,
                     (time.monotonic() - started) * 1000,
+                    f" fqan={fqan}" if fqan else "",
                 )

@@ -47,6 +47,7 @@ def issue_voms_server(ca: pki.Issued, host: str, *, rsa_key: bool = False) -> pk
         .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)  # type: ignore[attr-defined]
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), False
