@@ -7,5 +7,6 @@ chain denies). ``davprovider/plugins.py`` loads them by name. An authenticator m
 exposes ``Authenticator``, a class built from the settings with
 ``authenticate(environ, share)`` returning an ``Identity`` or ``None`` (see
 ``controller.py``), and may own a config section (``Options``). ``certchain`` and
-``gridmap`` are the X.509 helpers they share with the TLS layer.
+``gridmap`` are the X.509 helpers they share with the TLS layer; ``voms``, ``vomsac``
+and ``vomsmap`` add VOMS attribute certificates to the x509 authenticator.
 """
