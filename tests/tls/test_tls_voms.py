@@ -92,7 +92,9 @@ def test_production_role_proxy_acts_as_the_mapped_user(gw, test_pki, caplog):
     assert result.status == 207, result
     assert logged(caplog, "accepted as atlasprod by x509 dn='CN=Alice,O=Test'")
     assert logged(caplog, f"fqan={PROD}")
-    assert logged(caplog, f"in=0 out={len(result.body)}")  # the access log line
+    assert logged(caplog, f"in=0 out={len(result.body)}")
+    access = [r.getMessage() for r in caplog.records if r.name == "davprovider.access"]
+    assert any(line.endswith(f"ms fqan={PROD}") for line in access), access
 
 
 def test_expired_ac_falls_back_to_the_dn_with_a_warning(gw, test_pki, caplog):
