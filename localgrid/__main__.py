@@ -99,7 +99,8 @@ davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the z
   tokens:   T=$(python -m localgrid token alice 'storage.read:/irods/alice')   (demo issuer)
             curl -H "Authorization: Bearer $T" {url}/alice/README.txt
             curl -u alice:alice -X POST -H 'Content-Type: application/macaroon-request' \\
-                -d '{{"caveats": ["activity:DOWNLOAD"], "validity": "PT10M"}}' {url}/alice/README.txt
+                -d '{{"caveats": ["activity:DOWNLOAD"], "validity": "PT10M"}}' \\
+                {url}/alice/README.txt
 """
 
 
