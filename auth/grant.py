@@ -8,7 +8,7 @@ against it and raises ``DAVError`` 403 with a short reason when it falls outside
 
 Activities and the requests they allow:
 
-- ``DOWNLOAD``: GET and HEAD (a folder's page and zip too);
+- ``DOWNLOAD``: GET and HEAD (a folder's page and zip too: a zip needs it);
 - ``LIST``: PROPFIND with Depth 1, GET and HEAD of a folder;
 - ``READ_METADATA``: PROPFIND with Depth 0, HEAD;
 - ``UPLOAD``: PUT (new or overwrite), MKCOL, LOCK and UNLOCK;
@@ -127,6 +127,8 @@ def _needed(
     if method in _ALWAYS:
         return _ALWAYS[method]
     if method in ("GET", "HEAD"):
+        if "download=zip" in environ.get("QUERY_STRING", ""):
+            return frozenset({"DOWNLOAD"})  # a folder's files, zipped
         base = {"DOWNLOAD", "READ_METADATA"} if method == "HEAD" else {"DOWNLOAD"}
         if not base & allowed and "LIST" in allowed and kind():
             base.add("LIST")  # a folder's page

@@ -273,3 +273,27 @@ def test_tokens_are_refused_where_bearer_is_not_in_the_chain(keys):
     with running_gateway(memory_config(bearer={"keys": [keys["new"]]})) as plain:
         assert plain.request("MKCOL", "/memory/d").status == 201
         assert ask(plain, "/memory/d").status == 403
+
+
+def test_a_list_token_shows_a_folder_page_but_no_zip(gw):
+    value = token(gw, "/memory/data", "activity:LIST")
+    assert gw.get(f"/memory/data/?authz={value}", user=None).status == 200
+    assert gw.get(f"/memory/data/?download=zip&authz={value}", user=None).status == 403
+    assert gw.get(f"/memory/data/a.txt?authz={value}", user=None).status == 403
+
+
+def test_an_address_identity_gets_a_token_for_its_address_only(keys):
+    networks = {"networks": [{"cidr": "127.0.0.0/8", "user": "alice"}]}
+    made = config([keys["new"]], auth={"chain": ["bearer", "ipallow"]}, ipallow=networks)
+    with running_gateway(made) as running:
+        assert running.request("MKCOL", "/memory/d", user=None).status == 201
+        value = token(running, "/memory/d", "activity:LIST", "ip:0.0.0.0/0", user=None)
+        assert claims(value)["dav"]["ip"] == ["127.0.0.1/32"]
+
+
+def test_anonymous_visitors_cannot_ask(keys):
+    made = config([keys["new"]])
+    made["shares"][0]["anonymous"] = {"user": "reader", "password": "reader-pw"}
+    with running_gateway(made) as running:
+        assert running.request("MKCOL", "/memory/d").status == 201
+        assert ask(running, "/memory/d", user=None).status in (401, 403)

@@ -176,3 +176,18 @@ def test_config_checks(issuer_dir, tmp_path):
         settings_from_mapping(config)
     settings_from_mapping(wlcg_config(issuer_dir, ["bearer", "token"]) | {
         "bearer": {"keys": [key_file(tmp_path)]}})  # fmt: skip
+
+
+def test_the_demo_config_trusts_the_demo_issuer(tmp_path):
+    import yaml
+
+    from localgrid.token import demo_tokens
+
+    raw = yaml.safe_load((ROOT / "wsgidav.yaml").read_text())
+    demo_tokens(raw, tmp_path / "tokens", "rods", {"alice": "alice", "bob": "bob"})
+    settings = settings_from_mapping(raw)
+    assert settings.auth.chain == ("bearer", "token", "basic")
+    assert settings.token.issuers[0].issuer == DEMO_ISSUER
+    irods, swift = settings.shares
+    assert irods.options.proxy_user == "rods"
+    assert set(swift.options.profiles) == {"alice", "bob"}
