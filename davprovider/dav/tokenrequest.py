@@ -212,6 +212,19 @@ def _urls(environ: dict[str, Any], path: str, token: str) -> dict[str, str]:
     }
 
 
+def _check_usable(provider: Any, identity: Identity, path: str) -> None:
+    """403 unless the share can act for the token's identity (which has no password:
+    an iRODS ``proxy_user``, a Swift profile): a token that could never work is not made."""
+    holder = Identity(user=identity.user, method="bearer")
+    try:
+        provider.factory(holder).stat("/" + "/".join(p for p in path.split("/") if p))
+    except PermissionError:
+        reason = f"this share cannot act for {identity.user} without a password (no proxy access)"
+        raise DAVError(HTTP_FORBIDDEN, f"token request: {reason}") from None
+    except OSError:
+        pass  # the request itself found it; a token holder will meet the same answer
+
+
 class TokenRequests(BaseMiddleware):
     """WsgiDAV middleware after the authenticator: answers token requests."""
 
@@ -239,6 +252,7 @@ class TokenRequests(BaseMiddleware):
         caveats = parse_request(read_body(environ))
         if provider.get_resource_inst(environ["PATH_INFO"], environ) is None:
             raise DAVError(HTTP_NOT_FOUND, "no such file or folder")
+        _check_usable(provider, identity, environ["PATH_INFO"])
         target = grant.request_path(environ)
         prefix = target.rstrip("/") + ("/" + caveats.path if caveats.path else "")
         scope = grant.Scope(prefix or "/", caveats.activities)

@@ -177,3 +177,9 @@ def test_wlcg_token_on_swift(gateway, issuer_dir):
     assert gw.get(f"/swift/{container}/w.txt", headers=bearer(reader), user=None).body == b"w"
     nobody = issue(issuer_dir, "bob", f"storage.read:/swift/{container}")  # bob has no profile
     assert gw.get(f"/swift/{container}/w.txt", headers=bearer(nobody), user=None).status == 403
+
+
+def test_no_token_is_made_that_the_share_cannot_honour(gateway):
+    reply = ask(gateway.client, "/swift", "activity:LIST", user=("bob", "bob"))
+    assert reply.status == 403  # bob logs in to Swift, but has no profile for password-less use
+    assert b"without a password" in reply.body
