@@ -13,7 +13,8 @@ and gets ``200`` with ``{"macaroon": TOKEN, "uri": {"targetWithMacaroon",
 sends before a copy (``RETRIEVE_BEARER_TOKEN``, on by default): it needs HTTPS.
 
 The token never grants more than the caller has: it acts as the caller, at the URL (which
-must exist and be visible to the caller) and below, narrowed by ``path:`` (relative to
+must exist and be visible to the caller, or be a new name in such a folder: gfal2 asks for
+an upload target's token before it writes) and below, narrowed by ``path:`` (relative to
 the URL); with the ``activity:`` activities (all seven without the caveat; several
 caveats: those in all); from the ``ip:`` networks (anywhere without; a caller known only
 by its address, ``ipallow``, gets its own address); until the earliest of ``before:``,
@@ -212,6 +213,19 @@ def _urls(environ: dict[str, Any], path: str, token: str) -> dict[str, str]:
     }
 
 
+def _existing(provider: Any, environ: dict[str, Any]) -> str:
+    """The requested path if it exists, else its folder (a token for an upload target,
+    as gfal2 asks before it writes); 404 when neither is there for the caller."""
+    path = environ["PATH_INFO"]
+    if provider.get_resource_inst(path, environ) is not None:
+        return str(path)
+    parent = path.rstrip("/").rsplit("/", 1)[0] or "/"
+    folder = provider.get_resource_inst(parent, environ)
+    if folder is None or not folder.is_collection:
+        raise DAVError(HTTP_NOT_FOUND, "no such file or folder")
+    return str(parent)
+
+
 def _check_usable(provider: Any, identity: Identity, path: str) -> None:
     """403 unless the share can act for the token's identity (which has no password:
     an iRODS ``proxy_user``, a Swift profile): a token that could never work is not made."""
@@ -250,9 +264,7 @@ class TokenRequests(BaseMiddleware):
         if identity is None or identity.method in bearer.NOT_MINTING:
             raise DAVError(HTTP_FORBIDDEN, "only a logged-in user can ask for a token")
         caveats = parse_request(read_body(environ))
-        if provider.get_resource_inst(environ["PATH_INFO"], environ) is None:
-            raise DAVError(HTTP_NOT_FOUND, "no such file or folder")
-        _check_usable(provider, identity, environ["PATH_INFO"])
+        _check_usable(provider, identity, _existing(provider, environ))
         target = grant.request_path(environ)
         prefix = target.rstrip("/") + ("/" + caveats.path if caveats.path else "")
         scope = grant.Scope(prefix or "/", caveats.activities)

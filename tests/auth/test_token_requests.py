@@ -221,7 +221,7 @@ def test_bad_token_requests_get_400_with_a_reason(gw, body, reason):
 
 def test_who_may_ask(gw):
     assert ask(gw, "/memory/data", user=None).status == 401  # log in first
-    assert ask(gw, "/memory/missing").status == 404
+    assert ask(gw, "/memory/missing/deeper").status == 404
     value = token(gw, "/memory/data")
     reply = ask(gw, "/memory/data", headers=bearer(value), user=None)
     assert reply.status == 403  # a token cannot make tokens
@@ -297,3 +297,10 @@ def test_anonymous_visitors_cannot_ask(keys):
     with running_gateway(made) as running:
         assert running.request("MKCOL", "/memory/d").status == 201
         assert ask(running, "/memory/d", user=None).status in (401, 403)
+
+
+def test_a_token_for_a_new_name_uploads_that_name_only(gw):
+    value = token(gw, "/memory/data/planned.txt", "activity:UPLOAD,DOWNLOAD")
+    assert gw.put(f"/memory/data/planned.txt?authz={value}", b"p", user=None).status == 201
+    assert gw.get(f"/memory/data/planned.txt?authz={value}", user=None).body == b"p"
+    assert gw.put(f"/memory/data/other.txt?authz={value}", b"o", user=None).status == 403

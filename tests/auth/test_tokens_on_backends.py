@@ -143,8 +143,18 @@ def test_alice_cannot_ask_for_bobs_file(gateway):
     reply = ask(gw, "/irods/bob/secret.txt", "activity:DOWNLOAD")
     assert reply.status in (403, 404), reply.body
     assert b"macaroon" not in reply.body
+    assert ask(gw, "/irods/bob/planted.txt", "activity:UPLOAD").status in (403, 404)
     bob = ask(gw, "/irods/bob/secret.txt", "activity:DOWNLOAD", user=("bob", "bob"))
     assert bob.status == 200  # bob may share his own file
+
+
+def test_a_token_never_writes_where_its_user_cannot(gateway, irods_zone):
+    gw = gateway.client  # /irods/shared is readable, not writable, by alice
+    value = token(gw, "/irods/shared", "activity:DOWNLOAD,UPLOAD")
+    assert gw.get(f"/irods/shared/readme.txt?authz={value}", user=None).status == 200
+    assert gw.put(f"/irods/shared/new.txt?authz={value}", b"x", user=None).status in (403, 409)
+    with irods_zone.session() as rods:
+        assert not rods.data_objects.exists(f"{HOME}/shared/new.txt")
 
 
 def test_wlcg_token_acts_as_the_mapped_user_on_irods(gateway, issuer_dir, irods_zone):
