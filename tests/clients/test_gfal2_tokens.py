@@ -130,3 +130,25 @@ def test_gfal2_read_token_cannot_write(gw, pki, cert_dir):
     assert out[1].startswith("refused"), out
     with pytest.raises(FileNotFoundError):
         gw.factories["/memory"](Identity("alice", "basic")).stat("/made-by-gfal2")
+
+
+WRITE_WITH_CERTIFICATE = """
+import sys, gfal2
+ctx = gfal2.creat_context()
+handle = ctx.open(sys.argv[1], "w")
+handle.write("default flow")
+del handle
+print(ctx.open(sys.argv[1], "r").read(100))
+"""
+
+
+def test_gfal2_default_config_writes_with_a_token_it_asked_for(gw, pki, cert_dir, caplog: Any):
+    """RETRIEVE_BEARER_TOKEN (on by default): gfal2 first asks for a token for the new
+    file with its certificate, then writes it with that token."""
+    cert, key = pki.pair("alice")
+    env = {"X509_CERT_DIR": cert_dir, "X509_USER_CERT": cert, "X509_USER_KEY": key}
+    url = f"davs://127.0.0.1:{gw.port}/memory/by-default.txt"
+    with caplog.at_level(logging.INFO, logger="auth.controller"):
+        assert gfal2(WRITE_WITH_CERTIFICATE, env, url).strip() == "default flow"
+    assert "POST /memory/by-default.txt accepted as alice by x509" in caplog.text
+    assert "PUT /memory/by-default.txt accepted as alice by bearer" in caplog.text
