@@ -29,8 +29,9 @@ typecheck: $(STAMP)
 # and a command is missing (CI runs as root; tests fail in CI when a tool is absent).
 TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver memcached:memcached
 TOOLS += voms-clients:voms-proxy-fake
+TOOLS += python3-gfal2:/usr/lib/python3/dist-packages/gfal2.cpython-311-x86_64-linux-gnu.so gfal2-plugin-http:/usr/lib/x86_64-linux-gnu/gfal2-plugins/libgfal_plugin_http.so
 tools:
-	@missing=""; for t in $(TOOLS); do command -v $${t##*:} >/dev/null || missing="$$missing $${t%%:*}"; done; \
+	@missing=""; for t in $(TOOLS); do { command -v $${t##*:} || test -e $${t##*:}; } >/dev/null || missing="$$missing $${t%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing:$$missing"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \

@@ -41,6 +41,8 @@ AUTHENTICATORS = Kind(
         "x509": "auth.x509",
         "ipallow": "auth.ipallow",
         "ticket": "auth.ticket",
+        "bearer": "auth.bearer",
+        "token": "auth.token",
     },
     ("Authenticator",),
 )

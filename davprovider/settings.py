@@ -238,6 +238,8 @@ class Settings:
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()
     source: str = field(default="<settings>", metadata={"internal": True})
+    bearer: Any = field(default=None, metadata={"convert": _authenticator_options("bearer")})
+    token: Any = field(default=None, metadata={"convert": _authenticator_options("token")})
 
 
 def load_settings(path: str | Path) -> Settings:

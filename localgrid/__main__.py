@@ -24,6 +24,7 @@ from typing import Any
 from localgrid.irods import LocalZone
 from localgrid.pki import DemoPKI
 from localgrid.swift import LocalSwift, ensure_swift_venv
+from localgrid.token import demo_tokens, issue
 
 DEMO_USERS = {"alice": "alice", "bob": "bob"}
 SAMPLES = {
@@ -95,6 +96,11 @@ davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the z
   cadaver:  cadaver {url}/alice/          (user alice, password alice)
   davfs2:   mount -t davfs {url}/alice/ /mnt/dav   (as root; user alice, password alice)
   browser:  http://127.0.0.1:{port}/   (the shares; folders as pages: upload, zip, rename)
+  tokens:   T=$(python -m localgrid token alice 'storage.read:/irods/alice')   (demo issuer)
+            curl -H "Authorization: Bearer $T" {url}/alice/README.txt
+            curl -u alice:alice -X POST -H 'Content-Type: application/macaroon-request' \\
+                -d '{{"caveats": ["activity:DOWNLOAD"], "validity": "PT10M"}}' \\
+                {url}/alice/README.txt
 """
 
 
@@ -109,6 +115,7 @@ def demo_config(data: Path, config: str, zone: LocalZone, swift: LocalSwift) -> 
             options["port"] = zone.port
         elif share.get("backend") == "swift":
             options["auth_url"] = swift.auth_url
+    demo_tokens(raw, data / "tokens", zone.admin_password, DEMO_USERS)
     path = data / "gateway.yaml"
     path.write_text(f"# {config} as python -m localgrid demo runs it\n" + yaml.safe_dump(raw))
     return path
@@ -134,7 +141,7 @@ def tls_setup(data: Path, config: str, zone: LocalZone) -> tuple[Path, DemoPKI]:
         "client_certificates": "optional",
     }
     raw["x509"] = {"mapping": "gridmap", "gridmap": str(demo.gridmap)}
-    raw["auth"] = {"chain": ["x509", "basic"]}
+    raw["auth"] = {"chain": ["x509", *raw.get("auth", {}).get("chain", ["basic"])]}
     for share in raw.get("shares", []):
         if share.get("backend") == "irods":
             options = share.setdefault("options", {})
@@ -184,7 +191,8 @@ def _stop_once(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localgrid", description=__doc__)
-    parser.add_argument("command", choices=["up", "demo"])
+    parser.add_argument("command", choices=["up", "demo", "token"])
+    parser.add_argument("words", nargs="*", help="token: USER 'SCOPE ...' (demo issuer)")
     parser.add_argument("--data", type=Path, default=Path("var/demo"))
     parser.add_argument("--irods-port", type=int, default=1247)
     parser.add_argument("--swift-port", type=int, default=18080, help="Swift proxy port")
@@ -192,6 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="wsgidav.yaml", help="gateway config (demo)")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a demo PKI (demo)")
     args = parser.parse_args(argv)
+    if args.command == "token":
+        if len(args.words) != 2:
+            parser.error("token needs USER and 'SCOPE ...', e.g. alice 'storage.read:/irods/alice'")
+        print(issue(args.data / "tokens", args.words[0], args.words[1]))
+        return 0
     zone = LocalZone(args.data / "irods", port=args.irods_port)
     swift = LocalSwift(args.data / "swift", base_port=args.swift_port)
     gateway: subprocess.Popen[Any] | None = None
