@@ -25,8 +25,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy localgrid davprovider auth
 
-# Debian packages the client tests drive, as package:command; installed when we are root
-# and a command is missing (CI runs as root; tests fail in CI when a tool is absent).
+# Debian packages the client tests drive, as package:command (or package:file it installs);
+# installed when we are root and one is missing (CI runs as root; tests fail in CI when a
+# tool is absent).
 TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver memcached:memcached
 TOOLS += voms-clients:voms-proxy-fake
 TOOLS += python3-gfal2:/usr/lib/python3/dist-packages/gfal2.cpython-311-x86_64-linux-gnu.so gfal2-plugin-http:/usr/lib/x86_64-linux-gnu/gfal2-plugins/libgfal_plugin_http.so
