@@ -170,8 +170,8 @@ class PeerCertificate:
     ``not_after`` describe the end-entity certificate; ``expires`` is the earliest
     ``notAfter`` in the chain the client presented; ``proxy`` tells whether a proxy
     was used (``proxy_depth`` proxies, ``limited`` for Globus limited proxies).
-    ``problem`` is set when the chain breaks one of our rules: such a peer MUST NOT
-    be given an identity.
+    ``problem`` is set when the chain breaks one of our rules, or (``unverified``)
+    when OpenSSL's verification failed: such a peer MUST NOT be given an identity.
     """
 
     subject: str
@@ -186,6 +186,7 @@ class PeerCertificate:
     limited: bool
     leaf_sha256: str
     problem: str | None = None
+    unverified: bool = False  # the chain failed verification (``problem`` says why)
 
 
 def proxy_info(cert: x509.Certificate) -> ProxyInfo | None:

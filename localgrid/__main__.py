@@ -168,7 +168,7 @@ davprovider demo over HTTPS: {url}/   (Ctrl-C stops the gateway and the zone)
   certificate:  {curl} --cert {pki}/alice.pem --key {pki}/alice.key {url}/alice/README.txt
   proxy:        {curl} --cert {pki}/alice-proxy.pem {url}/alice/README.txt
   upload:       {curl} --cert {pki}/alice.pem --key {pki}/alice.key -T local.txt {url}/alice/
-  revoked bob:  {curl} --cert {pki}/bob.pem --key {pki}/bob.key {url}/bob/   (refused)
+  revoked bob:  {curl} --cert {pki}/bob.pem --key {pki}/bob.key {url}/bob/   (403: revoked)
   password:     {curl} -u bob:bob {url}/bob/README.txt
   davfs2:       mkdir -p /mnt/dav && mount -t davfs -o conf={pki}/davfs2.conf {url}/alice/ /mnt/dav
                 (as root; davfs2.conf presents alice.p12, its password is in davfs2.secrets)

@@ -21,6 +21,7 @@ from davprovider.dav.browser import Browser
 from davprovider.dav.pages import StatusPages
 from davprovider.dav.provider import GatewayProvider
 from davprovider.dav.root import RootProvider
+from davprovider.server.badcert import CertificateRefusal
 from davprovider.server.guard import RequestGuard
 from davprovider.settings import Settings
 
@@ -67,7 +68,8 @@ def build_app(
         "suppress_version_info": True,
     }
     dav = WsgiDAVApp(config)
-    access = AccessLog(RequestGuard(dav), enabled=settings.logging.access_log, factories=made)
+    guarded = CertificateRefusal(RequestGuard(dav))  # badcert.py: unverified certificates
+    access = AccessLog(guarded, enabled=settings.logging.access_log, factories=made)
     access.dav = dav
     access.sweeps = start_sweeps(made)
     return access
