@@ -1,5 +1,5 @@
 """Short-lived Swift URLs, gLibrary-style: GET and PUT of redirect-following clients
-(curl, davix) answered 307 to a Swift temp URL bound to the client's address; a PUT
+(curl, davix, gfal2) answered 307 to a Swift temp URL bound to the client's address; a PUT
 only with ``Expect: 100-continue`` (the 307 comes before any body byte); davfs2-like
 clients and PUTs without Expect are served through the gateway; no signature reaches
 the gateway's log."""
@@ -7,6 +7,7 @@ the gateway's log."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import subprocess
 import uuid
@@ -185,3 +186,37 @@ def test_no_signature_reaches_the_gateway_log(gw, box, source, caplog):
     assert run.returncode == 0
     assert "redirected to the backend" in caplog.text
     assert "temp_url_sig" not in caplog.text and "temp_url" not in caplog.text.lower()
+
+
+GFAL2_SCRIPT = """
+import gfal2, sys
+ctx = gfal2.creat_context()
+ctx.set_opt_string_list("HTTP PLUGIN", "HEADERS", ["Authorization: " + sys.argv[3]])
+reader = ctx.open(sys.argv[1], "r")
+got = reader.read_bytes(1 << 20)
+sys.stdout.buffer.write(got)
+out = ctx.open(sys.argv[2], "w")
+out.write(got[::-1])
+del out
+"""
+
+
+def test_gfal2_get_and_put_follow_the_redirect(gw, box, swift_store, caplog):
+    python = require_tool("/usr/bin/python3")  # Debian's python3-gfal2
+    if subprocess.run([python, "-c", "import gfal2"], capture_output=True).returncode:
+        if os.environ.get("CI") == "true":
+            pytest.fail("python3-gfal2 is required in CI but is not installed")
+        pytest.skip("python3-gfal2 is not installed")
+    caplog.set_level(logging.INFO, logger="davprovider.dav.redirect")
+    caplog.set_level(logging.INFO, logger="davprovider.dav.resources")
+    basic = ALICE_BASIC.split(": ", 1)[1]
+    run = subprocess.run(
+        [python, "-c", GFAL2_SCRIPT, url(gw, box + "f.bin"), url(gw, box + "gfal.bin"), basic],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+    assert run.stdout == BODY
+    assert stored(swift_store, box, "gfal.bin") == BODY[::-1]
+    folder = box.removeprefix("/swift")  # the share's own paths
+    assert f"GET {folder}f.bin redirected" in caplog.text
+    assert f"PUT {folder}gfal.bin redirected" in caplog.text
