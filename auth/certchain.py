@@ -172,8 +172,8 @@ class PeerCertificate:
     ``not_after`` describe the end-entity certificate; ``expires`` is the earliest
     ``notAfter`` in the chain the client presented; ``proxy`` tells whether a proxy
     was used (``proxy_depth`` proxies, ``limited`` for Globus limited proxies).
-    ``problem`` is set when the chain breaks one of our rules: such a peer MUST NOT
-    be given an identity.
+    ``problem`` is set when the chain breaks one of our rules, or (``unverified``)
+    when OpenSSL's verification failed: such a peer MUST NOT be given an identity.
 
     ``end_entity`` is the end-entity certificate (DER) and ``voms`` the raw VOMS
     extension of the proxy nearest the leaf that carries one (empty: none); both are
@@ -194,6 +194,7 @@ class PeerCertificate:
     problem: str | None = None
     end_entity: bytes = field(default=b"", repr=False)
     voms: bytes = field(default=b"", repr=False)
+    unverified: bool = False  # the chain failed verification (``problem`` says why)
 
 
 def proxy_info(cert: x509.Certificate) -> ProxyInfo | None:

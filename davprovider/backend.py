@@ -49,6 +49,7 @@ method                      when it raises ``NotImplementedError``
 ``Upload.set_digests``      asked)
 ``quota``                   RFC 4331 properties omitted
 ``redirect_url``            the GET is streamed through the gateway
+``upload_url``              the PUT is streamed through the gateway
 ==========================  ==================================================
 
 ``digests``/``list_digests`` are not optional: their defaults answer from
@@ -359,14 +360,23 @@ class Backend(ABC):
         (default: ``NotImplementedError``)."""
         raise NotImplementedError(f"{type(self).__name__} reports no quota")
 
-    def redirect_url(self, path: str) -> str | None:
+    def redirect_url(self, path: str, *, address: str = "", agent: str = "") -> str | None:
         """A URL from which a client can GET the object at ``path`` directly,
         without credentials, for a short time (e.g. a Swift temp URL), or
         ``None`` to stream it through the gateway. The gateway answers such a
-        GET with ``307 Temporary Redirect`` to it. MUST return ``None`` unless
+        GET with ``307 Temporary Redirect`` to it. ``address`` and ``agent`` are
+        the client's IP address and User-Agent (a URL may be bound to the one
+        and offered only to some of the other). MUST return ``None`` unless
         the share is configured for it. Optional (default:
         ``NotImplementedError``)."""
         raise NotImplementedError(f"{type(self).__name__} hands out no URLs")
+
+    def upload_url(self, path: str, size: int, *, address: str = "", agent: str = "") -> str | None:
+        """``redirect_url`` for a PUT of ``size`` bytes to ``path``: a URL to which
+        the client PUTs the body directly, which makes the object visible whole
+        or not at all, or ``None`` to stream it through the gateway. Optional
+        (default: ``NotImplementedError``)."""
+        raise NotImplementedError(f"{type(self).__name__} takes no direct uploads")
 
 
 def _wanted(checksum: str | None, algorithms: Collection[str]) -> dict[str, str]:

@@ -113,6 +113,9 @@ class TLSSettings:
     certificates, kept apart from the server chain.
     ``crls``: PEM files with a current CRL for every CA in ``client_ca`` (the whole
     chain is checked, so a CA without a CRL fails every client it issued).
+    ``bad_certificates`` (with ``optional``): ``forbid`` finishes the handshake with a
+    revoked, expired or untrusted certificate and answers its every request 403 with
+    the reason; ``handshake`` refuses it in the handshake, as ``required`` always does.
     """
 
     certificate: str = field(metadata={"check": schema.readable})
@@ -125,6 +128,7 @@ class TLSSettings:
     allow_proxies: bool = True
     min_version: Literal["1.2", "1.3"] = "1.2"
     session_cache: int = field(default=10000, metadata={"check": positive})
+    bad_certificates: Literal["forbid", "handshake"] = "forbid"
 
     def __post_init__(self) -> None:
         if self.client_certificates != "none" and not self.client_ca:

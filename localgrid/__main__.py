@@ -6,10 +6,12 @@ files and a shared collection; Swift accounts with a ``sample`` container); ``de
 same and then runs the gateway (``davprovider serve``) in front of both. Ctrl-C stops all.
 
 ``demo --tls``: HTTPS on the same port with a demo PKI under ``DATA/pki`` (CA, server
-certificate, alice's and bob's certificates and PKCS#12 bundles, a proxy of alice's, a CRL
-revoking bob), a grid-mapfile, the DNs in the zone's registry too, and a gateway config
-``DATA/pki/gateway-tls.yaml`` (chain x509 then basic; certificate logins act through the
-rodsadmin proxy session).
+certificate, alice's and bob's RSA certificates, from which Globus ``grid-proxy-init``
+makes proxies, and PKCS#12 bundles, a proxy of alice's, a CRL revoking bob, the CA as a
+hashed directory ``certificates/``), a grid-mapfile, the DNs in the zone's registry too,
+and a gateway config ``DATA/pki/gateway-tls.yaml`` (chain x509 then basic; certificate
+logins act through the rodsadmin proxy session on iRODS and as the user's own account on
+Swift).
 """
 
 from __future__ import annotations
@@ -121,6 +123,27 @@ def demo_config(data: Path, config: str, zone: LocalZone, swift: LocalSwift) -> 
     return path
 
 
+def tls_config(raw: dict[str, Any], demo: DemoPKI) -> dict[str, Any]:
+    """The gateway config ``raw`` over HTTPS with the demo PKI: optional client
+    certificates (x509 first in the chain, then the plain demo's; the grid-mapfile
+    maps each demo DN to its user), and on Swift shares each demo user's certificate
+    acting as that user's own Swift account (``profiles``), as a password login would."""
+    raw["tls"] = {
+        "certificate": str(demo.server_cert),
+        "key": str(demo.server_key),
+        "client_ca": str(demo.ca),
+        "crls": [str(demo.crl)],
+        "client_certificates": "optional",
+    }
+    raw["x509"] = {"mapping": "gridmap", "gridmap": str(demo.gridmap)}
+    raw["auth"] = {"chain": ["x509", *raw.get("auth", {}).get("chain", ["basic"])]}
+    for share in raw.get("shares", []):
+        if share.get("backend") == "swift":
+            profiles = {u: {"user": f"{u}:{u}", "key": key} for u, key in DEMO_USERS.items()}
+            share.setdefault("options", {}).setdefault("profiles", profiles)
+    return raw
+
+
 def tls_setup(data: Path, config: str, zone: LocalZone) -> tuple[Path, DemoPKI]:
     """The demo PKI (made once under DATA/pki), its DNs registered in the zone, and
     ``config`` turned into an HTTPS config with client certificates."""
@@ -132,16 +155,7 @@ def tls_setup(data: Path, config: str, zone: LocalZone) -> tuple[Path, DemoPKI]:
     with zone.session() as rods:
         for user, dn in demo.dns.items():
             rods.users.modify(user, "addAuth", dn)
-    raw: dict[str, Any] = yaml.safe_load(Path(config).read_text()) or {}
-    raw["tls"] = {
-        "certificate": str(demo.server_cert),
-        "key": str(demo.server_key),
-        "client_ca": str(demo.ca),
-        "crls": [str(demo.crl)],
-        "client_certificates": "optional",
-    }
-    raw["x509"] = {"mapping": "gridmap", "gridmap": str(demo.gridmap)}
-    raw["auth"] = {"chain": ["x509", *raw.get("auth", {}).get("chain", ["basic"])]}
+    raw = tls_config(yaml.safe_load(Path(config).read_text()) or {}, demo)
     for share in raw.get("shares", []):
         if share.get("backend") == "irods":
             options = share.setdefault("options", {})
@@ -164,6 +178,7 @@ def tls_setup(data: Path, config: str, zone: LocalZone) -> tuple[Path, DemoPKI]:
 
 def tls_instructions(port: int, demo: DemoPKI) -> str:
     url = f"https://127.0.0.1:{port}/irods"
+    swift = f"https://127.0.0.1:{port}/swift"
     pki = demo.folder
     curl = f"curl --cacert {pki}/ca.pem"
     return f"""
@@ -175,8 +190,12 @@ davprovider demo over HTTPS: {url}/   (Ctrl-C stops the gateway and the zone)
   certificate:  {curl} --cert {pki}/alice.pem --key {pki}/alice.key {url}/alice/README.txt
   proxy:        {curl} --cert {pki}/alice-proxy.pem {url}/alice/README.txt
   upload:       {curl} --cert {pki}/alice.pem --key {pki}/alice.key -T local.txt {url}/alice/
-  revoked bob:  {curl} --cert {pki}/bob.pem --key {pki}/bob.key {url}/bob/   (refused)
+  revoked bob:  {curl} --cert {pki}/bob.pem --key {pki}/bob.key {url}/bob/   (403: revoked)
   password:     {curl} -u bob:bob {url}/bob/README.txt
+  swift:        {curl} --cert {pki}/alice.pem --key {pki}/alice.key {swift}/sample/hello.txt
+  grid proxy:   grid-proxy-init -cert {pki}/alice.pem -key {pki}/alice.key -out {pki}/x509up_alice
+  davix:        davix-ls -l --capath {pki}/certificates --cert {pki}/x509up_alice {swift}/sample/
+  gfal2:        X509_USER_PROXY={pki}/x509up_alice X509_CERT_DIR={pki}/certificates (README)
   davfs2:       mkdir -p /mnt/dav && mount -t davfs -o conf={pki}/davfs2.conf {url}/alice/ /mnt/dav
                 (as root; davfs2.conf presents alice.p12, its password is in davfs2.secrets)
 """

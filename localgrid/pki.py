@@ -9,7 +9,9 @@ next to the certificates it signs. What it makes:
   issuer subject + one ``CN``), also broken ones for tests (``subject=``, ``pathlen=``);
 - ``make_crl``: a CRL signed by a CA; ``write_p12``: a PKCS#12 bundle;
 - ``create_demo_pki(folder)``: the demo's set (CA, server, alice, bob revoked, alice's
-  proxy, CRL, grid-mapfile).
+  proxy, CRL, grid-mapfile, the CA as a hashed directory). Its CA and user
+  certificates are RSA, so that Globus ``grid-proxy-init`` makes proxies from them (it
+  cannot under ECDSA); the tests' PKIs are ECDSA unless asked (``use_rsa``).
 
 Names are written in the order grid-mapfiles show them: ``name(("O", "Grid"), ("CN",
 "Alice"))`` is ``/O=Grid/CN=Alice``.
@@ -21,13 +23,15 @@ import datetime as dt
 import ipaddress
 import os
 import secrets
+import shutil
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
@@ -47,7 +51,7 @@ ATTRIBUTES = {
     "UID": NameOID.USER_ID,
     "emailAddress": NameOID.EMAIL_ADDRESS,
 }
-Key = ec.EllipticCurvePrivateKey
+Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,11 @@ def _attr(attribute: str, value: str) -> x509.NameAttribute:
     return x509.NameAttribute(ATTRIBUTES[attribute], value)
 
 
-def new_key() -> Key:
+def new_key(use_rsa: bool = False) -> Key:
+    """A P-256 key, or with ``use_rsa`` a 2048-bit RSA key (Globus ``grid-proxy-init``
+    signs proxies only under RSA certificates signed with RSA)."""
+    if use_rsa:
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return ec.generate_private_key(ec.SECP256R1())
 
 
@@ -123,9 +131,11 @@ def _by(ca: Issued, builder: x509.CertificateBuilder) -> x509.Certificate:
     return builder.add_extension(aki, False).sign(ca.key, hashes.SHA256())
 
 
-def make_ca(subject: x509.Name, *, days: int = 3650, parent: Issued | None = None) -> Issued:
-    """A self-signed root CA, or an intermediate CA signed by ``parent``."""
-    key = new_key()
+def make_ca(
+    subject: x509.Name, *, days: int = 3650, parent: Issued | None = None, use_rsa: bool = False
+) -> Issued:
+    """A self-signed root CA, or an intermediate CA signed by ``parent`` (RSA: ``use_rsa``)."""
+    key = new_key(use_rsa)
     issuer = parent.subject if parent else subject
     builder = _builder(
         subject, issuer, key, serial=None, not_before=None, not_after=None, days=days
@@ -171,9 +181,10 @@ def issue_user(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     days: int = 365,
+    use_rsa: bool = False,
 ) -> Issued:
-    """An end-entity client certificate (clientAuth) signed by ``ca``."""
-    key = new_key()
+    """An end-entity client certificate (clientAuth) signed by ``ca`` (RSA: ``use_rsa``)."""
+    key = new_key(use_rsa)
     builder = _builder(
         subject,
         ca.subject,
@@ -202,8 +213,9 @@ def issue_proxy(
 
     Its subject is the issuer's plus ``CN=<serial>``, unless ``subject`` overrides it
     (tests of the naming rule). ``pathlen`` limits the proxies that may follow it;
-    ``extensions`` are added non-critical (a VOMS attribute certificate, say)."""
-    key = new_key()
+    ``extensions`` are added non-critical (a VOMS attribute certificate, say). Its key is
+    of the issuer's kind (RSA under RSA)."""
+    key = new_key(isinstance(issuer.key, rsa.RSAPrivateKey))
     serial = secrets.randbits(31) + 1
     if subject is None:
         rdns = [*issuer.subject.rdns, x509.RelativeDistinguishedName([_attr("CN", str(serial))])]
@@ -358,6 +370,7 @@ class DemoPKI:
     users: dict[str, tuple[Path, Path, Path]]  # user -> (cert, key, p12)
     proxy: Path
     dns: dict[str, str]
+    ca_dir: Path  # the CA as OpenSSL's hashed directory (X509_CERT_DIR, davix --capath)
 
 
 def _demo_paths(folder: Path, users: list[str]) -> DemoPKI:
@@ -371,6 +384,7 @@ def _demo_paths(folder: Path, users: list[str]) -> DemoPKI:
         users={u: (folder / f"{u}.pem", folder / f"{u}.key", folder / f"{u}.p12") for u in users},
         proxy=folder / f"{users[0]}-proxy.pem",
         dns={u: slash(demo_subject(u)) for u in users},
+        ca_dir=folder / "certificates",
     )
 
 
@@ -383,14 +397,14 @@ def create_demo_pki(
     users = list(users)
     paths = _demo_paths(folder, users)
     folder.mkdir(parents=True, exist_ok=True)
-    ca = make_ca(name(("O", DEMO_O), ("CN", "Demo CA")))
+    ca = make_ca(name(("O", DEMO_O), ("CN", "Demo CA")), use_rsa=True)
     paths.ca.write_bytes(pem(ca.cert))
     write_private(folder / "ca.key", key_pem(ca.key))
     write_pair(folder, "server", issue_server(ca))
     lines = ['# grid-mapfile of the davprovider demo: "DN" user']
     first: Issued | None = None
     for user in users:
-        issued = issue_user(ca, demo_subject(user))
+        issued = issue_user(ca, demo_subject(user), use_rsa=True)
         first = first or issued
         write_pair(folder, user, issued)
         write_p12(paths.users[user][2], issued, user, user)
@@ -399,14 +413,27 @@ def create_demo_pki(
     write_proxy_file(paths.proxy, issue_proxy(first, hours=24 * 30))
     paths.gridmap.write_text("\n".join(lines) + "\n")
     refresh_demo_crl(paths, revoked)
+    write_ca_dir(paths.ca_dir, ca.cert)
     return paths
+
+
+def write_ca_dir(folder: Path, ca: x509.Certificate) -> Path:
+    """``folder`` as a grid CA directory (``/etc/grid-security/certificates`` style):
+    ``demo-ca.pem`` and its ``<subject hash>.0`` link, made by ``openssl rehash`` (a
+    folder without the link when openssl is missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "demo-ca.pem").write_bytes(pem(ca))
+    openssl = shutil.which("openssl")
+    if openssl is not None:
+        subprocess.run([openssl, "rehash", str(folder)], check=False, capture_output=True)
+    return folder
 
 
 def refresh_demo_crl(paths: DemoPKI, revoked: Iterable[str]) -> None:
     """Sign a fresh CRL (30 days) revoking ``revoked`` users' certificates."""
     ca_cert = x509.load_pem_x509_certificate(paths.ca.read_bytes())
     ca_key = serialization.load_pem_private_key((paths.folder / "ca.key").read_bytes(), None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
     certs = [x509.load_pem_x509_certificate(paths.users[u][0].read_bytes()) for u in revoked]
     paths.crl.write_bytes(pem(make_crl(Issued(ca_cert, ca_key), certs)))
 
@@ -414,12 +441,23 @@ def refresh_demo_crl(paths: DemoPKI, revoked: Iterable[str]) -> None:
 def ensure_demo_pki(
     folder: Path, users: Iterable[str] = ("alice", "bob"), revoked: Iterable[str] = ("bob",)
 ) -> DemoPKI:
-    """The demo PKI in ``folder``: made once, its CRL renewed on every call."""
+    """The demo PKI in ``folder``: made once (again if it predates RSA), its CRL renewed
+    on every call."""
     users, revoked = list(users), list(revoked)
     paths = _demo_paths(folder, users)
     needed = [paths.ca, paths.server_cert, paths.server_key, paths.gridmap, paths.proxy]
     needed += [path for files in paths.users.values() for path in files]
-    if not all(p.exists() for p in [*needed, folder / "ca.key"]):
+    if not all(p.exists() for p in [*needed, folder / "ca.key"]) or not _rsa(paths):
         return create_demo_pki(folder, users, revoked)
     refresh_demo_crl(paths, revoked)
+    write_ca_dir(paths.ca_dir, x509.load_pem_x509_certificate(paths.ca.read_bytes()))
     return paths
+
+
+def _rsa(paths: DemoPKI) -> bool:
+    """True when every user certificate of the demo PKI has an RSA key."""
+    for cert_path, _key, _p12 in paths.users.values():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        if not isinstance(cert.public_key(), rsa.RSAPublicKey):
+            return False
+    return True

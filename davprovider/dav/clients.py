@@ -9,6 +9,8 @@
 - macOS Finder: ``._*`` AppleDouble files and ``.DS_Store``, stored or refused with
   403 (``clients.apple_files``); its chunked PUT with ``X-Expected-Entity-Length``
   is handled by ``resources.expected_length``.
+- Redirects: davfs2, Windows' WebDAV redirector and Office, and Finder's WebDAVFS are
+  never sent to a backend URL (``never_redirected``), whatever a share allows.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import math
 import posixpath
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -27,6 +30,16 @@ MTIME_PROPERTIES = frozenset({"{DAV:}getlastmodified", "{DAV:}lastmodified", WIN
 #: Request methods that create the name they address (COPY/MOVE: their Destination).
 CREATING = frozenset({"PUT", "MKCOL", "LOCK", "COPY", "MOVE"})
 OC_MTIME_HEADER = "HTTP_X_OC_MTIME"
+#: User-Agents of clients that do not follow a 307 (or not with their credentials' scope).
+NO_REDIRECTS = re.compile(
+    r"davfs2|Microsoft-WebDAV-MiniRedir|Microsoft Office|DavClnt|WebDAVFS|WebDAVLib",
+    re.IGNORECASE,
+)
+
+
+def never_redirected(agent: str) -> bool:
+    """True for a User-Agent that must never get a 307 to a backend URL."""
+    return NO_REDIRECTS.search(agent) is not None
 
 
 def is_apple_file(name: str) -> bool:
@@ -89,3 +102,12 @@ def oc_mtime(environ: dict[str, Any]) -> float | None:
     if not math.isfinite(seconds) or not 0 <= seconds < 253402300800:
         raise ValueError(f"X-OC-Mtime out of range: {header!r}")
     return seconds
+
+
+def redirect_client(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """The client's (address, User-Agent) for a backend's redirect URL, or ``None``
+    when the client is one that must never be redirected."""
+    agent = str(environ.get("HTTP_USER_AGENT", ""))
+    if never_redirected(agent):
+        return None
+    return str(environ.get("REMOTE_ADDR", "")), agent

@@ -41,6 +41,7 @@ from davprovider.dav.cache import CachingBackend, wants_fresh
 from davprovider.dav.clients import created_name, is_apple_file, oc_mtime
 from davprovider.dav.liveprops import OC_MTIME_KEY, digest_headers
 from davprovider.dav.propfind import fast_propfind, read_request
+from davprovider.dav.redirect import check_put_redirect
 from davprovider.dav.resources import (
     CACHE_KEY,
     CREATED_KEY,
@@ -124,6 +125,8 @@ class GatewayProvider(DAVProvider):
         names = read_request(environ) if method == "PROPFIND" else None
         self._check_client_files(environ)
         self._check_oc_mtime(environ, method)
+        if method == "PUT":
+            check_put_redirect(self, environ)  # a 307 to the backend, or nothing
         extra: list[tuple[str, str]] = []
         if method in ("GET", "HEAD"):
             extra = self._digest_headers(environ)

@@ -20,9 +20,11 @@
   failed member with its status; what succeeded stays done, and only the
   locks of what is gone are dropped.
 - GET of an object the backend can hand out directly (``Backend.redirect_url``,
-  e.g. a Swift temp URL) is answered ``307 Temporary Redirect`` to it, after
-  the conditional headers were evaluated; HEAD, and a GET asking for digests
-  (``Want-Digest``, ``Want-Repr-Digest``), are answered by the gateway.
+  e.g. a Swift temp URL for this client's address and User-Agent) is answered
+  ``307 Temporary Redirect`` to it, after the conditional headers were evaluated;
+  HEAD, a GET asking for digests (``Want-Digest``, ``Want-Repr-Digest``), and
+  clients that never follow redirects (``clients.py``) are answered by the
+  gateway. A PUT's redirect is ``redirect.py``'s.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from wsgidav.dav_error import (
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry
+from davprovider.dav.clients import redirect_client
 from davprovider.dav.copymove import CREATED_KEY, NamespaceMethods, backend_path
 from davprovider.dav.errors import backend_errors, optional, to_dav_error
 from davprovider.dav.liveprops import (
@@ -268,10 +271,16 @@ class FileResource(_BackendResource, DAVNonCollection):
         with an overwrite answers the old or the new content, whole."""
         if self.entry is None or _wants_digests(self.environ):
             return
+        client = redirect_client(self.environ)
         with backend_errors(self.path):
-            self._redirect = optional(
-                lambda: self.backend.redirect_url(self.path), lambda: None, "redirect"
-            )
+            if client is not None:
+                self._redirect = optional(
+                    lambda: self.backend.redirect_url(
+                        self.path, address=client[0], agent=client[1]
+                    ),
+                    lambda: None,
+                    "redirect",
+                )
             if self._redirect:
                 return
             self._stream = self.backend.open_read(self.path)

@@ -22,6 +22,7 @@ from davprovider.dav.pages import StatusPages
 from davprovider.dav.provider import GatewayProvider
 from davprovider.dav.root import RootProvider
 from davprovider.dav.tokenrequest import TokenRequests
+from davprovider.server.badcert import CertificateRefusal
 from davprovider.server.guard import RequestGuard
 from davprovider.settings import Settings
 
@@ -74,7 +75,8 @@ def build_app(
         "suppress_version_info": True,
     }
     dav = WsgiDAVApp(config)
-    access = AccessLog(RequestGuard(dav), enabled=settings.logging.access_log, factories=made)
+    guarded = CertificateRefusal(RequestGuard(dav))  # badcert.py: unverified certificates
+    access = AccessLog(guarded, enabled=settings.logging.access_log, factories=made)
     access.dav = dav
     access.sweeps = start_sweeps(made)
     return access

@@ -4,9 +4,10 @@
 chain; the client-CA bundle alone as trust store; CRLs checked for the whole chain
 (``VERIFY_CRL_CHECK_CHAIN``: ``_LEAF`` would accept a proxy made from a revoked
 certificate); RFC 3820 proxies allowed (``VERIFY_ALLOW_PROXY_CERTS``); TLS 1.2 at least;
-no session tickets (TLS 1.2 and 1.3). ``check_tls(settings)`` loads it once at startup
-(``serve`` and ``check-config``) and reports a file that cannot be used as a
-``ConfigError`` naming ``tls``.
+no session tickets (TLS 1.2 and 1.3); with ``optional`` and ``bad_certificates: forbid``, a
+certificate that fails verification does not end the handshake (``verify.py``).
+``check_tls(settings)`` loads it once at startup (``serve`` and ``check-config``) and
+reports a file that cannot be used as a ``ConfigError`` naming ``tls``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from cryptography import x509
 
 from davprovider.schema import ConfigError
+from davprovider.server.verify import tolerate_failures
 from davprovider.settings import Settings, TLSSettings
 
 log = logging.getLogger("davprovider.server.tls")
@@ -51,6 +53,8 @@ def build_context(tls: TLSSettings) -> ssl.SSLContext:
         context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
         if tls.allow_proxies:
             context.verify_flags |= ssl.VERIFY_ALLOW_PROXY_CERTS
+    if tls.client_certificates == "optional" and tls.bad_certificates == "forbid":
+        tolerate_failures(context)  # the handshake finishes; tls.py refuses with a reason
     return context
 
 

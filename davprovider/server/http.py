@@ -341,6 +341,8 @@ class GatewayWSGI(cheroot_wsgi.Gateway_10):
             body = LengthBody(request, request.rfile)
         request.body = body
         environ["wsgi.input"] = body
+        if request.expect_continue:  # still unanswered: the body may yet go elsewhere
+            environ["HTTP_EXPECT"] = "100-continue"
         return environ
 
 

@@ -12,12 +12,17 @@ identity from the verified chain, and reloads on SIGHUP.
   gets exactly the identity its full handshake verified, or none at all. The cache
   belongs to one context: a reload starts a new context (whose sessions cannot resume
   the old ones) with an empty cache.
+- A certificate that failed verification but was let through the handshake
+  (``tls.bad_certificates: forbid``, ``verify.py``) gives a ``PeerCertificate`` with
+  ``unverified`` set and OpenSSL's reason as ``problem``; ``badcert.py`` answers every
+  request of such a connection 403 with that reason.
 - ``reload()`` (SIGHUP) re-reads certificate, key, CA bundle and CRLs into a new context
   for new connections; open connections keep theirs and are not dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import socket
@@ -33,6 +38,7 @@ from cheroot import wsgi as cheroot_wsgi
 from cheroot.ssl import Adapter
 
 from auth.certchain import PEER_KEY, PeerCertificate, analyse_chain
+from davprovider.server import verify
 from davprovider.server.context import build_context
 from davprovider.server.sockfile import SocketReader, SocketWriter
 from davprovider.settings import TLSSettings
@@ -150,6 +156,7 @@ class TLSAdapter(Adapter):
             except OSError:
                 pass
             return None
+        verify.begin()
         try:
             sock.do_handshake()
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
@@ -177,6 +184,11 @@ class TLSAdapter(Adapter):
             return self._resumed(sock, state, session_id, client)
         ders = verified_chain(sock)
         peer = analyse_chain(ders, accept_limited=True) if ders else None
+        refused = verify.failure()  # let through by verify.py: every request is refused
+        if refused is not None:
+            leaf = sock.getpeercert(binary_form=True)
+            peer = analyse_chain(ders or ([leaf] if leaf else []))
+            peer = dataclasses.replace(peer, problem=refused, unverified=True) if peer else None
         state.sessions.put(session_id, peer)
         if peer is not None and peer.problem:
             log.warning("tls: %s presented %s: %s", client, peer.subject, peer.problem)

@@ -42,9 +42,11 @@ class Options:
     - ``sweep_age``: segments of an upload whose newest is older than this many
       seconds and that no manifest lists are orphans of a crash and deleted
       (``sweep.py``); ``sweep_interval``: seconds between sweeps (0: once).
-    - ``temp_url_redirect``: GET answered by a 307 to a Swift temp URL valid for
-      ``temp_url_seconds`` (``temp_url_key``: the account's
-      ``X-Account-Meta-Temp-URL-Key``; empty = read it from the account).
+    - ``temp_url_redirect``: GET and PUT (``temp_url_methods``) of clients whose
+      User-Agent matches ``temp_url_clients`` answered by a 307 to a Swift temp
+      URL valid for ``temp_url_seconds``, bound to the client's address when
+      ``temp_url_bind_ip`` (``temp_url_key``: empty = the account's
+      ``X-Account-Meta-Temp-URL-Key``); see ``tempurl.py``.
     """
 
     auth_url: str = "http://127.0.0.1:8080/auth/v1.0"
@@ -74,11 +76,14 @@ class Options:
     timeout: float = 60.0
     pool_size: int = 64
     pool_ttl: float = 300.0
-    # temp URLs for GET (off by default: davfs2 does not follow redirects)
+    # temp URLs for GET and PUT (off by default: davfs2 does not follow redirects)
     temp_url_redirect: bool = False
-    temp_url_seconds: int = 300
+    temp_url_seconds: int = 10
     temp_url_key: str = field(default="", repr=False)
     temp_url_digest: str = "sha256"
+    temp_url_clients: tuple[str, ...] = (r"^libdavix/", r"^davix", r"^gfal2/", r"^curl/")
+    temp_url_methods: tuple[str, ...] = ("GET", "PUT")
+    temp_url_bind_ip: bool = True
 
     def __post_init__(self) -> None:
         version = _AUTH_VERSIONS.get(str(self.auth_version))
@@ -101,6 +106,7 @@ class Options:
             raise ValueError("segment_suffix must be a non-empty name part without '/'")
         if self.temp_url_digest not in ("sha1", "sha256", "sha512"):
             raise ValueError("temp_url_digest must be sha1, sha256 or sha512")
+        _check_temp_url_clients(self.temp_url_clients, self.temp_url_methods)
         if version != "1.0" and not (self.project_name or self.project_id):
             raise ValueError(f"auth_version {version} needs project_name or project_id")
 
@@ -117,3 +123,13 @@ def _check_template(name: str, template: str) -> None:
         template.format(user="x")
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"{name} may only use {{user}}: {exc}") from None
+
+
+def _check_temp_url_clients(patterns: tuple[str, ...], methods: tuple[str, ...]) -> None:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"temp_url_clients: bad pattern {pattern!r}: {exc}") from None
+    if not set(methods) <= {"GET", "PUT"}:
+        raise ValueError("temp_url_methods may only name GET and PUT")

@@ -18,7 +18,7 @@
 - ``quota``: the account's ``X-Account-Bytes-Used`` and ``X-Account-Meta-Quota-
   Bytes`` (``account_quotas``), or inside a container with
   ``X-Container-Meta-Quota-Bytes`` (``container_quotas``) that container's.
-- ``redirect_url``: a temp URL for GET when ``temp_url_redirect`` is on.
+- ``redirect_url``, ``upload_url``: Swift temp URLs (``tempurl.py``).
 """
 
 from __future__ import annotations
@@ -27,17 +27,14 @@ import errno
 import logging
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
-
-from swiftclient.utils import generate_temp_url
 
 from davprovider.backend import Entry, Quota
 from davprovider.digests import HEX_LENGTH, checksum_digests, pick
 
-from .account import Account
 from .entries import header_time, mtime_text, split_mtime, with_mtime, writes
 from .errors import translated
 from .names import user_meta
+from .tempurl import TempUrls
 
 if TYPE_CHECKING:
     from swiftclient.client import Connection
@@ -102,7 +99,7 @@ def post_object(
     conn.post_object(container, name, headers)
 
 
-class SyncExtensions(Account):
+class SyncExtensions(TempUrls):
     """The sync-client calls of ``SwiftBackend``, over its account."""
 
     # --- modification times -------------------------------------------------------------
@@ -179,34 +176,6 @@ class SyncExtensions(Account):
                 own = max(0, own_limit - used)
                 available = own if available is None else min(available, own)
         return Quota(used=used, available=available)
-
-    # --- temp URLs --------------------------------------------------------------------
-
-    def redirect_url(self, path: str) -> str | None:
-        return self.temp_url(path)
-
-    @translated
-    def temp_url(self, path: str) -> str | None:
-        """A URL that GETs the object at ``path`` without credentials for
-        ``temp_url_seconds``, or ``None`` when ``temp_url_redirect`` is off or
-        the account has no temp URL key."""
-        if not self.options.temp_url_redirect:
-            return None
-        loc = self.locate(path)
-        entry = self.lookup(loc)[0]  # this request's stat
-        if entry.is_dir:
-            raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
-        storage = urlsplit(self.conn.url)
-        key = self.options.temp_url_key or self.share.account_key(self.conn)
-        if not key:
-            log.info("no temp URL key on %s: %s served through the gateway", storage.path, path)
-            return None
-        target = f"{storage.path}/{loc.container}/{loc.obj}"
-        signed = generate_temp_url(
-            target, self.options.temp_url_seconds, key, "GET", digest=self.options.temp_url_digest
-        )
-        query = signed.split("?", 1)[1]
-        return f"{storage.scheme}://{storage.netloc}{quote(target)}?{query}"
 
 
 def _number(value: str | None) -> int | None:

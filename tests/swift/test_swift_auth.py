@@ -154,7 +154,7 @@ def test_temp_url_redirect_target_serves_the_object_without_credentials(
     swift_conn.post_account({"X-Account-Meta-Temp-URL-Key": "k3y"})
     backend = make_factory(container=container, temp_url_redirect=True)(as_tester())
     put(backend, "/some file ü.txt", b"shared for a while")
-    url = backend.temp_url("/some file ü.txt")
+    url = backend.redirect_url("/some file ü.txt", address="127.0.0.1", agent="curl/8.5.0")
     assert url is not None and "temp_url_sig=" in url and "temp_url_expires=" in url
     with urllib.request.urlopen(url) as reply:
         assert reply.read() == b"shared for a while"
@@ -162,7 +162,8 @@ def test_temp_url_redirect_target_serves_the_object_without_credentials(
         urllib.request.urlopen(url.replace("temp_url_sig=", "temp_url_sig=0"))
     assert caught.value.code == 401
     off = make_factory(container=container)(as_tester())
-    assert off.temp_url("/some file ü.txt") is None
+    assert off.redirect_url("/some file ü.txt", address="127.0.0.1", agent="curl/8") is None
+    assert backend.redirect_url("/some file ü.txt", address="127.0.0.1", agent="rclone") is None
     assert read(off, "/some file ü.txt") == b"shared for a while"
 
 
