@@ -69,11 +69,13 @@ class LocalRedis:
         *,
         persist: bool = False,
         die_with_parent: bool = True,
+        extra_config: str = "",
     ) -> None:
         self.root = Path(root).resolve()
         self.port = port
         self.persist = persist
         self.die_with_parent = die_with_parent
+        self.extra_config = extra_config  # more redis.conf lines (``rename-command KEYS ""``)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -104,7 +106,8 @@ class LocalRedis:
             self.port = free_base_port(1)
         conf = self.root / "redis.conf"
         appendonly = "yes" if self.persist else "no"
-        conf.write_text(_CONF.format(port=self.port, root=self.root, appendonly=appendonly))
+        text = _CONF.format(port=self.port, root=self.root, appendonly=appendonly)
+        conf.write_text(text + self.extra_config)
         self.process = subprocess.Popen(
             [binary, str(conf)],
             stdout=subprocess.DEVNULL,

@@ -20,6 +20,7 @@ from davprovider.backend import BackendFactory
 from davprovider.dav.browser import Browser
 from davprovider.dav.pages import StatusPages
 from davprovider.dav.provider import GatewayProvider
+from davprovider.dav.redislocks import install as install_fleet_locks
 from davprovider.dav.root import RootProvider
 from davprovider.server.guard import RequestGuard
 from davprovider.settings import Settings
@@ -67,6 +68,7 @@ def build_app(
         "suppress_version_info": True,
     }
     dav = WsgiDAVApp(config)
+    install_fleet_locks(dav, providers.values(), settings)  # with redis: locks in Redis
     access = AccessLog(RequestGuard(dav), enabled=settings.logging.access_log, factories=made)
     access.dav = dav
     access.sweeps = start_sweeps(made)
