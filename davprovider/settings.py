@@ -240,11 +240,15 @@ class RedisSettings:
 class LoginLimitSettings:
     """``login_limit:``: after ``failures`` failed logins from one client address within
     ``window`` seconds, that address gets 429 (``Retry-After``) for ``block`` seconds;
-    counted across the fleet with ``redis:``, in this process without (0: off)."""
+    counted across the fleet with ``redis:``, in this process without (0: off). Behind
+    a load balancer in ``trusted_proxies``, the address is taken from
+    ``forwarded_header``."""
 
     failures: int = field(default=0, metadata={"check": not_negative})
     window: float = field(default=60.0, metadata={"check": seconds})
     block: float = field(default=60.0, metadata={"check": seconds})
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"check": schema.networks})
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
 
 
 @dataclass(frozen=True)
