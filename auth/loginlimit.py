@@ -13,17 +13,43 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import re
 from typing import Any
 
 from wsgidav.dav_error import DAVError
 
-from auth.ipallow import forwarded_chain, parse_address
 from davprovider.fleet.attempts import LoginAttempts
 from davprovider.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HTTP_TOO_MANY_REQUESTS = 429
+_FORWARDED_FOR = re.compile(r'(?i)(?:^|;)\s*for=("[^"]*"|[^;,\s]+)')
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse(text: str) -> Address | None:
+    """An address from REMOTE_ADDR or a forwarding header's hop (brackets, ports and
+    zone ids dropped; IPv4-mapped IPv6 as IPv4), or None."""
+    text = text.strip().strip('"')
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped if mapped is not None else address
+
+
+def hops(environ: dict[str, Any], header: str) -> list[str]:
+    """The addresses a forwarding header lists, nearest proxy last."""
+    if header == "forwarded":
+        parts = str(environ.get("HTTP_FORWARDED", "")).split(",")
+        return [m.group(1) for part in parts for m in _FORWARDED_FOR.finditer(part)]
+    return [v for v in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",") if v.strip()]
 
 
 class LoginLimit:
@@ -38,13 +64,13 @@ class LoginLimit:
 
     def address(self, environ: dict[str, Any]) -> str:
         """The client's address, believing the forwarding header only from trusted proxies."""
-        peer = parse_address(environ.get("REMOTE_ADDR", ""))
+        peer = parse(str(environ.get("REMOTE_ADDR", "")))
         if peer is None:
             return str(environ.get("REMOTE_ADDR", "-"))[:64]
         if not self._trusted(peer):
             return str(peer)
-        for hop in reversed(forwarded_chain(environ, self.header)):
-            address = parse_address(hop)
+        for hop in reversed(hops(environ, self.header)):
+            address = parse(hop)
             if address is None or not self._trusted(address):
                 return str(address or peer)
         return str(peer)
