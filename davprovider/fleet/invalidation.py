@@ -19,6 +19,7 @@ anew (Redis restarted empty) starts at a random value, so an old mark never matc
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -54,11 +55,17 @@ class ChangeFeed:
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._starting = threading.Lock()
 
     def start(self) -> ChangeFeed:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._listen, name="listings", daemon=True)
-            self._thread.start()
+        """Start listening (again in a forked child: threads do not survive a fork)."""
+        with self._starting:
+            if self._thread is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self.subscribed.clear()
+                self._thread = threading.Thread(target=self._listen, name="listings", daemon=True)
+                self._thread.start()
         return self
 
     def stop(self) -> None:
@@ -73,6 +80,8 @@ class ChangeFeed:
 
     def current(self) -> int | None:
         """The fleet's counter (0 before any change), or None: do not use the cache."""
+        if self._pid != os.getpid():
+            self.start()
         if not self.subscribed.is_set() or time.monotonic() < self._quiet_until:
             return None
         try:

@@ -4,6 +4,7 @@ Redis nothing is cached; when Redis returns, caching resumes."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -132,6 +133,30 @@ def test_a_read_overlapping_a_remote_change_is_not_kept(redis: LocalRedis) -> No
         reader.join(5)
         assert seen == [["a"]]  # began before the change: may answer the old listing
         assert request(inner, mine) == ["a", "b"]  # but it was not kept
+    finally:
+        mine.stop()
+        other.stop()
+
+
+def test_a_forked_worker_listens_on_its_own(redis: LocalRedis) -> None:
+    """A pre-forked worker inherits the feed but not its thread: it starts its own."""
+    mine, other, _ = feeds(redis)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: exit status 0 when it caches and follows changes
+            code = 1
+            try:
+                wait_for(lambda: mine.current() is not None, 10)
+                CACHE.forget()
+                inner = Inner()
+                request(inner, mine), request(inner, mine)
+                inner.members.append(entry("b"))
+                ChangeFeed(mine.options, lambda: None).changed()
+                code = 0 if request(inner, mine) == ["a", "b"] and inner.lists == 2 else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
     finally:
         mine.stop()
         other.stop()
