@@ -34,8 +34,9 @@ USERS = {"alice": "alice"}
 VERBS = ("LOCK", "UNLOCK", "PUT")
 
 
-def memory_config(redis_url: str | None) -> dict[str, Any]:
+def memory_config(redis_url: str | None, listing_cache: float) -> dict[str, Any]:
     config: dict[str, Any] = {
+        "listing_cache": listing_cache,
         "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 30},
         "logging": {"level": "info", "access_log": False},
         "shares": [{"path": "/m", "backend": "memory", "options": {"users": USERS}}],
@@ -110,8 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     root = workspace("davbench-fleet-")
     with LocalRedis(Path(root) / "redis") as redis:
         servers = {
-            "alone": start_gateway(root, "alone", memory_config(None)),
-            "redis": start_gateway(root, "redis", memory_config(redis.url)),
+            f"{name}{suffix}": start_gateway(
+                root, f"{name}{suffix}", memory_config(url, 0 if suffix else 5)
+            )
+            for name, url in (("alone", None), ("redis", redis.url))
+            for suffix in ("", "-nocache")
         }
         try:
             runs = [run(servers, args.requests) for _ in range(args.runs)]
@@ -119,18 +123,20 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers.values():
                 server.stop()
         calls = storage_calls(redis.url, args.requests * 3)
-    rows = []
-    for verb in VERBS:
-        alone = [r["alone"][verb] for r in runs]
-        fleet = [r["redis"][verb] for r in runs]
-        rows.append([
-            verb, fmt3(alone, 2, 1000), fmt3(fleet, 2, 1000),
-            fmt3([f - a for f, a in zip(fleet, alone, strict=True)], 2, 1000),
-            fmt3([f / a for f, a in zip(fleet, alone, strict=True)], 2),
-        ])  # fmt: skip
     print(machine())
     print(f"{args.runs} runs x {args.requests} rounds (LOCK, UNLOCK, PUT 1 KiB), memory backend")
-    print(md_table(["verb", "alone ms", "with redis ms", "added ms", "ratio"], rows))
+    for suffix, what in (("", "listing cache 5 s (default)"), ("-nocache", "listing cache off")):
+        rows = []
+        for verb in VERBS:
+            alone = [r[f"alone{suffix}"][verb] for r in runs]
+            fleet = [r[f"redis{suffix}"][verb] for r in runs]
+            rows.append([
+                verb, fmt3(alone, 2, 1000), fmt3(fleet, 2, 1000),
+                fmt3([f - a for f, a in zip(fleet, alone, strict=True)], 2, 1000),
+                fmt3([f / a for f, a in zip(fleet, alone, strict=True)], 2),
+            ])  # fmt: skip
+        print(f"\n{what}:")
+        print(md_table(["verb", "alone ms", "with redis ms", "added ms", "ratio"], rows))
     print()
     micro = [
         [name, f"{statistics.median(values) * 1e6:.0f}", f"{percentile(values, 99) * 1e6:.0f}"]

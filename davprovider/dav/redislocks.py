@@ -19,8 +19,11 @@ scans with ``KEYS`` and stores pickles. Here:
 - Redis out of reach: LOCK, UNLOCK and every write whose locks cannot be checked get
   503 (never a write a lock should have stopped); reads go on.
 
-A write in progress (WsgiDAV's ``write_transaction``: no new lock on a path while a PUT
-to it streams) is still marked in this process only.
+- A write in progress (WsgiDAV's ``write_transaction``: no new lock on a path while a PUT
+  to it streams) is a marker in the same index (``lock:write:<id>``, JSON ``{"root",
+  "write"}``), set and checked in one script, kept alive by its gateway and gone with its
+  TTL (``WRITE_TTL``) if that gateway dies; LOCK refuses a path being written (and, at
+  depth infinity, a folder with a write below), as WsgiDAV does in one process.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import base64
 import functools
 import json
 import logging
+import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -57,6 +62,9 @@ log = logging.getLogger("davprovider.locks")
 #: The longest lock kept (``Infinite`` and longer requests get this), as WsgiDAV's own.
 MAX_TIMEOUT = 4 * 604800
 SWEEP_SECONDS = 3600.0
+#: Seconds a write-in-progress marker lives unless its gateway extends it (a third of this
+#: apart): a gateway that dies mid-write holds no path for longer.
+WRITE_TTL = 60.0
 
 # Shared by every script: ARGV[1] is the key prefix.
 _PRELUDE = r"""
@@ -123,13 +131,7 @@ return {}
 """
 )
 
-# ARGV: prefix, children_of ('' for none), paths...; returns root, json, ttl triples
-_LOOKUP = (
-    _PRELUDE
-    + r"""
-local out = {}
-for i = 3, #ARGV do at(ARGV[i], out) end
-if ARGV[2] ~= '' then below(ARGV[2], out) end
+_FLATTEN = r"""
 local flat = {}
 for _, lock in ipairs(out) do
   table.insert(flat, lock[2])
@@ -137,6 +139,30 @@ for _, lock in ipairs(out) do
 end
 return flat
 """
+
+# ARGV: prefix, children_of ('' for none), paths...; returns json, ttl pairs
+_LOOKUP = (
+    _PRELUDE
+    + r"""
+local out = {}
+for i = 3, #ARGV do at(ARGV[i], out) end
+if ARGV[2] ~= '' then below(ARGV[2], out) end
+"""
+    + _FLATTEN
+)
+
+# A write in progress: marker ARGV[3] (JSON ARGV[4], TTL ARGV[5] ms) rooted at ARGV[6],
+# then the lookup of ARGV[6...] (the path and its ancestors) and below ARGV[2], as _LOOKUP.
+_MARK = (
+    _PRELUDE
+    + r"""
+redis.call('SET', prefix .. 'lock:' .. ARGV[3], ARGV[4], 'PX', ARGV[5])
+redis.call('ZADD', index, 0, ARGV[6] .. '\0' .. ARGV[3])
+local out = {}
+for i = 6, #ARGV do at(ARGV[i], out) end
+if ARGV[2] ~= '' then below(ARGV[2], out) end
+"""
+    + _FLATTEN
 )
 
 # ARGV: prefix, token, ttl_ms, timeout
@@ -203,12 +229,21 @@ def _encode(lock: dict[str, Any]) -> str:
     return json.dumps(stored, separators=(",", ":"))
 
 
-def _decode(value: bytes, ttl_ms: int) -> dict[str, Any]:
+def _decode(value: bytes, ttl_ms: int) -> dict[str, Any] | None:
+    """The lock stored as ``value``; None for a write-in-progress marker."""
     lock: dict[str, Any] = json.loads(value)
+    if lock.get("write"):
+        return None
     lock["owner"] = base64.b64decode(lock["owner"])
     lock["timeout"] = float(lock["timeout"])
     lock["expire"] = time.time() + max(int(ttl_ms), 0) / 1000.0
     return lock
+
+
+def _locks(flat: list[Any]) -> list[dict[str, Any]]:
+    """The locks of a script's flat ``json, ttl`` answer (markers left out)."""
+    found = (_decode(flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
+    return [lock for lock in found if lock is not None]
 
 
 def _timeout(seconds: Any) -> float:
@@ -237,6 +272,7 @@ class RedisLockStorage:
             for name, text in (
                 ("acquire", _ACQUIRE),
                 ("lookup", _LOOKUP),
+                ("mark", _MARK),
                 ("refresh", _REFRESH),
                 ("release", _RELEASE),
                 ("sweep", _SWEEP),
@@ -279,7 +315,7 @@ class RedisLockStorage:
             pipe.get(name)
             pipe.pttl(name)
             value, ttl = pipe.execute()
-        return None if value is None else _decode(value, ttl)
+        return None if value is None else _decode(value, ttl)  # a marker decodes to None
 
     def _prepared(self, path: str, lock: dict[str, Any]) -> tuple[str, str, float]:
         """``lock`` completed (root, timeout, token); its root and TTL in milliseconds."""
@@ -314,10 +350,13 @@ class RedisLockStorage:
     @reachable
     def refresh(self, token: str, *, timeout: Any) -> dict[str, Any]:
         seconds = _timeout(timeout)
-        found = self._run("refresh", token, int(seconds * 1000), seconds)
-        if found is None:
+        if token.startswith("write:"):  # a marker is no lock (and its name never leaves)
             raise ValueError("lock expired or unknown")
-        return _decode(found[0], found[1])
+        found = self._run("refresh", token, int(seconds * 1000), seconds)
+        lock = None if found is None else _decode(found[0], found[1])
+        if lock is None:
+            raise ValueError("lock expired or unknown")
+        return lock
 
     @reachable
     def delete(self, token: str) -> bool:
@@ -326,8 +365,23 @@ class RedisLockStorage:
     @reachable
     def lookup(self, paths: Iterable[str], children_of: str = "") -> list[dict[str, Any]]:
         """The live locks rooted at each of ``paths`` and (if given) below ``children_of``."""
-        flat = self._run("lookup", children_of, *paths)
-        return [_decode(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+        return _locks(self._run("lookup", children_of, *paths))
+
+    @reachable
+    def mark_write(self, chain: list[str], children_of: str) -> tuple[str, list[dict[str, Any]]]:
+        """Mark a write to ``chain[0]`` in progress (no lock may be taken on it meanwhile),
+        then look up as ``lookup``, in one step: the marker's name and the locks."""
+        marker = "write:" + secrets.token_hex(16)
+        value = json.dumps({"root": chain[0], "write": True})
+        flat = self._run("mark", children_of, marker, value, int(WRITE_TTL * 1000), *chain)
+        return marker, _locks(flat)
+
+    def keep_marks(self, markers: Iterable[str]) -> None:
+        """Extend the TTL of writes still in progress."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for marker in markers:
+                pipe.pexpire(self.prefix + "lock:" + marker, int(WRITE_TTL * 1000))
+            pipe.execute()
 
     def get_lock_list(
         self, path: str, *, include_root: bool, include_children: bool, token_only: bool
@@ -341,6 +395,10 @@ class FleetLockManager(LockManager):
     """WsgiDAV's lock manager with the atomic parts done by ``RedisLockStorage``."""
 
     storage: RedisLockStorage
+
+    def __init__(self, storage: RedisLockStorage) -> None:
+        super().__init__(storage)
+        self.writes = WritesInProgress(storage)
 
     def acquire(
         self,
@@ -361,37 +419,43 @@ class FleetLockManager(LockManager):
         }  # fmt: skip
         self._lock.acquire_write()
         try:
-            writing = self._writes_in(url, lock_depth)
-            created, conflicts = (None, writing) if writing else self.storage.acquire(url, lock)
+            created, conflicts = self.storage.acquire(url, lock)
         finally:
             self._lock.release()
         if created is None:
             raise _locked(conflicts)
         return created
 
-    def _writes_in(self, url: str, depth: str) -> list[str]:
-        """Paths being written by this process that a lock on ``url`` would cover."""
-        return [
-            written
-            for written, count in self._active_writes.items()
-            if count
-            and (written == url or (depth == "infinity" and util.is_child_uri(url, written)))
-        ]
-
     def _get_write_conflicts(
         self, url: str, depth: str, token_list: list[str], principal: str
     ) -> DAVErrorCondition:
         chain = chain_of(url)
-        below = chain[0] if depth == "infinity" else ""
-        condition = DAVErrorCondition(PRECONDITION_CODE_LockConflict)
-        for lock in self.storage.lookup(chain, below):
-            root = lock["root"]
-            if root != chain[0] and root in chain and lock["depth"] != "infinity":
-                continue  # an ancestor's depth-0 lock covers only the ancestor
-            if root in chain and principal == lock["principal"] and lock["token"] in token_list:
-                continue  # the caller's own lock, with its token
-            condition.add_href(root)
-        return condition
+        locks = self.storage.lookup(chain, chain[0] if depth == "infinity" else "")
+        return _conflicts(chain, locks, token_list, principal)
+
+    def _begin_write_transaction(
+        self, *, url: str, token_list: list[str], principal: str, depth: str = "0"
+    ) -> None:
+        """Mark the write in Redis, then check it: a LOCK anywhere in the fleet either
+        came first (and refuses this write) or sees the mark (and is refused)."""
+        chain = chain_of(url)
+        marker, locks = self.storage.mark_write(chain, chain[0] if depth == "infinity" else "")
+        condition = _conflicts(chain, locks, token_list, principal)
+        if condition.hrefs:
+            self._drop_mark(marker)
+            raise DAVError(HTTP_LOCKED, err_condition=condition)
+        self.writes.add(chain[0], marker)
+
+    def _end_write_transaction(self, url: str) -> None:
+        marker = self.writes.pop(normalize_lock_root(url))
+        if marker is not None:
+            self._drop_mark(marker)
+
+    def _drop_mark(self, marker: str) -> None:
+        try:
+            self.storage.delete(marker)
+        except DAVError:
+            pass  # Redis away: the marker's TTL ends it
 
     def get_indirect_url_lock_list(
         self, url: str, *, principal: str | None = None
@@ -403,6 +467,63 @@ class FleetLockManager(LockManager):
             if (lock["root"] == chain[0] or lock["depth"] == "infinity")
             and (principal is None or principal == lock["principal"])
         ]
+
+
+def _conflicts(
+    chain: list[str], locks: Iterable[dict[str, Any]], token_list: list[str], principal: str
+) -> DAVErrorCondition:
+    """The locks that stop a write to ``chain[0]`` (WsgiDAV's rules): the path's own and its
+    ancestors' depth-infinity locks, unless the caller owns them and sent the token; any
+    lock below (in ``locks`` only for a depth-infinity write)."""
+    condition = DAVErrorCondition(PRECONDITION_CODE_LockConflict)
+    for lock in locks:
+        root = lock["root"]
+        if root != chain[0] and root in chain and lock["depth"] != "infinity":
+            continue  # an ancestor's depth-0 lock covers only the ancestor
+        if root in chain and principal == lock["principal"] and lock["token"] in token_list:
+            continue  # the caller's own lock, with its token
+        condition.add_href(root)
+    return condition
+
+
+class WritesInProgress:
+    """This process's write markers (path -> markers), kept alive in Redis by a daemon
+    thread every third of ``WRITE_TTL``."""
+
+    def __init__(self, storage: RedisLockStorage) -> None:
+        self.storage = storage
+        self._guard = threading.Lock()
+        self._marks: dict[str, list[str]] = {}
+        self._pid = 0
+
+    def add(self, path: str, marker: str) -> None:
+        with self._guard:
+            self._marks.setdefault(path, []).append(marker)
+            if self._pid != os.getpid():  # first use, or a forked worker: its own thread
+                self._pid = os.getpid()
+                threading.Thread(target=self._keep, name="write-marks", daemon=True).start()
+
+    def pop(self, path: str) -> str | None:
+        with self._guard:
+            markers = self._marks.get(path)
+            if not markers:
+                return None
+            marker = markers.pop()
+            if not markers:
+                del self._marks[path]
+            return marker
+
+    def _keep(self) -> None:
+        pid = os.getpid()
+        while self._pid == pid:
+            time.sleep(WRITE_TTL / 3)
+            with self._guard:
+                markers = [m for ms in self._marks.values() for m in ms]
+            try:
+                if markers:
+                    self.storage.keep_marks(markers)
+            except UNREACHABLE:
+                pass  # the next round tries again; the markers may have lapsed meanwhile
 
 
 def _locked(roots: Iterable[str]) -> DAVError:

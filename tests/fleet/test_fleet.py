@@ -6,6 +6,7 @@ both shares, and a Redis restart is survived without restarting the gateways."""
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 import uuid
@@ -21,7 +22,7 @@ from localgrid.swift import LocalSwift
 from tests.helpers.davxml import hrefs
 from tests.helpers.fleet import LOCK_BODY, fleet_config, send, start_gateways
 from tests.helpers.haproxy import HAProxy, running_haproxy
-from tests.helpers.irods_gateway import SHARE, GatewayProcess, seed
+from tests.helpers.irods_gateway import AUTH_ALICE, SHARE, GatewayProcess, seed
 from tests.helpers.litmus_run import assert_litmus_passes
 from tests.helpers.redis_server import local_redis
 from tests.helpers.swift_helpers import MiB, local_swift
@@ -128,6 +129,31 @@ def test_a_lock_taken_on_one_gateway_holds_on_the_others(fleet: Fleet, folder: s
     assert send(three, "PUT", f"{folder}new.txt", b"n")[0] == 423
     assert send(one, "PUT", f"{folder}new.txt", b"n", {"If": f"({token})"})[0] == 201
     assert send(one, "UNLOCK", folder, headers={"Lock-Token": token})[0] == 204
+
+
+def test_no_gateway_grants_a_lock_on_a_file_another_is_writing(fleet: Fleet, folder: str) -> None:
+    one, two, _ = fleet.ports
+    target = f"{folder}streamed.bin"
+    assert send(one, "PUT", target, b"old")[0] == 201
+    body = b"n" * 200_000
+    with socket.create_connection(("127.0.0.1", one), timeout=30) as sock:
+        head = (
+            f"PUT {target} HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH_ALICE}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body[:100_000])
+        redis, deadline = fleet.redis.client(), time.monotonic() + 10
+        while not any(b"\0write:" in m for m in redis.zrange("davprovider:locks", 0, -1)):
+            assert time.monotonic() < deadline, "the write was never marked"
+            time.sleep(0.02)  # until gateway one has begun the write
+        assert lock(two, target)[0] == 423
+        assert lock(fleet.ports[2], folder)[0] == 423  # depth infinity over it, too
+        sock.sendall(body[100_000:])
+        assert sock.recv(200).split(b" ")[1] == b"204"
+    status, token = lock(two, target)
+    assert status == 200 and token
+    assert send(two, "UNLOCK", target, headers={"Lock-Token": token})[0] == 204
+    assert send(one, "GET", target)[2] == body
 
 
 def listing(port: int, path: str) -> set[str]:

@@ -87,6 +87,25 @@ def test_write_checks_see_other_processes_locks(options: RedisSettings) -> None:
     assert [x["token"] for x in two.get_indirect_url_lock_list("/s/dir/f/")] == mine
 
 
+def test_a_write_in_progress_anywhere_refuses_a_lock(options: RedisSettings) -> None:
+    one, two = manager(options), manager(options)
+    with one.write_transaction(url="/s/w/file", token_list=[], principal="alice"):
+        assert refused(two, "/s/w/file") == ["/s/w/file"]
+        assert refused(two, "/s/w", depth="infinity") == ["/s/w/file"]
+        take(two, "/s/w", depth="0")  # a depth-0 lock of the folder does not cover it
+        assert two.get_url_lock_list("/s/w/file") == []  # a marker is no lock
+        with two.write_transaction(url="/s/w/file", token_list=[], principal="bob"):
+            pass  # writes do not exclude writes
+    take(two, "/s/w/file")
+    writing = one.write_transaction(url="/s/w/file", token_list=[], principal="alice")
+    with pytest.raises(DAVError) as caught, writing:  # a lock refuses the write, no mark left
+        pass
+    assert caught.value.value == 423
+    assert one.writes.pop("/s/w/file") is None
+    members = one.storage.redis.zrange(options.key_prefix + "locks", 0, -1)
+    assert not any(b"write:" in m for m in members)
+
+
 def test_values_are_json_and_timeouts_are_ttls(options: RedisSettings) -> None:
     lm = manager(options)
     lock = take(lm, "/s/x", timeout=2)
