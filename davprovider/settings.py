@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from davprovider import plugins, schema
 from davprovider.digests import DIGEST_ALGORITHMS
@@ -234,6 +235,8 @@ class RedisSettings:
             raise ValueError("url must start with redis://, rediss:// or unix://")
         if self.timeout <= 0 or self.connect_timeout <= 0:
             raise ValueError("timeout and connect_timeout must be more than 0")
+        if self.password_file and urlsplit(self.url).password:
+            raise ValueError("give the password in url or in password_file, not both")
 
 
 @dataclass(frozen=True)
