@@ -131,11 +131,12 @@ class LocalRedis:
         raise RedisUnavailable(f"redis-server did not start on port {self.port}:\n{tail}")
 
     def ping(self) -> bool:
-        """True when the server answers ``PING`` (raw RESP, no client library needed)."""
+        """True when the server answers ``PING`` (raw RESP, no client library needed;
+        asking for a password is an answer too)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port or 0), timeout=1) as sock:
                 sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
+                return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 

@@ -20,7 +20,7 @@ from davprovider.memory import MemoryFactory
 from davprovider.settings import RedisSettings
 from localgrid.redis import LocalRedis
 from tests.helpers.gateway import memory_config, running_gateway
-from tests.helpers.redis_server import redis_server  # noqa: F401  (fixture)
+from tests.helpers.redis_server import local_redis, redis_server  # noqa: F401  (fixture)
 
 LOCK_BODY = b"""<?xml version="1.0" encoding="utf-8"?>
 <D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>
@@ -183,3 +183,15 @@ def test_two_gateways_one_lock(options: RedisSettings) -> None:
                 == 204
             )
             assert one.put("/memory/doc.txt", b"v3").status == 204
+
+
+def test_a_password_protected_redis(tmp_path_factory: pytest.TempPathFactory) -> None:
+    secret = tmp_path_factory.mktemp("pw") / "redis.pw"
+    secret.write_text("fleet-secret\n")
+    with local_redis(tmp_path_factory, "auth", "requirepass fleet-secret\n") as server:
+        options = RedisSettings(url=server.url, password_file=str(secret))
+        take(manager(options), "/s/p")
+        wrong = RedisSettings(url=server.url.replace("//", "//:nope@"))
+        with pytest.raises(DAVError) as caught:  # refused by Redis: no lock state, 503
+            take(manager(wrong), "/s/q")
+        assert caught.value.value == 503
