@@ -105,9 +105,11 @@ class ChangeFeed:
         while not self._stop.is_set():
             try:
                 self._follow(listener)
-                pause = 0.1
             except UNREACHABLE as exc:
-                log.warning("listing channel lost (Redis: %s)", type(exc).__name__)
+                was_up = self.subscribed.is_set()
+                if was_up:  # a fresh loss: say so once, and retry soon
+                    log.warning("listing channel lost (Redis: %s)", type(exc).__name__)
+                    pause = 0.1
             except Exception:  # noqa: BLE001 - the listener must outlive any surprise
                 log.exception("listing channel failed")
             self.subscribed.clear()
@@ -126,6 +128,7 @@ class ChangeFeed:
                 if message["type"] == "subscribe":
                     self.align(None)  # whatever happened while away: start empty
                     self.subscribed.set()
+                    log.info("listing channel subscribed")
                 elif message["type"] == "message":
                     self.align(int(message["data"]))
         finally:
