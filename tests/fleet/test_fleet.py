@@ -5,6 +5,7 @@ both shares, and a Redis restart is survived without restarting the gateways."""
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import threading
@@ -59,7 +60,9 @@ def fleet(irods_zone: LocalZone, tmp_path_factory: pytest.TempPathFactory) -> It
                 "segment_size": MiB,
             },
         }  # fmt: skip
-        gateways = start_gateways(fleet_config(irods_zone.port, redis.url, [share]), root, 3)
+        limit = {"failures": 5, "window": 60, "block": 30, "trusted_proxies": ["127.0.0.1/32"]}
+        config = fleet_config(irods_zone.port, redis.url, [share], login_limit=limit)
+        gateways = start_gateways(config, root, 3)
         try:
             with running_haproxy(root / "haproxy", [g.port for g in gateways]) as balancer:
                 yield Fleet(gateways, redis, balancer, swift)
@@ -192,6 +195,23 @@ def test_litmus_passes_through_the_balancer_on_both_shares(fleet: Fleet, tmp_pat
         logs = [g.log()[offset:] for g, offset in zip(fleet.gateways, since, strict=True)]
         counts = [len(re.findall(r' alice "[A-Z]+ ', log)) for log in logs]
         assert all(count > 20 for count in counts), counts  # every gateway took part
+
+
+def test_failed_logins_through_the_balancer_block_the_address_on_every_gateway(
+    fleet: Fleet,
+) -> None:
+    wrong = "Basic " + base64.b64encode(b"alice:wrong").decode()
+    redis = fleet.redis.client()
+    try:
+        for _ in range(5):  # round-robin: spread over the three gateways
+            assert send(fleet.balancer.port, "PROPFIND", "/irods/", auth=wrong)[0] == 401
+        status, headers, _ = send(fleet.balancer.port, "PROPFIND", "/irods/")
+        assert status == 429 and 25 <= int(headers["retry-after"]) <= 30
+        for port in fleet.ports:  # the same client address, straight to each gateway
+            assert send(port, "PROPFIND", "/irods/")[0] == 429
+    finally:
+        redis.delete("davprovider:blocked:127.0.0.1", "davprovider:logins:127.0.0.1")
+    assert send(fleet.balancer.port, "PROPFIND", "/irods/", headers={"Depth": "0"})[0] == 207
 
 
 def test_gateways_follow_a_redis_restart_without_being_restarted(fleet: Fleet, folder: str) -> None:
