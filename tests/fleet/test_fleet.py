@@ -25,7 +25,7 @@ from tests.helpers.fleet import LOCK_BODY, fleet_config, send, start_gateways
 from tests.helpers.haproxy import HAProxy, running_haproxy
 from tests.helpers.irods_gateway import AUTH_ALICE, SHARE, GatewayProcess, seed
 from tests.helpers.litmus_run import assert_litmus_passes
-from tests.helpers.redis_server import local_redis
+from tests.helpers.redis_server import NO_KEYS, local_redis
 from tests.helpers.swift_helpers import MiB, local_swift
 
 ROUNDS = 8
@@ -49,7 +49,7 @@ def fleet(irods_zone: LocalZone, tmp_path_factory: pytest.TempPathFactory) -> It
     seed(irods_zone)
     root = tmp_path_factory.mktemp("fleet")
     with (
-        local_redis(tmp_path_factory, "fleet-redis") as redis,
+        local_redis(tmp_path_factory, "fleet-redis", NO_KEYS) as redis,
         local_swift(tmp_path_factory, "fleet-swift") as swift,
     ):
         share = {

@@ -17,7 +17,7 @@ from localgrid.irods import LocalZone
 from tests.helpers.fleet import fleet_config, send, start_gateways
 from tests.helpers.haproxy import CHECK_MS, running_haproxy
 from tests.helpers.irods_gateway import SHARE, seed
-from tests.helpers.redis_server import local_redis
+from tests.helpers.redis_server import NO_KEYS, local_redis
 
 CLIENTS = 6
 LOAD_SECONDS = 6.0
@@ -47,7 +47,7 @@ def test_a_killed_gateway_loses_no_acknowledged_upload(
 ) -> None:
     seed(irods_zone)
     root = tmp_path_factory.mktemp("kill")
-    with local_redis(tmp_path_factory, "kill-redis") as redis:
+    with local_redis(tmp_path_factory, "kill-redis", NO_KEYS) as redis:
         gateways = start_gateways(fleet_config(irods_zone.port, redis.url), root, 2)
         try:
             with running_haproxy(root / "haproxy", [g.port for g in gateways]) as balancer:
