@@ -32,6 +32,7 @@ TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclon
 TOOLS += voms-clients:voms-proxy-fake
 TOOLS += python3-gfal2:/usr/lib/python3/dist-packages/gfal2.cpython-311-x86_64-linux-gnu.so gfal2-plugin-http:/usr/lib/x86_64-linux-gnu/gfal2-plugins/libgfal_plugin_http.so
 TOOLS += globus-proxy-utils:grid-proxy-init davix:davix-get
+TOOLS += redis-server:redis-server haproxy:haproxy
 tools:
 	@missing=""; for t in $(TOOLS); do { command -v $${t##*:} || test -e $${t##*:}; } >/dev/null || missing="$$missing $${t%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from wsgidav.dav_error import HTTP_FORBIDDEN, DAVError
 from wsgidav.dc.base_dc import BaseDomainController
 
+from auth.loginlimit import LoginLimit
 from davprovider import plugins
 from davprovider.backend import BackendFactory, Identity
 from davprovider.settings import Settings, ShareSettings, chain_for
@@ -99,6 +100,7 @@ class GatewayDomainController(BaseDomainController):
         super().__init__(wsgidav_app, config)
         settings: Settings = config[SETTINGS_KEY]
         self.chains = build_chains(settings)
+        self.login_limit = LoginLimit(settings)  # 429 after repeated failed logins
 
     def __str__(self) -> str:
         chains = {path: [a.name for a in chain] for path, chain in self.chains.items()}
@@ -116,6 +118,7 @@ class GatewayDomainController(BaseDomainController):
             return False  # not one of our shares (WsgiDAV's dir-browser assets, 404s)
         chain = self.chains.get(share.share.path, [])
         try:
+            self.login_limit.check(environ)
             identity = self._run_chain(chain, environ, share)
         except DAVError as error:
             reason = error.context_info or str(error.value)
@@ -139,7 +142,8 @@ class GatewayDomainController(BaseDomainController):
             )
             return False
         if any(a.challenges for a in chain):
-            environ.pop("HTTP_AUTHORIZATION", None)
+            if environ.pop("HTTP_AUTHORIZATION", None) is not None:
+                self.login_limit.failed(environ)
             log.info("auth: %s challenged: no credentials accepted (401)", _request(environ))
             return True
         reason = "no authenticator accepted the request" if chain else "the auth chain is empty"

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from davprovider import plugins, schema
 from davprovider.digests import DIGEST_ALGORITHMS
@@ -219,6 +220,45 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class RedisSettings:
+    """``redis:``: the fleet's shared state (WebDAV locks, listing-cache invalidations,
+    failed-login counts) in Redis, so that several gateway processes or hosts behave as
+    one. ``url`` (``redis://[:password@]host:port/db``, or ``rediss://`` for TLS; kept
+    out of logs as it may hold the password) or ``password_file`` (its first line);
+    every key starts with ``key_prefix``; ``timeout`` bounds each command and
+    ``connect_timeout`` each connection attempt, in seconds."""
+
+    url: str = field(default="redis://127.0.0.1:6379/0", repr=False)
+    password_file: str = field(default="", metadata={"check": schema.readable})
+    key_prefix: str = "davprovider:"
+    timeout: float = field(default=2.0, metadata={"check": seconds})
+    connect_timeout: float = field(default=2.0, metadata={"check": seconds})
+
+    def __post_init__(self) -> None:
+        if not re.match(r"(rediss?|unix)://", self.url):
+            raise ValueError("url must start with redis://, rediss:// or unix://")
+        if self.timeout <= 0 or self.connect_timeout <= 0:
+            raise ValueError("timeout and connect_timeout must be more than 0")
+        if self.password_file and urlsplit(self.url).password:
+            raise ValueError("give the password in url or in password_file, not both")
+
+
+@dataclass(frozen=True)
+class LoginLimitSettings:
+    """``login_limit:``: after ``failures`` failed logins from one client address within
+    ``window`` seconds, that address gets 429 (``Retry-After``) for ``block`` seconds;
+    counted across the fleet with ``redis:``, in this process without (0: off). Behind
+    a load balancer in ``trusted_proxies``, the address is taken from
+    ``forwarded_header``."""
+
+    failures: int = field(default=0, metadata={"check": not_negative})
+    window: float = field(default=60.0, metadata={"check": seconds})
+    block: float = field(default=60.0, metadata={"check": seconds})
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"check": schema.networks})
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole config file. ``source`` names the file (not a config key).
     ``x509``, ``ipallow`` and ``ticket`` are those authenticators' ``Options``."""
@@ -244,6 +284,8 @@ class Settings:
     source: str = field(default="<settings>", metadata={"internal": True})
     bearer: Any = field(default=None, metadata={"convert": _authenticator_options("bearer")})
     token: Any = field(default=None, metadata={"convert": _authenticator_options("token")})
+    redis: RedisSettings | None = None
+    login_limit: LoginLimitSettings = LoginLimitSettings()
 
 
 def load_settings(path: str | Path) -> Settings:

@@ -14,8 +14,11 @@ Rules that keep it correct:
   upload's commit) forgets everything, in every share of the process, before and after
   it runs; a read that overlapped a change is not kept (generation count). So what a
   client changes through this gateway shows at once, to everyone.
-- Changes made outside this gateway process (``iput``, the ``swift`` CLI, a second
-  gateway) show after at most ``listing_cache`` seconds; a request with
+- With ``redis:`` (a fleet), a change through any gateway drops every gateway's cached
+  listings (``fleet/invalidation.py``: pub/sub, and a counter each request checks before
+  answering from the cache); a gateway that cannot reach Redis does not cache at all.
+- Changes made outside the gateways (``iput``, the ``swift`` CLI, or a second gateway
+  without ``redis:``) show after at most ``listing_cache`` seconds; a request with
   ``Cache-Control: no-cache`` or ``max-age=0`` (a browser's reload) is answered fresh.
 - A stat that the cached parent listing does not answer goes to the backend: a missing
   member is never inferred from a listing (listings hide some names).
@@ -32,6 +35,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from davprovider.backend import Backend, Entry, Upload
+from davprovider.fleet.invalidation import ChangeFeed, feed_for
+from davprovider.settings import Settings
 
 MAX_ENTRIES = 200_000
 #: Backend methods that change nothing (everything else forgets the cache).
@@ -109,6 +114,11 @@ class ListingCache:
 CACHE = ListingCache()
 
 
+def fleet_feed(settings: Settings) -> ChangeFeed | None:
+    """The fleet's change feed for this process's cache (``redis:``), or None."""
+    return None if settings.redis is None else feed_for(settings.redis, CACHE.forget)
+
+
 def wants_fresh(environ: dict[str, Any]) -> bool:
     """True when the request asks not to be answered from a cache."""
     control = str(environ.get("HTTP_CACHE_CONTROL", "")).lower().replace(" ", "")
@@ -120,48 +130,81 @@ class CachingBackend:
     """``inner`` with its ``list``/``stat`` answers remembered for ``seconds``; every
     other method goes through unchanged (the changing ones forget the cache)."""
 
-    def __init__(self, inner: Backend, scope: tuple[str, ...], seconds: float, fresh: bool) -> None:
+    def __init__(
+        self,
+        inner: Backend,
+        scope: tuple[str, ...],
+        seconds: float,
+        fresh: bool,
+        feed: ChangeFeed | None = None,
+    ) -> None:
         self.inner, self.scope, self.seconds, self.fresh = inner, scope, seconds, fresh
+        self.feed = feed  # the fleet's (``redis:``), or None
+        self._shared: bool | None = None  # may this request use the cache (fleet checked)
 
     def _key(self, path: str) -> Key:
         return (*self.scope, path)
 
+    def _usable(self) -> bool:
+        """True when the cache may answer and keep: always alone; in a fleet, once the
+        fleet's counter is read (once per request) and the cache aligned to it."""
+        if self.feed is None:
+            return True
+        if self._shared is None:
+            mark = self.feed.current()
+            if mark is not None:
+                self.feed.align(mark)
+            self._shared = mark is not None
+        return self._shared
+
     def stat(self, path: str) -> Entry:
         key = self._key(path)
-        if not self.fresh and (entry := CACHE.stated(key, self.seconds)) is not None:
+        usable = self._usable()
+        if usable and not self.fresh and (entry := CACHE.stated(key, self.seconds)) is not None:
             return entry
         generation = CACHE.generation
         entry = self.inner.stat(path)
-        CACHE.keep_stat(key, entry, generation)
+        if usable:
+            CACHE.keep_stat(key, entry, generation)
         return entry
 
     def list(self, path: str) -> Sequence[Entry]:
         key = self._key(path)
-        if not self.fresh and (entries := CACHE.listed(key, self.seconds)) is not None:
+        usable = self._usable()
+        if usable and not self.fresh and (entries := CACHE.listed(key, self.seconds)) is not None:
             return entries
         generation = CACHE.generation
         listed = self.inner.list(path)
-        CACHE.keep_list(key, listed, generation)
+        if usable:
+            CACHE.keep_list(key, listed, generation)
         return listed
 
     def open_write(self, path: str, **options: Any) -> Upload:
         CACHE.forget()
-        return cast(Upload, _ForgettingUpload(self.inner.open_write(path, **options)))
+        upload = _ForgettingUpload(self.inner.open_write(path, **options), self.feed)
+        return cast(Upload, upload)
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)
         if name in READS or not callable(attribute):
             return attribute
-        return _forgetting(attribute)
+        return _forgetting(attribute, self.feed)
 
 
-def _forgetting(method: Callable[..., Any]) -> Callable[..., Any]:
+def _changed(feed: ChangeFeed | None) -> None:
+    """After a change: this process's cache, and the fleet's, forget."""
+    CACHE.forget()
+    if feed is not None:
+        feed.changed()
+
+
+def _forgetting(method: Callable[..., Any], feed: ChangeFeed | None) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         CACHE.forget()
         try:
             return method(*args, **kwargs)
         finally:
-            CACHE.forget()
+            _changed(feed)
 
     return call
 
@@ -169,14 +212,14 @@ def _forgetting(method: Callable[..., Any]) -> Callable[..., Any]:
 class _ForgettingUpload:
     """An upload whose commit forgets the cache (the new object shows at once)."""
 
-    def __init__(self, inner: Upload) -> None:
-        self.inner = inner
+    def __init__(self, inner: Upload, feed: ChangeFeed | None = None) -> None:
+        self.inner, self.feed = inner, feed
 
     def commit(self) -> Entry:
         try:
             return self.inner.commit()
         finally:
-            CACHE.forget()
+            _changed(self.feed)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

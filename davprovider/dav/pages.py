@@ -149,7 +149,7 @@ class StatusPages(BaseMiddleware):
     def _error(
         self, environ: dict[str, Any], start_response: Callable[..., Any], error: DAVError
     ) -> Iterator[bytes]:
-        status = util.get_http_status_string(error)
+        status = phrase(error.value)  # WsgiDAV's phrase, else the standard one (429)
         extra = list(error.add_headers or [])
         if error.value in (HTTP_NOT_MODIFIED, HTTP_NO_CONTENT):
             start_response(status, [("Content-Length", "0"), *extra])

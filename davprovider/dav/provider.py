@@ -37,7 +37,7 @@ from wsgidav.dav_provider import DAVProvider
 
 from auth.controller import ENVIRON_KEY, READ_METHODS
 from davprovider.backend import Backend, BackendFactory, Identity
-from davprovider.dav.cache import CachingBackend, wants_fresh
+from davprovider.dav.cache import CachingBackend, fleet_feed, wants_fresh
 from davprovider.dav.clients import created_name, is_apple_file, oc_mtime
 from davprovider.dav.liveprops import OC_MTIME_KEY, digest_headers
 from davprovider.dav.propfind import fast_propfind, read_request
@@ -69,6 +69,7 @@ class GatewayProvider(DAVProvider):
         self.factory = factory
         self.settings = settings
         self._cache_scope = f"{share.path} {uuid.uuid4().hex}"  # this provider's listings
+        self._fleet = fleet_feed(settings) if settings.listing_cache > 0 else None
 
     def __repr__(self) -> str:
         return f"GatewayProvider({self.share.path!r}, backend={self.share.backend!r})"
@@ -89,7 +90,8 @@ class GatewayProvider(DAVProvider):
                 ticket = hashlib.sha256((identity.ticket or "").encode()).hexdigest()
                 scope = (self._cache_scope, identity.method, identity.user, ticket)
                 fresh = wants_fresh(environ)
-                cached = CachingBackend(backend, scope, self.settings.listing_cache, fresh)
+                seconds = self.settings.listing_cache
+                cached = CachingBackend(backend, scope, seconds, fresh, self._fleet)
                 backend = cast(Backend, cached)
             environ[BACKEND_KEY] = backend
         return backend

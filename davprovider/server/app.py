@@ -20,6 +20,7 @@ from davprovider.backend import BackendFactory
 from davprovider.dav.browser import Browser
 from davprovider.dav.pages import StatusPages
 from davprovider.dav.provider import GatewayProvider
+from davprovider.dav.redislocks import install as install_fleet_locks
 from davprovider.dav.root import RootProvider
 from davprovider.dav.tokenrequest import TokenRequests
 from davprovider.server.badcert import CertificateRefusal
@@ -75,6 +76,7 @@ def build_app(
         "suppress_version_info": True,
     }
     dav = WsgiDAVApp(config)
+    install_fleet_locks(dav, providers.values(), settings)  # with redis: locks in Redis
     guarded = CertificateRefusal(RequestGuard(dav))  # badcert.py: unverified certificates
     access = AccessLog(guarded, enabled=settings.logging.access_log, factories=made)
     access.dav = dav

@@ -5,7 +5,8 @@ Every import counts: module level, inside functions, under ``TYPE_CHECKING``. Th
 - no import cycles among the modules of ``davprovider/`` and ``auth/``;
 - arrows run one way: ``cli -> server -> dav -> auth -> core`` (core: ``settings``,
   ``schema``, ``plugins``, ``backend``, ``digests``, ``pipeline``); a module imports
-  only its own layer or lower ones;
+  only its own layer or lower ones; ``fleet/`` (the Redis client, shared counters) sits
+  with the core;
 - backends (``irods/``, ``swift/``, ``memory/``) import only ``backend``, ``digests``,
   ``pipeline`` and their own package; nothing imports a backend (``plugins`` loads
   them by name);
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("davprovider", "auth")
 CORE = {"settings", "schema", "plugins", "backend", "digests", "pipeline", "__init__"}
 BACKENDS = ("irods", "swift", "memory")
-LAYERS = {"cli": 5, "server": 4, "dav": 3, "auth": 2, "core": 1}
+LAYERS = {"cli": 5, "server": 4, "dav": 3, "auth": 2, "fleet": 1, "core": 1}
 MAX_TOP_MODULES = 10
 MAX_FUNCTION_LINES = 60
 
