@@ -101,6 +101,27 @@ class LoggingSettings:
 
     level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True
+    access_format: Literal["text", "json"] = "text"
+    access_file: str = ""
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """``metrics:``: Prometheus metrics at ``/metrics``, answered only to clients in
+    ``allow`` (CIDRs; empty: ``/metrics`` is off)."""
+
+    allow: tuple[str, ...] = field(
+        default=("127.0.0.1/32", "::1/128"), metadata={"check": schema.networks}
+    )
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """``health:``: ``/.well-known/davprovider/health`` asks every share's backend,
+    each within ``timeout`` seconds, and reuses an answer for ``cache`` seconds."""
+
+    timeout: float = field(default=3.0, metadata={"check": seconds})
+    cache: float = field(default=1.0, metadata={"check": seconds})
 
 
 @dataclass(frozen=True)
@@ -238,6 +259,8 @@ class Settings:
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()
     source: str = field(default="<settings>", metadata={"internal": True})
+    metrics: MetricsSettings = MetricsSettings()
+    health: HealthSettings = HealthSettings()
 
 
 def load_settings(path: str | Path) -> Settings:

@@ -109,6 +109,16 @@ class ListingCache:
 CACHE = ListingCache()
 
 
+#: Told of every lookup, ``("list" or "stat", hit)``: the server's metrics.
+LOOKUP_OBSERVERS: list[Callable[[str, bool], None]] = []
+
+
+def _seen(kind: str, found: Any) -> Any:
+    for observer in LOOKUP_OBSERVERS:
+        observer(kind, found is not None)
+    return found
+
+
 def wants_fresh(environ: dict[str, Any]) -> bool:
     """True when the request asks not to be answered from a cache."""
     control = str(environ.get("HTTP_CACHE_CONTROL", "")).lower().replace(" ", "")
@@ -128,8 +138,9 @@ class CachingBackend:
 
     def stat(self, path: str) -> Entry:
         key = self._key(path)
-        if not self.fresh and (entry := CACHE.stated(key, self.seconds)) is not None:
-            return entry
+        found = None if self.fresh else _seen("stat", CACHE.stated(key, self.seconds))
+        if found is not None:
+            return found
         generation = CACHE.generation
         entry = self.inner.stat(path)
         CACHE.keep_stat(key, entry, generation)
@@ -137,8 +148,9 @@ class CachingBackend:
 
     def list(self, path: str) -> Sequence[Entry]:
         key = self._key(path)
-        if not self.fresh and (entries := CACHE.listed(key, self.seconds)) is not None:
-            return entries
+        cached = None if self.fresh else _seen("list", CACHE.listed(key, self.seconds))
+        if cached is not None:
+            return cached
         generation = CACHE.generation
         listed = self.inner.list(path)
         CACHE.keep_list(key, listed, generation)

@@ -17,6 +17,10 @@ the worker that would have taken it. The parent only supervises:
   connections are refused. A worker still alive ``KILL_GRACE`` seconds after the timeout
   is killed.
 
+With more than one worker, each writes its metrics to files in
+``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder unless the environment names one)
+so that ``/metrics`` sums them all; a dead worker's live gauges are dropped.
+
 Workers die with the parent (``PR_SET_PDEATHSIG``), so a killed parent leaves no orphans.
 """
 
@@ -26,13 +30,16 @@ import ctypes
 import errno
 import logging
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from davprovider.server.http import SHARED_BACKLOG
+from davprovider.server.metrics import MULTIPROCESS_ENV
 from davprovider.settings import Settings
 
 log = logging.getLogger("davprovider.workers")
@@ -244,4 +251,21 @@ def supervise(
     sock = listening_socket(opts.host, opts.port)
     host, port = sock.getsockname()[:2]
     announce((str(host), int(port)))
-    return Supervisor(settings, count, run, sock).supervise()
+    made = None
+    if not os.environ.get(MULTIPROCESS_ENV):  # the workers' metrics files (metrics.py)
+        made = tempfile.mkdtemp(prefix="davprovider-metrics-")
+        os.environ[MULTIPROCESS_ENV] = made
+    supervisor = Supervisor(settings, count, run, sock)
+    supervisor.on_exit = _forget_metrics
+    try:
+        return supervisor.supervise()
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _forget_metrics(pid: int) -> None:
+    """A dead worker's live gauges (active transfers) no longer count."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)

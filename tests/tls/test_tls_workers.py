@@ -47,3 +47,23 @@ def test_sighup_to_the_parent_reloads_every_worker(test_pki, tmp_path):
         )
     finally:
         running.stop()
+
+
+def test_handshakes_and_their_failures_are_counted(test_pki, start_tls_gateway):
+    from davprovider.server.metrics import render
+    from tests.helpers.metrics_page import sample
+
+    def handshakes(result: str) -> float:
+        return sample(render()[0].decode(), "davprovider_tls_handshakes_total", result=result)
+
+    ok, failed = handshakes("ok"), handshakes("failed")
+    gw = start_tls_gateway(memory_tls_config(test_pki))
+    alice = client_context(test_pki, "alice")
+    assert https(gw.port, alice, "PROPFIND", "/memory/", headers={"Depth": "0"}).status == 207
+    untrusting = ssl.create_default_context()  # does not trust the test CA: fails
+    with pytest.raises(ssl.SSLError):
+        https(gw.port, untrusting, "GET", "/memory/")
+    deadline = time.monotonic() + 5
+    while handshakes("failed") == failed and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server notes the failure after the client gave up
+    assert handshakes("ok") == ok + 1 and handshakes("failed") == failed + 1
