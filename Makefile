@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 
 # Debian packages the client tests drive, as package:command; installed when we are root
 # and a command is missing (CI runs as root; tests fail in CI when a tool is absent).
-TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver
+TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver redis-server:redis-server haproxy:haproxy
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $${t##*:} >/dev/null || missing="$$missing $${t%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -45,7 +45,8 @@ test: lint typecheck tools swiftvenv
 demo: $(STAMP) swiftvenv
 	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT) \
 		--swift-port $(SWIFT_PORT) \
-		$(if $(filter 1,$(TLS)),--tls)
+		$(if $(filter 1,$(TLS)),--tls) \
+		$(if $(GATEWAYS),--gateways $(GATEWAYS))
 
 # Benchmarks (BENCHMARKS.md): about 15-20 minutes on 2 cores; QUICK=1 for a smoke run of a
 # few minutes that overwrites nothing. Needs rclone (Debian package, installed when root),
