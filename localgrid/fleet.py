@@ -63,6 +63,8 @@ global
 defaults
     mode http
     option forwardfor
+    option redispatch
+    retries 3
     timeout connect 5s
     timeout client 300s
     timeout server 300s
