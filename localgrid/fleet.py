@@ -27,7 +27,6 @@ import argparse
 import dataclasses
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -44,7 +43,6 @@ from localgrid.swift import _die_with_parent
 
 HEALTH = "/.well-known/davprovider/health"
 METRICS = "/metrics"
-SERVING = re.compile(rb"serving \S+ \(\w+\) on https?://[\d.]+:(\d+)/")
 
 REDIS_CONF = """\
 bind 127.0.0.1
@@ -127,17 +125,51 @@ def healthy(port: int) -> bool:
 
 
 def gateway_config(config: Path, redis_port: int, folder: Path) -> Path:
-    """``config`` for a fleet member: Redis shared state, no per-client bound, port 0."""
+    """``config`` for a fleet member: Redis shared state, no per-client bound, loopback."""
     from davprovider.settings import Settings
 
     raw: dict[str, Any] = yaml.safe_load(config.read_text()) or {}
     server = raw.setdefault("server", {})
-    server.update(host="127.0.0.1", port=0, connections_per_client=0)
+    server.update(host="127.0.0.1", connections_per_client=0)
     if any(f.name == "redis" for f in dataclasses.fields(Settings)):
         raw["redis"] = {"url": f"redis://127.0.0.1:{redis_port}/0"}
     path = folder / "gateway.yaml"
     path.write_text(f"# {config} as a fleet member (localgrid.fleet)\n" + yaml.safe_dump(raw))
     return path
+
+
+def spawn(log_path: Path, cmd: list[str]) -> subprocess.Popen[bytes]:
+    """``cmd`` as a child with its output in ``log_path``, in a session of its own (Ctrl-C
+    reaches it through us) and ended when we die."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
+
+
+def start_gateway(
+    log_path: Path, config: Path, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``davprovider serve`` for ``config`` on a free port: the process and its port, once
+    its health URL answers 200."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(config)]
+    cmd += ["--port", str(port), "--workers", str(workers)]
+    process = spawn(log_path, cmd)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{log_path.stem} exited:\n{tail}")
+        return healthy(port)
+
+    try:
+        wait_until(ready, log_path.stem)
+    except BaseException:
+        process.kill()
+        process.wait(10)
+        raise
+    return process, port
 
 
 class Fleet:
@@ -157,13 +189,8 @@ class Fleet:
         self.gateway_ports: list[int] = []
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
-        log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - the child keeps it
-        with log:
-            process = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
-            )
-        self.processes[name] = process
-        return process
+        self.processes[name] = spawn(self.folder / f"{name}.log", cmd)
+        return self.processes[name]
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -185,21 +212,9 @@ class Fleet:
 
     def _start_gateway(self, index: int, config: Path) -> int:
         name = f"gateway-{index}"
-        cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(config)]
-        if self.workers > 1:
-            cmd += ["--workers", str(self.workers)]
-        process = self._spawn(name, cmd)
-        log = self.folder / f"{name}.log"
-
-        def port() -> int | None:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited:\n{log.read_text(errors='replace')[-2000:]}")
-            match = SERVING.search(log.read_bytes())
-            return int(match.group(1)) if match else None
-
-        found = int(wait_until(port, name))
-        wait_until(lambda: healthy(found), f"{name}'s health")
-        return found
+        process, port = start_gateway(self.folder / f"{name}.log", config, self.workers)
+        self.processes[name] = process
+        return port
 
     def _start_haproxy(self) -> None:
         servers = "\n".join(
