@@ -36,7 +36,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from davprovider.server.http import SHARED_BACKLOG
 from davprovider.server.metrics import MULTIPROCESS_ENV
@@ -82,7 +82,6 @@ class Signals:
 
     stop: bool = False
     reload: bool = False
-    handled: list[int] = field(default_factory=list)
 
     def install(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
