@@ -55,6 +55,7 @@ def config() -> dict[str, Any]:
         "server": {"host": "127.0.0.1", "port": 0, "threads": 16, "connections_per_client": 0},
         "logging": {"level": "warning", "access_log": False},
         "listing_cache": 0,
+        "lock_storage": "none",  # workers need locks in Redis or none; GET/PROPFIND use none
         "shares": [share],
     }
 

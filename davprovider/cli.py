@@ -115,8 +115,12 @@ def serve(settings: Settings, sock: socket.socket | None = None) -> int:
 
 def serve_workers(settings: Settings, workers: int) -> int:
     """``serve --workers N``: N processes on one port (``server/workers.py``)."""
-    from davprovider.server.workers import supervise
+    from davprovider.server.workers import supervise, unshared_state
 
+    problem = unshared_state(settings)
+    if problem is not None:
+        print(f"davprovider: {settings.source}: {problem}", file=sys.stderr)
+        return 2
     setup_logging(settings)
     return supervise(
         settings, workers, lambda sock: serve(settings, sock), partial(_announce, settings)

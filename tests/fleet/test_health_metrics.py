@@ -88,7 +88,7 @@ def test_health_is_503_when_a_backend_does_not_answer():
 
 
 def test_metrics_of_all_workers_add_up(tmp_path: Path):
-    config = memory_config(logging={"access_log": False})
+    config = memory_config(logging={"access_log": False}, lock_storage="none")
     config["shares"][0]["options"]["users"] = {"alice": "alice"}
     running = start_process(config, tmp_path, args=("--workers", "2"))
     auth = "Basic " + base64.b64encode(b"alice:alice").decode()

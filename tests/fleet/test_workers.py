@@ -10,11 +10,14 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers.raw_http import read_status
 from tests.helpers.serve_process import GatewayProcess, start_process
@@ -27,6 +30,7 @@ def config(**server: object) -> dict[str, object]:
     return {
         "server": {"host": "127.0.0.1", "port": 0, "threads": 4, **server},
         "logging": {"level": "info", "access_log": True},
+        "lock_storage": "none",  # per-process locks are refused with workers (no Redis here)
         "shares": [
             {"path": "/memory", "backend": "memory", "options": {"users": {"alice": "alice"}}}
         ],
@@ -95,6 +99,14 @@ def test_two_workers_share_the_port_and_a_dead_one_is_replaced(workers):
         time.sleep(0.1)
     assert "worker 1 exited (signal 9)" in running.log()
     assert get(running.port) == 207
+
+
+def test_workers_refuse_locks_kept_in_each_process(tmp_path: Path):
+    path = tmp_path / "locks.yaml"
+    path.write_text(yaml.safe_dump({**config(), "lock_storage": "memory"}))
+    cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(path), "--workers", "2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "needs redis:" in done.stderr
 
 
 def test_sigterm_lets_an_upload_in_flight_finish_then_refuses(workers):

@@ -20,6 +20,7 @@ def test_sighup_to_the_parent_reloads_every_worker(test_pki, tmp_path):
     config = memory_tls_config(test_pki)
     config["tls"]["crls"] = [str(crl)]
     config["logging"] = {"level": "info", "access_log": False}
+    config["lock_storage"] = "none"  # no Redis here: locks are off with workers
     running = start_process(config, tmp_path, args=("--workers", "2"))
     try:
         alice = client_context(test_pki, "alice")
