@@ -133,6 +133,8 @@ def gateway_config(config: Path, redis_port: int, folder: Path) -> Path:
     server.update(host="127.0.0.1", connections_per_client=0)
     if any(f.name == "redis" for f in dataclasses.fields(Settings)):
         raw["redis"] = {"url": f"redis://127.0.0.1:{redis_port}/0"}
+    else:
+        print("warning: this davprovider has no redis: section; locks stay per gateway")
     path = folder / "gateway.yaml"
     path.write_text(f"# {config} as a fleet member (localgrid.fleet)\n" + yaml.safe_dump(raw))
     return path
