@@ -156,7 +156,9 @@ def render() -> tuple[bytes, str]:
 
 
 class MetricsPage:
-    """WSGI app answering ``GET /metrics`` to the addresses in ``metrics.allow``."""
+    """WSGI app answering ``GET /metrics`` to the addresses in ``metrics.allow``, and
+    never through a proxy (a request with a forwarding header: a balancer on an allowed
+    address must not hand the page to anyone)."""
 
     def __init__(self, settings: MetricsSettings) -> None:
         self.allowed = [ipaddress.ip_network(cidr) for cidr in settings.allow]
@@ -173,7 +175,8 @@ class MetricsPage:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if not self.allowed:
             return _answer(start_response, "404 Not Found", b"metrics are off\n")
-        if not self.allows(environ.get("REMOTE_ADDR", "")):
+        forwarded = "HTTP_X_FORWARDED_FOR" in environ or "HTTP_FORWARDED" in environ
+        if forwarded or not self.allows(environ.get("REMOTE_ADDR", "")):
             return _answer(start_response, "403 Forbidden", b"metrics: address not allowed\n")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _answer(start_response, "405 Method Not Allowed", b"GET only\n")

@@ -68,6 +68,7 @@ def test_fleet_starts_serves_round_robin_and_stops(tmp_path: Path):
             assert request(gateway["port"], "GET", gateway["health"])[0] == 200
             status, page = request(gateway["port"], "GET", gateway["metrics"])
             assert status == 200 and b"davprovider_requests_total" in page
+        assert request(port, "GET", "/metrics")[0] == 403  # not through the balancer
         for _ in range(4):
             status, _ = request(port, "PROPFIND", "/memory/", Authorization=AUTH, Depth="0")
             assert status == 207

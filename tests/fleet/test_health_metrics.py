@@ -67,6 +67,9 @@ def test_metrics_only_for_allowed_addresses():
     with running_gateway(memory_config(metrics={"allow": ["10.0.0.0/8"]})) as gw:
         reply = gw.get("/metrics", user=None)
         assert reply.status == 403 and b"davprovider_" not in reply.body
+    with running_gateway(memory_config()) as gw:  # loopback, but through a proxy
+        forwarded = gw.get("/metrics", user=None, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert forwarded.status == 403
     with running_gateway(memory_config(metrics={"allow": []})) as gw:
         assert gw.get("/metrics", user=None).status == 404
 
