@@ -47,6 +47,8 @@ def _block_size(value: int) -> str | None:
 def _share_path(value: str) -> str | None:
     if not re.fullmatch(r"(/[^/\s?#]+)+", value):
         return "must look like /name (leading slash, no trailing slash, no spaces)"
+    if value.split("/")[1].lower() in ("metrics", ".well-known"):
+        return "is reserved (/metrics and /.well-known/davprovider/health are the server's)"
     return None
 
 

@@ -113,3 +113,13 @@ def test_metrics_of_all_workers_add_up(tmp_path: Path):
     finally:
         running.stop()
     assert len(counted) == 4  # whichever worker answered: the sum of both
+
+
+def test_a_share_cannot_hide_the_server_urls():
+    import pytest
+
+    from davprovider.settings import ConfigError, settings_from_mapping
+
+    for path in ("/metrics", "/.well-known"):
+        with pytest.raises(ConfigError, match=r"shares\[0\].path: is reserved"):
+            settings_from_mapping({"shares": [{"path": path, "backend": "memory"}]})
