@@ -11,6 +11,9 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
+from davprovider.settings import ConfigError, settings_from_mapping
 from tests.helpers.gateway import memory_config, running_gateway
 from tests.helpers.metrics_page import sample
 from tests.helpers.serve_process import start_process
@@ -116,10 +119,6 @@ def test_metrics_of_all_workers_add_up(tmp_path: Path):
 
 
 def test_a_share_cannot_hide_the_server_urls():
-    import pytest
-
-    from davprovider.settings import ConfigError, settings_from_mapping
-
     for path in ("/metrics", "/.well-known"):
         with pytest.raises(ConfigError, match=r"shares\[0\].path: is reserved"):
             settings_from_mapping({"shares": [{"path": path, "backend": "memory"}]})
