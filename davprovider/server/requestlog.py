@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import re
 import secrets
 import sys
@@ -130,7 +131,8 @@ def setup_access_log(settings: LoggingSettings) -> logging.Logger:
         return logger
     handler: logging.Handler
     if settings.access_file:
-        handler = logging.FileHandler(settings.access_file, encoding="utf-8")
+        # reopened when logrotate moves it away; every worker appends whole lines
+        handler = logging.handlers.WatchedFileHandler(settings.access_file, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
     setattr(handler, "davprovider_access", True)  # noqa: B010 - our mark on the handler
