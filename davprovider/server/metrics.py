@@ -181,7 +181,8 @@ class MetricsPage:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _answer(start_response, "405 Method Not Allowed", b"GET only\n")
         body, content_type = render()
-        return _answer(start_response, "200 OK", body, content_type)
+        answer = _answer(start_response, "200 OK", body, content_type)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else answer
 
 
 def _answer(
