@@ -50,7 +50,8 @@ test: lint typecheck tools swiftvenv
 demo: $(STAMP) swiftvenv
 	$(PY) -m localgrid demo --data $(DATA) --port $(PORT) --irods-port $(IRODS_PORT) \
 		--swift-port $(SWIFT_PORT) \
-		$(if $(filter 1,$(TLS)),--tls)
+		$(if $(filter 1,$(TLS)),--tls) \
+		$(if $(GATEWAYS),--gateways $(GATEWAYS))
 
 # Benchmarks (BENCHMARKS.md): about 15-20 minutes on 2 cores; QUICK=1 for a smoke run of a
 # few minutes that overwrites nothing. Needs rclone (Debian package, installed when root),

@@ -6,8 +6,10 @@ import argparse
 import dataclasses
 import logging
 import signal
+import socket
 import sys
 import threading
+from functools import partial
 from importlib import metadata
 from types import FrameType
 
@@ -32,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", default="wsgidav.yaml", help="config file (YAML)")
     serve.add_argument("--host", help="override server.host")
     serve.add_argument("--port", type=int, help="override server.port")
+    serve.add_argument("--workers", type=int, default=1, help="processes sharing the port")
     check = commands.add_parser("check-config", help="validate a config file")
     check.add_argument("config", help="config file (YAML)")
     commands.add_parser("version", help="print versions")
@@ -56,25 +59,30 @@ def _with_overrides(settings: Settings, host: str | None, port: int | None) -> S
     return dataclasses.replace(settings, server=server)
 
 
-def serve(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM."""
-    from davprovider.server.app import build_app
-    from davprovider.server.http import GatewayServer
-
-    setup_logging(settings)
-    gateway = GatewayServer(settings, build_app(settings))
-    gateway.prepare()
-    host, port = gateway.address
+def _announce(settings: Settings, address: tuple[str, int]) -> None:
+    scheme = "https" if settings.tls is not None else "http"
     for share in settings.shares:
         log.info(
             "serving %s (%s) on %s://%s:%d%s/",
             share.path,
             share.backend,
-            gateway.scheme,
-            host,
-            port,
+            scheme,
+            *address,
             share.path,
         )
+
+
+def serve(settings: Settings, sock: socket.socket | None = None) -> int:
+    """Run until SIGINT/SIGTERM; on ``sock`` when given (a worker of ``serve_workers``)."""
+    from davprovider.server.app import build_app
+    from davprovider.server.http import GatewayServer
+
+    if sock is None:
+        setup_logging(settings)
+    gateway = GatewayServer(settings, build_app(settings), sock)
+    gateway.prepare()
+    if sock is None:
+        _announce(settings, gateway.address)
 
     stopper: list[threading.Thread] = []
 
@@ -105,6 +113,20 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+def serve_workers(settings: Settings, workers: int) -> int:
+    """``serve --workers N``: N processes on one port (``server/workers.py``)."""
+    from davprovider.server.workers import supervise, unshared_state
+
+    problem = unshared_state(settings)
+    if problem is not None:
+        print(f"davprovider: {settings.source}: {problem}", file=sys.stderr)
+        return 2
+    setup_logging(settings)
+    return supervise(
+        settings, workers, lambda sock: serve(settings, sock), partial(_announce, settings)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``davprovider`` console script."""
     args = _parser().parse_args(argv)
@@ -121,4 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: ok ({len(settings.shares)} share(s))")
         return 0
-    return serve(_with_overrides(settings, args.host, args.port))
+    settings = _with_overrides(settings, args.host, args.port)
+    if args.workers < 1:
+        print("davprovider: --workers must be at least 1", file=sys.stderr)
+        return 2
+    return serve(settings) if args.workers == 1 else serve_workers(settings, args.workers)

@@ -48,6 +48,8 @@ def _block_size(value: int) -> str | None:
 def _share_path(value: str) -> str | None:
     if not re.fullmatch(r"(/[^/\s?#]+)+", value):
         return "must look like /name (leading slash, no trailing slash, no spaces)"
+    if value.split("/")[1].lower() in ("metrics", ".well-known"):
+        return "is reserved (/metrics and /.well-known/davprovider/health are the server's)"
     return None
 
 
@@ -102,6 +104,27 @@ class LoggingSettings:
 
     level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True
+    access_format: Literal["text", "json"] = "text"
+    access_file: str = ""
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """``metrics:``: Prometheus metrics at ``/metrics``, answered only to clients in
+    ``allow`` (CIDRs; empty: ``/metrics`` is off)."""
+
+    allow: tuple[str, ...] = field(
+        default=("127.0.0.1/32", "::1/128"), metadata={"check": schema.networks}
+    )
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """``health:``: ``/.well-known/davprovider/health`` asks every share's backend,
+    each within ``timeout`` seconds, and reuses an answer for ``cache`` seconds."""
+
+    timeout: float = field(default=3.0, metadata={"check": seconds})
+    cache: float = field(default=1.0, metadata={"check": seconds})
 
 
 @dataclass(frozen=True)
@@ -286,6 +309,8 @@ class Settings:
     token: Any = field(default=None, metadata={"convert": _authenticator_options("token")})
     redis: RedisSettings | None = None
     login_limit: LoginLimitSettings = LoginLimitSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    health: HealthSettings = HealthSettings()
 
 
 def load_settings(path: str | Path) -> Settings:

@@ -4,6 +4,7 @@
 ``DATA/swift`` and seeds the demo accounts (alice/alice, bob/bob: iRODS homes with sample
 files and a shared collection; Swift accounts with a ``sample`` container); ``demo`` does the
 same and then runs the gateway (``davprovider serve``) in front of both. Ctrl-C stops all.
+``demo --gateways N``: N gateways behind HAProxy sharing a Redis instead (``fleet.py``).
 
 ``demo --tls``: HTTPS on the same port with a demo PKI under ``DATA/pki`` (CA, server
 certificate, alice's and bob's RSA certificates, from which Globus ``grid-proxy-init``
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from localgrid.fleet import Fleet
 from localgrid.irods import LocalZone
 from localgrid.pki import DemoPKI
 from localgrid.swift import LocalSwift, ensure_swift_venv
@@ -218,15 +220,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080, help="gateway port (demo)")
     parser.add_argument("--config", default="wsgidav.yaml", help="gateway config (demo)")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a demo PKI (demo)")
+    parser.add_argument("--gateways", type=int, default=0, help="N gateways behind HAProxy")
     args = parser.parse_args(argv)
     if args.command == "token":
         if len(args.words) != 2:
             parser.error("token needs USER and 'SCOPE ...', e.g. alice 'storage.read:/irods/alice'")
         print(issue(args.data / "tokens", args.words[0], args.words[1]))
         return 0
+    if args.gateways and args.tls:
+        parser.error("--gateways with --tls: not in the demo (docs/deployment.md)")
     zone = LocalZone(args.data / "irods", port=args.irods_port)
     swift = LocalSwift(args.data / "swift", base_port=args.swift_port)
     gateway: subprocess.Popen[Any] | None = None
+    fleet: Fleet | None = None
     signal.signal(signal.SIGTERM, _stop_once)
     signal.signal(signal.SIGINT, _stop_once)
     try:
@@ -244,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         demo = None
         if args.tls:
             config, demo = tls_setup(args.data, str(config), zone)
+        if args.gateways:
+            fleet = Fleet(args.data, config, args.gateways, args.port)
+            fleet.start()
+            print(instructions(args.port) + fleet.instructions(), flush=True)
+            while True:
+                signal.pause()
         cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(config)]
         gateway = subprocess.Popen([*cmd, "--port", str(args.port)])
         text = instructions(args.port) if demo is None else tls_instructions(args.port, demo)
@@ -252,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        if fleet is not None:
+            fleet.stop()
         if gateway is not None and gateway.poll() is None:
             gateway.terminate()
             gateway.wait(10)

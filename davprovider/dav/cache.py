@@ -119,6 +119,16 @@ def fleet_feed(settings: Settings) -> ChangeFeed | None:
     return None if settings.redis is None else feed_for(settings.redis, CACHE.forget)
 
 
+#: Told of every lookup, ``("list" or "stat", hit)``: the server's metrics.
+LOOKUP_OBSERVERS: list[Callable[[str, bool], None]] = []
+
+
+def _seen(kind: str, found: Any) -> Any:
+    for observer in LOOKUP_OBSERVERS:
+        observer(kind, found is not None)
+    return found
+
+
 def wants_fresh(environ: dict[str, Any]) -> bool:
     """True when the request asks not to be answered from a cache."""
     control = str(environ.get("HTTP_CACHE_CONTROL", "")).lower().replace(" ", "")
@@ -160,8 +170,10 @@ class CachingBackend:
     def stat(self, path: str) -> Entry:
         key = self._key(path)
         usable = self._usable()
-        if usable and not self.fresh and (entry := CACHE.stated(key, self.seconds)) is not None:
-            return entry
+        stated = CACHE.stated(key, self.seconds) if usable and not self.fresh else None
+        found = None if self.fresh else _seen("stat", stated)
+        if found is not None:
+            return found
         generation = CACHE.generation
         entry = self.inner.stat(path)
         if usable:
@@ -171,8 +183,10 @@ class CachingBackend:
     def list(self, path: str) -> Sequence[Entry]:
         key = self._key(path)
         usable = self._usable()
-        if usable and not self.fresh and (entries := CACHE.listed(key, self.seconds)) is not None:
-            return entries
+        hit = CACHE.listed(key, self.seconds) if usable and not self.fresh else None
+        cached = None if self.fresh else _seen("list", hit)
+        if cached is not None:
+            return cached
         generation = CACHE.generation
         listed = self.inner.list(path)
         if usable:

@@ -14,7 +14,7 @@ from wsgidav.http_authenticator import HTTPAuthenticator
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from auth.controller import FQAN_KEY, SETTINGS_KEY, GatewayDomainController
+from auth.controller import SETTINGS_KEY, GatewayDomainController
 from davprovider import plugins
 from davprovider.backend import BackendFactory
 from davprovider.dav.browser import Browser
@@ -23,11 +23,13 @@ from davprovider.dav.provider import GatewayProvider
 from davprovider.dav.redislocks import install as install_fleet_locks
 from davprovider.dav.root import RootProvider
 from davprovider.dav.tokenrequest import TokenRequests
+from davprovider.server import health, metrics, requestlog
 from davprovider.server.badcert import CertificateRefusal
 from davprovider.server.guard import RequestGuard
+from davprovider.server.instrument import CLOCK, instrument
 from davprovider.settings import Settings
 
-access_log = logging.getLogger("davprovider.access")
+access_log = logging.getLogger("davprovider.access")  # requestlog.setup_access_log
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -47,7 +49,8 @@ def build_app(
     """The whole WSGI application; ``factories`` overrides per share path."""
     made = create_factories(settings) if factories is None else dict(factories)
     providers: dict[str, Any] = {
-        s.path: GatewayProvider(s, made[s.path], settings) for s in settings.shares
+        s.path: GatewayProvider(s, instrument(made[s.path], s.backend), settings)
+        for s in settings.shares
     }
     providers.setdefault("/", RootProvider([s.path for s in settings.shares]))
     config = {
@@ -77,8 +80,18 @@ def build_app(
     }
     dav = WsgiDAVApp(config)
     install_fleet_locks(dav, providers.values(), settings)  # with redis: locks in Redis
-    guarded = CertificateRefusal(RequestGuard(dav))  # badcert.py: unverified certificates
-    access = AccessLog(guarded, enabled=settings.logging.access_log, factories=made)
+    requestlog.setup_access_log(settings.logging)
+    metrics.install()
+    access = AccessLog(
+        CertificateRefusal(RequestGuard(dav)),  # badcert.py: unverified certificates
+        enabled=settings.logging.access_log,
+        factories=made,
+        endpoints={
+            health.PATH: health.HealthPage(made, settings.health),
+            metrics.PATH: metrics.MetricsPage(settings.metrics),
+        },
+        json_lines=settings.logging.access_format == "json",
+    )
     access.dav = dav
     access.sweeps = start_sweeps(made)
     return access
@@ -110,16 +123,26 @@ def start_sweeps(factories: Mapping[str, BackendFactory]) -> threading.Event:
 
 
 class AccessLog:
-    """WSGI middleware: one line per request with client, user, method,
-    path, status, body bytes in and out, duration, and the primary VOMS FQAN when the
-    caller has one. Never credentials."""
+    """WSGI middleware: one record per request (``requestlog.py``: id, client, user,
+    method, path, status, body bytes in and out, duration, time in the backend, the
+    primary VOMS FQAN when the caller has one; never credentials) to the access log and
+    the metrics. The request id is echoed in ``X-Request-ID``. ``endpoints`` (health,
+    metrics) are answered before anything else and neither logged nor counted."""
 
     def __init__(
-        self, app: WsgiApp, *, enabled: bool, factories: Mapping[str, BackendFactory]
+        self,
+        app: WsgiApp,
+        *,
+        enabled: bool,
+        factories: Mapping[str, BackendFactory],
+        endpoints: Mapping[str, WsgiApp] | None = None,
+        json_lines: bool = False,
     ) -> None:
         self.app = app
         self.enabled = enabled
         self.factories = factories
+        self.endpoints = dict(endpoints or {})
+        self.json_lines = json_lines
         self.dav: Any = None  # the WsgiDAV application inside (its lock manager)
         self.sweeps: threading.Event | None = None  # set: stop sweeping (start_sweeps)
 
@@ -131,24 +154,39 @@ class AccessLog:
             factory.close()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        started = time.monotonic()
-        request = (environ.get("REQUEST_METHOD", "-"), environ.get("REQUEST_URI", "-"))
+        endpoint = self.endpoints.get(environ.get("PATH_INFO", ""))
+        if endpoint is not None:
+            return endpoint(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "-")
+        start = (
+            time.monotonic(),
+            method,
+            environ.get("REQUEST_URI", "-"),
+            requestlog.credentials_scheme(environ),
+        )
+        CLOCK.start()
+        echo = (requestlog.HEADER, requestlog.request_id(environ))
         state = {"status": "-"}
 
         def recording(status: str, headers: list[Any], exc_info: Any = None) -> Any:
             state["status"] = status.split(" ", 1)[0]
-            return start_response(status, headers, exc_info)
+            return start_response(status, [*headers, echo], exc_info)
 
-        body = self.app(environ, recording)
-        return self._relay(body, environ, request, state, started)
+        transfer = metrics.TransferCount(method)
+        try:
+            body = self.app(environ, recording)
+        except BaseException:
+            transfer.done()
+            raise
+        return self._relay(body, environ, start, state, transfer)
 
     def _relay(
         self,
         body: Iterable[bytes],
         environ: dict[str, Any],
-        request: tuple[str, str],
+        start: tuple[float, str, str, str | None],
         state: dict[str, str],
-        started: float,
+        transfer: metrics.TransferCount,
     ) -> Iterator[bytes]:
         sent = 0
         try:
@@ -159,18 +197,12 @@ class AccessLog:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
+            transfer.done()
+            received = getattr(environ.get("wsgi.input"), "received", 0)
+            record = requestlog.make_record(
+                environ, start, state["status"], (received, sent), CLOCK.seconds
+            )
+            metrics.observe_request(record)
             if self.enabled:
-                received = getattr(environ.get("wsgi.input"), "received", 0)
-                fqan = environ.get(FQAN_KEY)
-                access_log.info(
-                    '%s %s "%s %s" %s in=%d out=%d %.1fms%s',
-                    environ.get("REMOTE_ADDR", "-"),
-                    environ.get("wsgidav.auth.user_name") or "-",
-                    request[0],
-                    request[1].split("?", 1)[0],
-                    state["status"],
-                    received,
-                    sent,
-                    (time.monotonic() - started) * 1000,
-                    f" fqan={fqan}" if fqan else "",
-                )
+                line = requestlog.json_line if self.json_lines else requestlog.text_line
+                access_log.info("%s", line(record))

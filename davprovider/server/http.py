@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ server_log = logging.getLogger("davprovider.server")
 
 DRAIN_LIMIT = 64 * 1024
 MAX_CHUNK_LINE = 4096
+SHARED_BACKLOG = 1024  # listen() backlog of a socket shared by worker processes
 
 
 class RequestBody:
@@ -346,6 +348,27 @@ class GatewayWSGI(cheroot_wsgi.Gateway_10):
         return environ
 
 
+class SharedSocketServer(SelectFirstServer):
+    """Serves ``inherited``, a socket already listening, when one is given (a worker
+    process, ``workers.py``), instead of binding its own. Its accepts do not wait: the
+    workers all watch the socket, and those that lose the race for a connection must
+    go back to their selector at once."""
+
+    inherited: socket.socket | None = None
+
+    def bind(self, family: int, type: int, proto: int = 0) -> None:  # noqa: A002
+        if self.inherited is None:
+            super().bind(family, type, proto)
+            return
+        self.socket = self.inherited
+        self.bind_addr = self.inherited.getsockname()[:2]
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.inherited is not None:
+            self.socket.setblocking(False)
+
+
 def _cheroot_error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
     """cheroot's diagnostics go to our log instead of raw stderr."""
     server_log.log(level, "%s", msg, exc_info=traceback)
@@ -354,10 +377,10 @@ def _cheroot_error_log(msg: str = "", level: int = logging.INFO, traceback: bool
 class GatewayServer:
     """cheroot serving ``app`` on ``settings.server``'s address."""
 
-    def __init__(self, settings: Settings, app: WsgiApp) -> None:
+    def __init__(self, settings: Settings, app: WsgiApp, sock: socket.socket | None = None) -> None:
         opts = settings.server
         self.app = app
-        self._server = SelectFirstServer(
+        self._server = SharedSocketServer(
             (opts.host, opts.port),
             app,
             numthreads=opts.threads,
@@ -376,6 +399,9 @@ class GatewayServer:
         self.tls = TLSAdapter(settings.tls) if settings.tls is not None else None
         self._server.ssl_adapter = self.tls
         self._thread: threading.Thread | None = None
+        if sock is not None:  # a worker of ``workers.py``: the parent's listening socket
+            self._server.inherited = sock
+            self._server.request_queue_size = SHARED_BACKLOG
 
     @property
     def scheme(self) -> str:

@@ -38,7 +38,7 @@ from cheroot import wsgi as cheroot_wsgi
 from cheroot.ssl import Adapter
 
 from auth.certchain import PEER_KEY, PeerCertificate, analyse_chain
-from davprovider.server import verify
+from davprovider.server import metrics, verify
 from davprovider.server.context import build_context
 from davprovider.server.sockfile import SocketReader, SocketWriter
 from davprovider.settings import TLSSettings
@@ -223,6 +223,7 @@ class TLSConnection(cheroot_server.HTTPConnection):
         adapter = self.server.ssl_adapter
         if self._tls_pending and isinstance(adapter, TLSAdapter):
             environ = adapter.handshake(self.socket, f"{self.remote_addr}:{self.remote_port}")
+            metrics.tls_handshake(environ is not None)
             if environ is None:
                 return False
             self.ssl_env = environ

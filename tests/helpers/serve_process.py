@@ -83,15 +83,17 @@ def start_process(
     workdir: Path,
     timeout: float = 20.0,
     kind: type[P] = GatewayProcess,  # type: ignore[assignment]
+    args: tuple[str, ...] = (),
 ) -> P:
-    """Write ``config`` to ``workdir``, start the gateway, wait until it logs its port;
-    a ``kind`` (``GatewayProcess`` or a subclass) of it."""
+    """Write ``config`` to ``workdir``, start the gateway (``args``: more ``serve``
+    options, e.g. ``("--workers", "2")``), wait until it logs its port; a ``kind``
+    (``GatewayProcess`` or a subclass) of it."""
     config_path = workdir / "gateway.yaml"
     config_path.write_text(yaml.safe_dump(config))
     log_path = workdir / "gateway.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "davprovider", "serve", "--config", str(config_path)],
+            [sys.executable, "-m", "davprovider", "serve", "--config", str(config_path), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=workdir,
