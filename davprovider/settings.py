@@ -137,8 +137,8 @@ class TLSSettings:
 class ChecksumSettings:
     """``checksums:``: digests the gateway computes while a PUT streams, kept with the
     object where the backend can (iRODS: AVUs bound to the catalog checksum; Swift:
-    metadata of a large object, a single object has Swift's own MD5), so that listings
-    report them (``oc:checksums``).
+    metadata sent with the object's own PUT, MD5 being a single object's ETag), so that
+    ``Want-Digest`` and listings (``oc:checksums``) report them without reading it.
 
     ``upload`` is computed for every PUT. ``upload_sync`` too for the PUTs whose digests
     someone will compare: those that carry a client checksum (sync clients such as
@@ -148,9 +148,11 @@ class ChecksumSettings:
     one at about 1.4 GB/s. A checksum the client sends is computed and verified
     whatever these lists say. ``compute_limit`` is the largest object (bytes) the
     gateway reads back to compute a digest it does not know, for a single object's
-    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read)."""
+    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read), and only when
+    none of the digests asked for is known. ADLER32 (the grid's checksum) is in ``upload``
+    by default: it costs little and is kept with every object."""
 
-    upload: tuple[str, ...] = field(default=(), metadata={"check": _algorithms})
+    upload: tuple[str, ...] = field(default=("adler32",), metadata={"check": _algorithms})
     upload_sync: tuple[str, ...] = field(
         default=("md5", "sha1", "sha-256", "adler32"), metadata={"check": _algorithms}
     )
