@@ -187,6 +187,22 @@ class BrowserSettings:
 
 
 @dataclass(frozen=True)
+class TpcSettings:
+    """``tpc:``: HTTP third-party copy as WLCG does it (``COPY`` with ``Source:``, pull;
+    ``COPY`` with a remote ``Destination:``, push). ``ca_file``/``ca_dir`` verify remote
+    HTTPS endpoints (empty: the system's CAs); ``connect_timeout`` and ``timeout`` (seconds
+    without progress) bound each remote request; a performance marker is sent every
+    ``marker_interval`` seconds."""
+
+    enabled: bool = True
+    ca_file: str = ""
+    ca_dir: str = ""
+    connect_timeout: float = field(default=30.0, metadata={"check": seconds})
+    timeout: float = field(default=300.0, metadata={"check": seconds})
+    marker_interval: float = field(default=5.0, metadata={"check": seconds})
+
+
+@dataclass(frozen=True)
 class AnonymousSettings:
     """``shares[].anonymous:``: read-only access without credentials, acting
     as this fixed backend account."""
@@ -239,6 +255,7 @@ class Settings:
     listing_cache: float = field(default=5.0, metadata={"check": seconds})
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()
+    tpc: TpcSettings = TpcSettings()
     source: str = field(default="<settings>", metadata={"internal": True})
 
 

@@ -21,6 +21,7 @@ from davprovider.dav.browser import Browser
 from davprovider.dav.pages import StatusPages
 from davprovider.dav.provider import GatewayProvider
 from davprovider.dav.root import RootProvider
+from davprovider.dav.tpc import ThirdPartyCopy
 from davprovider.server.guard import RequestGuard
 from davprovider.settings import Settings
 
@@ -57,7 +58,13 @@ def build_app(
             "default_to_digest": False,
             "trusted_auth_header": None,
         },
-        "middleware_stack": [StatusPages, HTTPAuthenticator, Browser, RequestResolver],
+        "middleware_stack": [
+            StatusPages,
+            HTTPAuthenticator,
+            ThirdPartyCopy,
+            Browser,
+            RequestResolver,
+        ],
         "block_size": settings.block_size,
         "lock_storage": True if settings.lock_storage == "memory" else None,
         "property_manager": None,
