@@ -27,13 +27,18 @@ typecheck: $(STAMP)
 
 # Debian packages the client tests drive, as package:command; installed when we are root
 # and a command is missing (CI runs as root; tests fail in CI when a tool is absent).
-TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver
+TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver davix:davix-get
+# gfal2 (grid tests): a module of Debian's python3 and a plugin, not commands
+GFAL2_PKGS := python3-gfal2 gfal2-plugin-http
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $${t##*:} >/dev/null || missing="$$missing $${t%%:*}"; done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing:$$missing"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
 	fi
+	@/usr/bin/python3 -c 'import gfal2' 2>/dev/null && [ -e /usr/lib/x86_64-linux-gnu/gfal2-plugins/libgfal_plugin_http.so ] || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo "installing: $(GFAL2_PKGS)" && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(GFAL2_PKGS) >/dev/null; } || true
 
 # The real OpenStack Swift the tests start lives in its own venv (eventlet monkeypatches).
 swiftvenv: $(STAMP)
