@@ -15,11 +15,14 @@ import threading
 import uuid
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from localgrid.pki import create_demo_pki
 from tests.helpers.external_tools import require_tool
-from tests.helpers.gateway import Gateway
+from tests.helpers.gateway import Gateway, running_gateway
+from tests.helpers.grid import grid_config
 from tests.helpers.irods_gateway import ALICE
 
 DATA = os.urandom((9 << 20) + 777)  # several pieces, and several Swift segments
@@ -200,3 +203,30 @@ def test_copy_and_move_between_two_shares_of_one_gateway(a, source_share, target
     assert a.get(moved).body == DATA and a.get(source).status == 404
     digest = a.request("HEAD", moved, headers={"Want-Digest": "md5"}).header("Digest")
     assert digest == "md5=" + base64.b64encode(hashlib.md5(DATA).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def tls_source(zone, swift, tmp_path_factory) -> Iterator[tuple[Gateway, Path]]:
+    """A gateway answering HTTPS with the demo PKI's server certificate, and its CA."""
+    pki = create_demo_pki(tmp_path_factory.mktemp("pki"))
+    config = grid_config(zone, swift)
+    config["tls"] = {"certificate": str(pki.server_cert), "key": str(pki.server_key)}
+    with running_gateway(config) as gateway:
+        yield gateway, pki.ca
+
+
+def test_https_source_is_verified_with_the_configured_ca(a, zone, swift, tls_source):
+    source_gw, ca = tls_source
+    source = f"/irods/alice/{name()}"
+    assert a.put(source, DATA).status == 201
+    headers = {"Source": f"https://127.0.0.1:{source_gw.port}{source}", **remote_auth(a)}
+    target = f"/swift/tpc/{name()}"
+    untrusting = a.request("COPY", target, headers=headers)  # the system's CAs only
+    assert outcome(untrusting.body)[1].startswith("failure: source unreachable: certificate")
+    config = grid_config(zone, swift)
+    config["tpc"]["ca_file"] = str(ca)
+    with running_gateway(config) as trusting:
+        trusting.user = ALICE
+        reply = trusting.request("COPY", target, headers=headers)
+        assert outcome(reply.body)[1] == "success: Created", reply.body[-300:]
+        assert trusting.get(target).body == DATA
