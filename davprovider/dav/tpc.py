@@ -97,12 +97,13 @@ def _reason(exc: BaseException) -> str:
 
 
 def source_expectations(digest: str | None) -> list[Expectation]:
-    """The checksums a source's ``Digest`` header offers, to verify the copy against."""
+    """The cheapest checksum a source's ``Digest`` header offers (ADLER32, then MD5, then
+    SHA-256), to verify the copy against."""
     try:
-        found = expected_digests({"HTTP_DIGEST": digest or ""})
+        found = {a: v for _, a, v in expected_digests({"HTTP_DIGEST": digest or ""})}
     except ValueError:
         return []
-    return [("source Digest", algorithm, value) for _, algorithm, value in found]
+    return [("source Digest", a, found[a]) for a in VERIFIED if a in found][:1]
 
 
 def pull_steps(
@@ -124,7 +125,9 @@ def pull_steps(
             raise RemoteError("the source offers no checksum to verify the copy against")
         with backend_errors(path):
             upload = backend.open_write(path, size=size)
-        writer = Writer(upload, path, expected, checksums.for_upload(size, bool(expected)))
+        # the source's checksum is verified, and ``checksums.upload`` kept, as for a large
+        # PUT: no sync client will compare the others
+        writer = Writer(upload, path, expected, checksums.for_upload(size, False))
         try:
             moved = 0
             while piece := answer.read(PIECE):
