@@ -18,13 +18,15 @@ authenticator, so the caller is known and every backend call acts as them.
   source offers no checksum (``Want-Digest`` is sent for ADLER32, MD5 and SHA-256; a
   checksum it offers is always verified); ``Overwrite: F`` refuses an existing target.
 - Between shares: ``COPY``/``MOVE`` whose ``Destination`` is another share of this
-  gateway (WsgiDAV answers 502 there): the file streams from one backend to the other,
-  the caller authenticated for the destination share by its own chain; ``201``/``204``.
+  gateway (WsgiDAV answers 502 there): files stream from one backend to the other (a
+  folder member by member, ``Depth: 0`` copying the folder alone), the caller
+  authenticated for the destination share by its own chain; ``201``/``204``.
 """
 
 from __future__ import annotations
 
 import logging
+import posixpath
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -281,17 +283,21 @@ class ThirdPartyCopy(BaseMiddleware):
         source = provider.backend(environ)
         with backend_errors(source_path):
             entry = source.stat(source_path)
-        if entry.is_dir:
-            raise DAVError(HTTP_NOT_IMPLEMENTED, "copying a folder between shares: not supported")
-        if other.is_readonly() or (environ["REQUEST_METHOD"] == "MOVE" and provider.is_readonly()):
+        moving = environ["REQUEST_METHOD"] == "MOVE"
+        if other.is_readonly() or (moving and provider.is_readonly()):
             raise DAVError(HTTP_FORBIDDEN, "the share is read-only")
         target = self._backend_for(environ, other)
-        existed = _check_target(target, path, _flag(environ, "HTTP_OVERWRITE") != "f")
-        for _ in copy_file(source, source_path, entry, target, path, self.settings.checksums):
-            pass
-        if environ["REQUEST_METHOD"] == "MOVE":
+        overwrite = _flag(environ, "HTTP_OVERWRITE") != "f"
+        existed = _clear_target(target, path, overwrite, entry.is_dir)
+        if entry.is_dir:
+            deep = moving or _flag(environ, "HTTP_DEPTH") in ("", "infinity")
+            copy_tree(source, source_path, target, path, self.settings.checksums, deep)
+        else:
+            for _ in copy_file(source, source_path, entry, target, path, self.settings.checksums):
+                pass
+        if moving:
             with backend_errors(source_path):
-                source.remove(source_path)
+                source.remove(source_path, recursive=entry.is_dir)
         status = "204 No Content" if existed else "201 Created"
         start_response(status, [("Content-Length", "0")])
         return [b""]
@@ -324,6 +330,54 @@ def _check_target(backend: Backend, path: str, overwrite: bool) -> bool:
     if not overwrite:
         raise DAVError(HTTP_PRECONDITION_FAILED, "the target exists and Overwrite is F")
     return True
+
+
+def _clear_target(backend: Backend, path: str, overwrite: bool, folder: bool) -> bool:
+    """Whether something is at ``path``; 412 when ``overwrite`` is off; removed when a
+    folder is involved (RFC 4918 §9.8.4: the target is deleted first; a file over a
+    file is replaced atomically by the upload instead)."""
+    try:
+        with backend_errors(path):
+            existing = backend.stat(path)
+    except DAVError as error:
+        if error.value == 404:
+            return False
+        raise
+    if not overwrite:
+        raise DAVError(HTTP_PRECONDITION_FAILED, "the target exists and Overwrite is F")
+    if folder or existing.is_dir:
+        with backend_errors(path):
+            backend.remove(path, recursive=True)
+    return True
+
+
+def copy_tree(
+    source: Backend,
+    source_path: str,
+    target: Backend,
+    path: str,
+    checksums: ChecksumSettings,
+    deep: bool,
+) -> None:
+    """A folder from ``source`` to ``target``, its members too when ``deep``; the first
+    failure ends it (what was copied stays, as with a failed COPY of a folder)."""
+    with backend_errors(path):
+        target.mkdir(path)
+        meta = source.get_meta(source_path)
+        if meta:
+            target.set_meta(path, meta)
+    if not deep:
+        return
+    with backend_errors(source_path):
+        members = source.list(source_path)
+    for member in members:
+        here = posixpath.join(source_path, member.name)
+        there = posixpath.join(path, member.name)
+        if member.is_dir:
+            copy_tree(source, here, target, there, checksums, deep)
+        else:
+            for _ in copy_file(source, here, member, target, there, checksums):
+                pass
 
 
 def copy_file(

@@ -230,3 +230,22 @@ def test_https_source_is_verified_with_the_configured_ca(a, zone, swift, tls_sou
         reply = trusting.request("COPY", target, headers=headers)
         assert outcome(reply.body)[1] == "success: Created", reply.body[-300:]
         assert trusting.get(target).body == DATA
+
+
+@pytest.mark.parametrize(("source_share", "target_share"), [SHARES, SHARES[::-1]])
+def test_folders_copy_and_move_between_two_shares(a, source_share, target_share):
+    folder = f"{source_share}/d-{uuid.uuid4().hex[:8]}"
+    for part in ("", "/sub"):
+        assert a.request("MKCOL", folder + part + "/").status == 201
+    files = {"/x.bin": DATA[:5000], "/sub/y.bin": DATA[5000:9000]}
+    for rel, body in files.items():
+        assert a.put(folder + rel, body).status == 201
+    copied, moved = f"{target_share}/{name()}", f"{target_share}/{name()}"
+    shallow = a.request("COPY", folder + "/", headers={"Destination": copied, "Depth": "0"})
+    assert shallow.status == 201 and a.get(copied + "/x.bin").status == 404
+    deep = a.request("COPY", folder + "/", headers={"Destination": copied})
+    assert deep.status == 204
+    assert a.request("MOVE", folder + "/", headers={"Destination": moved}).status == 201
+    for rel, body in files.items():
+        assert a.get(copied + rel).body == body and a.get(moved + rel).body == body
+    assert a.request("PROPFIND", folder + "/", headers={"Depth": "0"}).status == 404
