@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from localgrid.irods import LocalZone
+from localgrid.pki import create_demo_pki
 from localgrid.swift import LocalSwift
 from tests.helpers.gateway import Gateway, running_gateway
 from tests.helpers.grid import gfal2_copy, grid_config, require_gfal2
@@ -75,3 +76,26 @@ def test_gfal2_copy_of_a_missing_source_fails_and_leaves_nothing(src, dst, mode)
     result = gfal2_copy(url(src, "/irods/alice/absent.bin"), url(dst, target), mode)
     assert not result["ok"]
     assert dst.get(target).status == 404
+
+
+@pytest.fixture(scope="module")
+def https_pair(zone, swift, src, tmp_path_factory) -> Iterator[tuple[Gateway, Gateway]]:
+    """The same two gateways over HTTPS (the demo PKI's server certificate)."""
+    pki = create_demo_pki(tmp_path_factory.mktemp("pki"))
+    config = grid_config(zone, swift, chain=("ipallow",))
+    config["tls"] = {"certificate": str(pki.server_cert), "key": str(pki.server_key)}
+    with running_gateway(config) as one, running_gateway(config) as two:
+        yield one, two
+
+
+def test_gfal2_over_https_asks_for_delegation_and_falls_back_to_streaming(https_pair, original):
+    """Over HTTPS gfal2 sends ``Credential: gridsite``; the gateway answers 501 to both
+    modes and gfal2 streams the file itself."""
+    one, two = https_pair
+    source = f"https://127.0.0.1:{one.port}{original}"
+    target = f"/swift/tpc/gfal2-{uuid.uuid4().hex[:8]}.bin"
+    result = gfal2_copy(source, f"https://127.0.0.1:{two.port}{target}", "3rd pull", fallback=True)
+    assert result["ok"], result
+    types = [e for e in result["events"] if e.startswith("TRANSFER:TYPE")]
+    assert types == ["TRANSFER:TYPE 3rd pull", "TRANSFER:TYPE 3rd push", "TRANSFER:TYPE streamed"]
+    assert result["source_sum"] == result["destination_sum"] == f"{zlib.adler32(DATA):08x}"

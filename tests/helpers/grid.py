@@ -64,11 +64,12 @@ def require_gfal2() -> None:
 _GFAL2_COPY = r"""
 import json, sys
 import gfal2
-source, destination, mode, checksum = sys.argv[1:5]
+source, destination, mode, checksum, fallback = sys.argv[1:6]
 ctx = gfal2.creat_context()
 ctx.set_opt_string("HTTP PLUGIN", "DEFAULT_COPY_MODE", mode)
-ctx.set_opt_boolean("HTTP PLUGIN", "ENABLE_FALLBACK_TPC_COPY", False)
-ctx.set_opt_boolean("HTTP PLUGIN", "ENABLE_STREAM_COPY", False)
+ctx.set_opt_boolean("HTTP PLUGIN", "ENABLE_FALLBACK_TPC_COPY", fallback == "yes")
+ctx.set_opt_boolean("HTTP PLUGIN", "ENABLE_STREAM_COPY", fallback == "yes")
+ctx.set_opt_boolean("HTTP PLUGIN", "INSECURE", True)  # the test PKI's CA is not the system's
 params = ctx.transfer_parameters()
 params.overwrite = True
 params.timeout = 120
@@ -90,10 +91,14 @@ print(json.dumps(outcome))
 """
 
 
-def gfal2_copy(source: str, destination: str, mode: str, checksum: str = "ADLER32") -> dict:
-    """One gfal2 ``filecopy`` (``mode``: ``3rd pull`` or ``3rd push``, no fallback)."""
+def gfal2_copy(
+    source: str, destination: str, mode: str, checksum: str = "ADLER32", fallback: bool = False
+) -> dict:
+    """One gfal2 ``filecopy`` (``mode``: ``3rd pull`` or ``3rd push``; no fallback to
+    another mode unless ``fallback``)."""
+    flag = "yes" if fallback else "no"
     run = subprocess.run(
-        [SYSTEM_PYTHON, "-c", _GFAL2_COPY, source, destination, mode, checksum],
+        [SYSTEM_PYTHON, "-c", _GFAL2_COPY, source, destination, mode, checksum, flag],
         capture_output=True, text=True, timeout=300, check=False,
         env={"PATH": os.environ.get("PATH", "/usr/bin"), "HOME": os.environ.get("HOME", "/")},
     )  # fmt: skip
