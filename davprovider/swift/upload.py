@@ -37,7 +37,7 @@ from davprovider.backend import Entry, Upload
 from davprovider.pipeline import END, Worker
 
 from .bulk import bulk_delete, slo_segments
-from .entries import put_row, put_time, row_entry
+from .entries import put_row, put_time, row_entry, with_md5
 from .errors import translate, translated
 from .sync import digest_headers
 
@@ -318,7 +318,11 @@ class SwiftUpload(Upload):
             conn.put_object(self.loc.container, self.loc.obj, None, headers=headers)
             bulk_delete(self.account, [self.segments[0]["path"]])
             return
+        if len(self.segments) == 1 and "md5" not in self.digests:  # Swift's, for free
+            self.digests["md5"] = str(self.segments[0]["etag"]).strip('"')
         headers = {**self.headers, **digest_headers(self.digests)}  # no MD5 in an SLO's ETag
+        if "md5" in self.digests:  # where listings show it (``entries.MD5_PARAM``)
+            headers["Content-Type"] = with_md5(headers["Content-Type"], self.digests["md5"])
         conn.put_object(
             self.loc.container, self.loc.obj, json.dumps(self.segments),
             query_string="multipart-manifest=put", headers=headers,
