@@ -41,6 +41,7 @@ AUTHENTICATORS = Kind(
         "x509": "auth.x509",
         "ipallow": "auth.ipallow",
         "ticket": "auth.ticket",
+        "voms": "auth.voms",
     },
     ("Authenticator",),
 )
