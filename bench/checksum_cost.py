@@ -3,7 +3,8 @@ gateways over the same zone and Swift, differing only in ``checksums.upload``: n
 default ``[adler32]`` and ``[adler32, md5]``. On Swift the digests travel with the
 object's own PUT, so a body above 4 MiB that keeps any becomes a one-segment SLO whose
 manifest carries them (``none`` streams one plain object). One round PUTs to every
-gateway once (each PUT to an absent name), so the ratios of a round share one load.
+gateway once (each PUT to an absent name; the order rotates from round to round), so the
+ratios of a round share one load.
 
     python bench/checksum_cost.py [--size-mib 256] [--runs 3]
 """
@@ -56,11 +57,13 @@ def measure(root: Path, size_mib: int, runs: int) -> dict[str, dict[str, list[fl
         rates: dict[str, dict[str, list[float]]] = {
             share: {name: [] for name in VARIANTS} for share in ("irods", "swift")
         }
-        for _ in range(runs):
+        names = list(gateways)
+        for index in range(runs):
+            order = names[index % len(names) :] + names[: index % len(names)]  # rotated
             for share, folder in (("irods", "/irods/alice"), ("swift", "/swift/bench")):
-                for name, server in gateways.items():
+                for name in order:
                     path = f"{folder}/{name}-{size_mib}m.bin"
-                    rates[share][name].append(put_once(server, path, source))
+                    rates[share][name].append(put_once(gateways[name], path, source))
         return rates
     finally:
         for server in gateways.values():
