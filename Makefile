@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 
 # Debian packages the client tests drive, as package:command; installed when we are root
 # and a command is missing (CI runs as root; tests fail in CI when a tool is absent).
-TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver davix:davix-get voms-clients:voms-proxy-fake
+TOOLS := litmus:litmus davfs2:mount.davfs openssl:openssl curl:curl rclone:rclone cadaver:cadaver chromium:chromium chromium-driver:chromedriver davix:davix-get
 # gfal2 (grid tests): a module of Debian's python3 and a plugin, not commands
 GFAL2_PKGS := python3-gfal2 gfal2-plugin-http
 tools:
