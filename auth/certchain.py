@@ -186,7 +186,6 @@ class PeerCertificate:
     limited: bool
     leaf_sha256: str
     problem: str | None = None
-    chain: tuple[bytes, ...] = ()  # the verified chain, DER, leaf first (VOMS reads it)
 
 
 def proxy_info(cert: x509.Certificate) -> ProxyInfo | None:
@@ -288,7 +287,6 @@ def analyse_chain(ders: Sequence[bytes], *, accept_limited: bool = True) -> Peer
         limited=limited,
         leaf_sha256=hashlib.sha256(ders[0]).hexdigest(),
         problem=problem,
-        chain=tuple(ders),
     )
 
 

@@ -41,7 +41,6 @@ AUTHENTICATORS = Kind(
         "x509": "auth.x509",
         "ipallow": "auth.ipallow",
         "ticket": "auth.ticket",
-        "voms": "auth.voms",
     },
     ("Authenticator",),
 )

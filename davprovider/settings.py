@@ -235,7 +235,7 @@ class AuthSettings:
 @dataclass(frozen=True)
 class Settings:
     """The whole config file. ``source`` names the file (not a config key).
-    ``x509``, ``ipallow``, ``ticket`` and ``voms`` are those authenticators' ``Options``."""
+    ``x509``, ``ipallow`` and ``ticket`` are those authenticators' ``Options``."""
 
     shares: tuple[ShareSettings, ...]
     server: ServerSettings = ServerSettings()
@@ -256,7 +256,6 @@ class Settings:
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()
     tpc: TpcSettings = TpcSettings()
-    voms: Any = field(default=None, metadata={"convert": _authenticator_options("voms")})
     source: str = field(default="<settings>", metadata={"internal": True})
 
 
