@@ -202,6 +202,13 @@ class Upload(ABC):
     #: (plus those the client sent, which it verifies). ``None``: all of them.
     kept_digests: Collection[str] | None = None
 
+    def plan_digests(self, algorithms: Collection[str]) -> None:
+        """The algorithms whose digests ``set_digests`` will bring (those of
+        ``kept_digests`` the gateway computes, and the client's), told once before the
+        first ``write()``: a backend that stores metadata with the content's own
+        request (Swift) can lay the upload out for it. Optional (default: ignored)."""
+        del algorithms
+
     def set_digests(self, digests: Mapping[str, str]) -> None:
         """Digests of every byte written, as the gateway computed them while
         the body streamed (algorithm -> lowercase hex); called once, after the

@@ -56,6 +56,8 @@ OWNCLOUD_ORDER = ("sha1", "md5", "adler32", "sha-256")
 DCACHE_ORDER = ("adler32", "md5", "sha1", "sha-256", "sha-512")
 
 THREAD_AFTER = 4 << 20  # bytes hashed inline before each algorithm gets its own thread
+#: Cheap enough (several GB/s) to stay in the caller's thread: a thread costs it more.
+INLINE = frozenset({"adler32"})
 _QUEUE_DEPTH = 8
 
 
@@ -79,9 +81,10 @@ def _new(algorithm: str) -> Any:
 class Hasher:
     """Several digests of one byte stream, fed in pieces.
 
-    Small streams are hashed inline. Past ``THREAD_AFTER`` bytes every algorithm
-    gets a ``pipeline.Worker`` (hashlib and zlib release the GIL on large buffers),
-    so that hashing runs beside the backend writes instead of adding up with them;
+    Small streams are hashed inline. Past ``THREAD_AFTER`` bytes every algorithm but
+    the cheap ones (``INLINE``: ADLER32) gets a ``pipeline.Worker`` (hashlib releases
+    the GIL on large buffers), so that hashing runs beside the backend writes instead
+    of adding up with them;
     at most ``_QUEUE_DEPTH`` pieces wait for each. A failure in a worker is raised by
     ``hexdigests``.
     """
@@ -99,9 +102,12 @@ class Hasher:
     def update(self, data: bytes) -> None:
         if not self._hashes or not data:
             return
-        if self._workers:
+        if self._inline > THREAD_AFTER:
             for worker in self._workers:
                 worker.put(data)  # False only once it failed: hexdigests() raises that
+            for algorithm, digest in self._hashes.items():
+                if algorithm in INLINE:
+                    digest.update(data)
             return
         for digest in self._hashes.values():
             digest.update(data)
@@ -111,7 +117,9 @@ class Hasher:
 
     def _start_workers(self) -> None:
         for algorithm, digest in self._hashes.items():
-            self._workers.append(Worker(_feeder(digest), _QUEUE_DEPTH, f"hash-{algorithm}"))
+            if algorithm not in INLINE:
+                worker = Worker(_feeder(digest), _QUEUE_DEPTH, f"hash-{algorithm}")
+                self._workers.append(worker)
 
     def hexdigests(self) -> dict[str, str]:
         """Finish: algorithm -> lowercase hex of everything fed so far."""

@@ -165,8 +165,8 @@ class TLSSettings:
 class ChecksumSettings:
     """``checksums:``: digests the gateway computes while a PUT streams, kept with the
     object where the backend can (iRODS: AVUs bound to the catalog checksum; Swift:
-    metadata of a large object, a single object has Swift's own MD5), so that listings
-    report them (``oc:checksums``).
+    metadata sent with the object's own PUT, MD5 being a single object's ETag), so that
+    ``Want-Digest`` and listings (``oc:checksums``) report them without reading it.
 
     ``upload`` is computed for every PUT. ``upload_sync`` too for the PUTs whose digests
     someone will compare: those that carry a client checksum (sync clients such as
@@ -176,9 +176,11 @@ class ChecksumSettings:
     one at about 1.4 GB/s. A checksum the client sends is computed and verified
     whatever these lists say. ``compute_limit`` is the largest object (bytes) the
     gateway reads back to compute a digest it does not know, for a single object's
-    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read)."""
+    ``Want-Digest`` or Depth 0 PROPFIND (0: never; listings never read), and only when
+    none of the digests asked for is known. ADLER32 (the grid's checksum) is in ``upload``
+    by default: it costs little and is kept with every object."""
 
-    upload: tuple[str, ...] = field(default=(), metadata={"check": _algorithms})
+    upload: tuple[str, ...] = field(default=("adler32",), metadata={"check": _algorithms})
     upload_sync: tuple[str, ...] = field(
         default=("md5", "sha1", "sha-256", "adler32"), metadata={"check": _algorithms}
     )
@@ -210,6 +212,22 @@ class BrowserSettings:
 
     zip_max_bytes: int = field(default=16 << 30, metadata={"check": positive})
     zip_max_entries: int = field(default=10000, metadata={"check": positive})
+
+
+@dataclass(frozen=True)
+class TpcSettings:
+    """``tpc:``: HTTP third-party copy as WLCG does it (``COPY`` with ``Source:``, pull;
+    ``COPY`` with a remote ``Destination:``, push). ``ca_file``/``ca_dir`` verify remote
+    HTTPS endpoints (empty: the system's CAs); ``connect_timeout`` and ``timeout`` (seconds
+    without progress) bound each remote request; a performance marker is sent every
+    ``marker_interval`` seconds."""
+
+    enabled: bool = True
+    ca_file: str = ""
+    ca_dir: str = ""
+    connect_timeout: float = field(default=30.0, metadata={"check": seconds})
+    timeout: float = field(default=300.0, metadata={"check": seconds})
+    marker_interval: float = field(default=5.0, metadata={"check": seconds})
 
 
 @dataclass(frozen=True)
@@ -304,6 +322,7 @@ class Settings:
     listing_cache: float = field(default=5.0, metadata={"check": seconds})
     checksums: ChecksumSettings = ChecksumSettings()
     clients: ClientSettings = ClientSettings()
+    tpc: TpcSettings = TpcSettings()
     source: str = field(default="<settings>", metadata={"internal": True})
     bearer: Any = field(default=None, metadata={"convert": _authenticator_options("bearer")})
     token: Any = field(default=None, metadata={"convert": _authenticator_options("token")})

@@ -238,7 +238,8 @@ class LiveProperties:
 
         A listing member asks its collection's one ``list_digests``; the request's own
         object asks ``Backend.digests`` (once, for every algorithm) and, with
-        ``compute``, reads itself back for missing ones within the configured limit.
+        ``compute``, reads itself back within the configured limit when none of
+        ``algorithms`` is known.
         """
         entry = self.entry
         if entry is None or self.is_collection:
@@ -249,10 +250,12 @@ class LiveProperties:
             with backend_errors(self.path):
                 found = self.backend.digests(self.path, entry, DIGEST_ALGORITHMS, compute=compute)
             self._digests = dict(found)
-        missing = [a for a in algorithms if a not in self._digests]
+        # Any one kept digest answers (RFC 3230 lets the server choose; oc:checksums lists
+        # what it has): the object is read back only when none of those asked is known.
+        known = any(a in self._digests for a in algorithms)
         limit = self.provider.settings.checksums.compute_limit
-        if compute and missing and entry.size is not None and entry.size <= limit:
-            self._digests.update(self._read_digests(missing))
+        if compute and not known and entry.size is not None and entry.size <= limit:
+            self._digests.update(self._read_digests(list(algorithms)))
         return pick(self._digests, algorithms)
 
     def _read_digests(self, missing: list[str]) -> dict[str, str]:

@@ -53,6 +53,7 @@ class Writer:
         kept = upload.kept_digests
         wanted = [a for a in algorithms if kept is None or a in kept]
         self.hasher = Hasher([*wanted, *(algorithm for _, algorithm, _ in expected)])
+        upload.plan_digests(self.hasher.algorithms)
         self.entry: Any = None
 
     def write(self, data: bytes) -> None:

@@ -23,6 +23,7 @@ from davprovider.dav.provider import GatewayProvider
 from davprovider.dav.redislocks import install as install_fleet_locks
 from davprovider.dav.root import RootProvider
 from davprovider.dav.tokenrequest import TokenRequests
+from davprovider.dav.tpc import ThirdPartyCopy
 from davprovider.server import health, metrics, requestlog
 from davprovider.server.badcert import CertificateRefusal
 from davprovider.server.guard import RequestGuard
@@ -67,6 +68,7 @@ def build_app(
             StatusPages,
             HTTPAuthenticator,
             TokenRequests,
+            ThirdPartyCopy,
             Browser,
             RequestResolver,
         ],

@@ -14,6 +14,10 @@ Depth 1 then reports every mtime, without a HEAD per child. The parameter is
 removed from every Content-Type the gateway reports. Without it, the mtime is
 the listing's ``last_modified`` (Swift's time of the last PUT or POST).
 
+A Static Large Object the gateway wrote carries its content MD5 the same way
+(``dav_md5``): listings (rclone's checks, ``oc:checksums`` at Depth 1) report it
+without a HEAD, where an SLO's ETag is no MD5.
+
 An upload's entry is built from its PUT's answer instead of a listing
 (``put_row``): Swift's ETag, the bytes sent, the Content-Type as listings show
 it, and the time the PUT was sent (the local clock, kept within the second of
@@ -42,6 +46,7 @@ from .names import is_dir_type
 
 Row = dict[str, Any]
 MTIME_PARAM = "dav_mtime"
+MD5_PARAM = "dav_md5"  # an SLO's content MD5 (its ETag is none), shown by listings
 MEMO_SECONDS = 2.0  # how long a backend trusts what it looked up (one request)
 # Swift's own parameter parsing (swift.common.utils.parse_content_type, strict)
 _TOKEN = r"[^()<>@,;:\"/\[\]?={}\x00-\x20\x7f]+"
@@ -87,19 +92,31 @@ def parse_mtime(value: str | None) -> float | None:
     return seconds if math.isfinite(seconds) and 0 <= seconds < 253402300800 else None
 
 
-def split_mtime(content_type: str | None) -> tuple[str | None, float | None]:
-    """``"text/plain;dav_mtime=1500000000.5"`` -> ``("text/plain", 1500000000.5)``;
+def split_param(content_type: str | None, name: str) -> tuple[str | None, str | None]:
+    """``content_type`` without the parameter ``name``, and that parameter's value;
     other parameters stay (Swift drops the blank after ``;`` in listings)."""
-    if not content_type or MTIME_PARAM not in content_type:
+    if not content_type or name not in content_type:
         return content_type or None, None
-    kept, mtime = [], None
+    kept, found = [], None
     for index, part in enumerate(content_type.split(";")):
         key, sep, value = part.strip().partition("=")
-        if index and sep and key.strip().lower() == MTIME_PARAM:
-            mtime = parse_mtime(value)
+        if index and sep and key.strip().lower() == name:
+            found = value.strip()
         else:
             kept.append(part.strip())
-    return ";".join(kept) or None, mtime
+    return ";".join(kept) or None, found
+
+
+def split_mtime(content_type: str | None) -> tuple[str | None, float | None]:
+    """``"text/plain;dav_mtime=1500000000.5"`` -> ``("text/plain", 1500000000.5)``."""
+    rest, value = split_param(content_type, MTIME_PARAM)
+    return rest, parse_mtime(value) if value is not None else None
+
+
+def with_md5(content_type: str, md5: str) -> str:
+    """``content_type`` carrying an SLO's content MD5 (``dav_md5``; any older replaced)."""
+    base = split_param(content_type, MD5_PARAM)[0] or "application/octet-stream"
+    return f"{base};{MD5_PARAM}={md5}"
 
 
 def with_mtime(content_type: str | None, mtime: float) -> str:
@@ -125,14 +142,17 @@ def dir_entry(name: str, modified: float | None = None) -> Entry:
 def row_entry(row: Row, name: str) -> Entry:
     """The entry of one object row of a container listing."""
     content_type, mtime = split_mtime(row.get("content_type"))
+    content_type, md5 = split_param(content_type, MD5_PARAM)
     modified = mtime if mtime is not None else iso_time(row.get("last_modified"))
     if row["name"].endswith("/") or is_dir_type(content_type):
         return dir_entry(name, modified)
     slo_etag = (row.get("slo_etag") or "").strip('"')
+    checksum: str | None = f"md5:{row.get('hash')}"
+    if slo_etag:
+        checksum = f"md5:{md5}" if md5 and re.fullmatch(r"[0-9a-f]{32}", md5) else None
     return Entry(
         name=name, is_dir=False, size=int(row.get("bytes") or 0), modified=modified,
-        etag=slo_etag or row.get("hash"), content_type=content_type,
-        checksum=None if slo_etag else f"md5:{row.get('hash')}",
+        etag=slo_etag or row.get("hash"), content_type=content_type, checksum=checksum,
     )  # fmt: skip
 
 

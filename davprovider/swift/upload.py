@@ -12,6 +12,10 @@ spool) the bytes go to segments in ``<container>_segments``, named as the
 ``swift`` CLI names them, and ``commit()`` writes the SLO manifest last. A failed
 or aborted upload deletes its segments; an overwritten SLO loses its old ones.
 
+Digests other than MD5 travel with the object's own PUT (``plan_digests``): a small body
+is held until ``commit()`` and sent whole, a larger one becomes an SLO whose manifest
+carries them. Nothing is POSTed or read back after an upload.
+
 ``commit()`` of a single PUT returns the entry its answer describes (Swift's
 ETag, the bytes sent, ``entries.put_row``): no listing after it. An SLO's entry
 comes from a listing (``Account.lookup``).
@@ -23,7 +27,7 @@ import errno
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -33,7 +37,7 @@ from davprovider.backend import Entry, Upload
 from davprovider.pipeline import END, Worker
 
 from .bulk import bulk_delete, slo_segments
-from .entries import put_row, put_time, row_entry
+from .entries import put_row, put_time, row_entry, with_md5
 from .errors import translate, translated
 from .sync import digest_headers
 
@@ -204,16 +208,27 @@ class SwiftUpload(Upload):
             for other in (conn, self.account.open_conn)
         )
 
-    @property
-    def kept_digests(self) -> tuple[str, ...] | None:  # type: ignore[override]
-        """An SLO (or a body of unknown size, which may become one) keeps every digest
-        as metadata; a single object has Swift's own MD5 and keeps nothing else."""
-        return None if self.segmented or self.size is None else ()
+    def plan_digests(self, algorithms: Collection[str]) -> None:
+        """Digests other than MD5 (a single object's ETag) are metadata sent with the
+        object's own PUT, never a POST after it; so the PUT must start once they are
+        known: a body of at most ``SPOOL_LIMIT`` bytes is held until ``commit()``, a
+        larger one becomes an SLO whose manifest (sent last) carries them."""
+        if self.size is None or self.segmented or all(a == "md5" for a in algorithms):
+            return
+        if self.size <= min(SPOOL_LIMIT, self.segment_size):
+            self.spool = []
+        else:
+            self.segmented = True
 
     def set_digests(self, digests: Mapping[str, str]) -> None:
         """Checked against Swift's MD5 (a PUT sent at commit carries it as ETag, so
-        Swift refuses a mismatch); an SLO keeps them as metadata (its ETag is no MD5)."""
+        Swift refuses a mismatch); the others (and an SLO's MD5, its ETag being none)
+        go with the PUT as ``X-Object-Meta-Digest-*`` (``plan_digests``)."""
         self.digests = dict(digests)
+
+    def _digest_headers(self) -> dict[str, str]:
+        """The digests a single object keeps as metadata: all but the ETag's MD5."""
+        return digest_headers({a: v for a, v in self.digests.items() if a != "md5"})
 
     @translated
     def commit(self) -> Entry:
@@ -283,7 +298,7 @@ class SwiftUpload(Upload):
 
     def _put_whole(self, body: Any, length: int) -> None:
         """One PUT with the whole body at hand: Swift checks the gateway's MD5 (422)."""
-        headers = dict(self.headers)
+        headers = {**self.headers, **self._digest_headers()}
         if "md5" in self.digests:
             headers["ETag"] = self.digests["md5"]
         try:
@@ -298,11 +313,16 @@ class SwiftUpload(Upload):
     def _write_manifest(self, conn: Connection) -> None:
         if self.size is None and len(self.segments) == 1:  # it fitted one segment after all
             source = quote(self.segments[0]["path"])
-            headers = {**self.headers, "X-Copy-From": source, "X-Fresh-Metadata": "true"}
+            headers = {**self.headers, **self._digest_headers()}
+            headers |= {"X-Copy-From": source, "X-Fresh-Metadata": "true"}
             conn.put_object(self.loc.container, self.loc.obj, None, headers=headers)
             bulk_delete(self.account, [self.segments[0]["path"]])
             return
+        if len(self.segments) == 1 and "md5" not in self.digests:  # Swift's, for free
+            self.digests["md5"] = str(self.segments[0]["etag"]).strip('"')
         headers = {**self.headers, **digest_headers(self.digests)}  # no MD5 in an SLO's ETag
+        if "md5" in self.digests:  # where listings show it (``entries.MD5_PARAM``)
+            headers["Content-Type"] = with_md5(headers["Content-Type"], self.digests["md5"])
         conn.put_object(
             self.loc.container, self.loc.obj, json.dumps(self.segments),
             query_string="multipart-manifest=put", headers=headers,

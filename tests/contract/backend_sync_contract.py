@@ -73,7 +73,8 @@ class SyncContract:
         known = backend.digests("/f", entry, DIGEST_ALGORITHMS)
         assert known and all(TRUE[a] == v for a, v in known.items())
         listed = backend.list_digests("/", backend.list("/"), DIGEST_ALGORITHMS)
-        assert listed["f"] == known
+        # a listing may know fewer (Swift's carries the ETag's MD5 only), never others
+        assert listed["f"] and listed["f"].items() <= known.items()
 
     def test_digests_answer_only_the_algorithms_asked(self, backend):
         put_with_digests(backend, "/f", DATA, dict(TRUE))

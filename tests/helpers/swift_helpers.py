@@ -79,7 +79,9 @@ def _store_root(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
 
 
 @contextmanager
-def local_swift(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalSwift]:
+def local_swift(
+    tmp_path_factory: pytest.TempPathFactory, name: str, log_level: str = "WARNING"
+) -> Iterator[LocalSwift]:
     """A real OpenStack Swift (``localgrid.swift``: four servers on free loopback ports),
     installed into ``.swiftvenv`` on first use, stopped afterwards. Without it the test is
     skipped, except in CI (``CI=true``), where that is a failure."""
@@ -88,7 +90,7 @@ def local_swift(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator
     except (SwiftUnavailable, OSError) as exc:
         _unavailable(str(exc))
     root = _store_root(tmp_path_factory, name)
-    store = LocalSwift(root, swift_bin=bin_dir, log_level="WARNING")
+    store = LocalSwift(root, swift_bin=bin_dir, log_level=log_level)  # INFO: requests logged
     try:
         store.start()
     except (SwiftUnavailable, OSError) as exc:
