@@ -49,6 +49,7 @@ method                      when it raises ``NotImplementedError``
 ``Upload.set_digests``      asked)
 ``quota``                   RFC 4331 properties omitted
 ``redirect_url``            the GET is streamed through the gateway
+``stat_target``             ``stat`` instead
 ==========================  ==================================================
 
 ``digests``/``list_digests`` are not optional: their defaults answer from
@@ -367,6 +368,14 @@ class Backend(ABC):
         the share is configured for it. Optional (default:
         ``NotImplementedError``)."""
         raise NotImplementedError(f"{type(self).__name__} hands out no URLs")
+
+    def stat_target(self, path: str) -> Entry:
+        """``stat`` of a path the request is about to create or replace (the target
+        of a PUT or MKCOL): the same answer, but a backend MAY answer a miss more
+        cheaply than ``stat`` must (no telling 403 from 404, no waiting out a
+        concurrent overwrite), since the write that follows decides. Optional
+        (default: ``NotImplementedError``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no cheaper target lookup")
 
 
 def _wanted(checksum: str | None, algorithms: Collection[str]) -> dict[str, str]:
