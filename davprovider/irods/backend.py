@@ -39,6 +39,7 @@ from .catalog import (
 )
 from .errors import DENIED, NOT_FOUND, retried
 from .memo import changing
+from .parallel import ParallelReader, ParallelWriter
 from .sync import SyncExtensions
 from .upload import IrodsUpload
 from .wire import READ, WRITE, create_collection, open_raw
@@ -106,12 +107,17 @@ class IrodsBackend(SyncExtensions, Backend):
             raw.seek(0)
             if size != int(row[DataObject.size] or 0):
                 row = self.data_row(path, fresh=True) or row  # another version: its etag
+            stream: Any
+            if self.streams > 1 and size >= self.threshold:
+                full = self.irods_path(path)
+                stream = ParallelReader(self.session, full, raw, size, self.streams)
+            else:
+                stream = ReadAhead(raw, READ_BLOCK)
         except BaseException:
             raw.close()
             raise
-        stream = ReadAhead(raw, READ_BLOCK)
-        stream.entry = dataclasses.replace(data_entry(row), size=size)  # type: ignore[attr-defined]
-        return stream  # type: ignore[return-value]
+        stream.entry = dataclasses.replace(data_entry(row), size=size)
+        return stream
 
     def _read_small(self, path: str, raw: Any, row: Mapping[Any, Any]) -> _Small | None:
         """A small object read whole with one DATA_OBJ_READ (asking one byte more than
@@ -141,9 +147,19 @@ class IrodsBackend(SyncExtensions, Backend):
         if self.coll_row(posixpath.dirname(path) or "/") is None:
             raise FileNotFoundError(errno.ENOENT, f"parent collection missing: {path}")
         temp = f"{parent}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"[:1024]
-        register = {kw.REG_CHKSUM_KW: ""} if self.register_checksums else {}
-        handle = open_raw(self.session, temp, WRITE, register)
-        return IrodsUpload(self, path, temp, handle, size)
+        options = {kw.REG_CHKSUM_KW: ""} if self.register_checksums else {}
+        if self.streams > 1 and size is not None and size >= self.threshold:
+            options.update({kw.NUM_THREADS_KW: str(self.streams), kw.DATA_SIZE_KW: str(size)})
+        handle = open_raw(self.session, temp, WRITE, options)
+        if kw.NUM_THREADS_KW not in options:
+            return IrodsUpload(self, path, temp, handle, size)
+        try:
+            behind = ParallelWriter(self.session, temp, handle, size or 0, self.streams)
+        except BaseException:
+            handle.close()
+            self.session.data_objects.unlink(temp, force=True)
+            raise
+        return IrodsUpload(self, path, temp, handle, size, behind)
 
     @changing
     @retried

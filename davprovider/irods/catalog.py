@@ -223,6 +223,7 @@ class Catalog:
         self.trash = options.trash
         self.register_checksums = options.register_checksums
         self.timeout = options.timeout
+        self.streams, self.threshold = options.parallel_streams, options.parallel_threshold
 
     @property
     def session(self) -> Any:

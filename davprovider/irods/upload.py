@@ -50,7 +50,13 @@ class IrodsUpload(Upload):
     """Bytes stream into ``temp``; nothing shows at ``path`` until ``commit()``."""
 
     def __init__(
-        self, catalog: Catalog, path: str, temp: str, handle: Any, size: int | None
+        self,
+        catalog: Catalog,
+        path: str,
+        temp: str,
+        handle: Any,
+        size: int | None,
+        behind: Any = None,
     ) -> None:
         self.catalog, self.path, self.temp = catalog, path, temp
         self.handle: Any = handle
@@ -61,7 +67,8 @@ class IrodsUpload(Upload):
         self.digests: dict[str, str] = {}
         # A thread sends WRITE_BLOCK pieces, one DATA_OBJ_WRITE round trip each, while
         # the request thread receives the next: the two legs overlap.
-        self.behind = WriteBehind(handle.write, WRITE_BLOCK)
+        # (or ``behind``: several streams, ``parallel.ParallelWriter``)
+        self.behind = behind or WriteBehind(handle.write, WRITE_BLOCK)
 
     @translated
     def write(self, data: bytes) -> None:

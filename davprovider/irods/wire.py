@@ -51,10 +51,16 @@ def _open_request(conn: Any, path: str, flags: int, options: Mapping[str, str]) 
 
 
 def open_raw(
-    session: Any, path: str, flags: int, options: Mapping[str, str] | None = None
+    session: Any,
+    path: str,
+    flags: int,
+    options: Mapping[str, str] | None = None,
+    *,
+    finalize: bool = True,
 ) -> iRODSDataObjectFileRaw:
     """The data object at iRODS path ``path`` opened (``READ`` or ``WRITE``), as PRC's
-    raw handle: its ``close`` closes the descriptor (with ``options``, as PRC's does)
+    raw handle: its ``close`` closes the descriptor (with ``options``, as PRC's does;
+    without ``finalize``, a parallel transfer's secondary handle, with REPLICA_CLOSE)
     and gives the connection back. A default resource of the session is named, as PRC
     names it."""
     sent = dict(options or {})
@@ -67,7 +73,7 @@ def open_raw(
     except BaseException:
         conn.release()
         raise
-    raw = iRODSDataObjectFileRaw(conn, descriptor.int_info, **sent)
+    raw = iRODSDataObjectFileRaw(conn, descriptor.int_info, finalize_on_close=finalize, **sent)
     raw.session = session
     return raw
 
