@@ -97,7 +97,8 @@ class ParallelWriter:
     def write(self, data: bytes) -> None:
         self.pending += data
         while len(self.pending) >= BLOCK:
-            block = bytes(self.pending[:BLOCK])
+            with memoryview(self.pending) as view:
+                block = bytes(view[:BLOCK])  # one copy
             del self.pending[:BLOCK]
             self._queue(block)
 
