@@ -102,3 +102,31 @@ def test_propfind_depth_0_of_a_file_costs_two_genqueries(
 
     assert reply.status == 207
     assert spent(api_calls) == {GENQUERY: 2}, api_calls  # its row, its dead properties
+
+
+def test_put_over_an_object_the_caller_cannot_see_is_refused_and_changes_nothing(
+    counted_gw: Any, listed_zone: Any
+) -> None:
+    """The target lookup of a PUT does not probe for hidden objects: the rename at
+    commit meets it, and the upload is refused and removed."""
+    from irods.access import iRODSAccess
+
+    folder = f"/tempZone/home/bob/drop-{uuid.uuid4().hex[:8]}"
+    with listed_zone.session("bob", "bob") as bob:
+        bob.collections.create(folder)
+        bob.acls.set(iRODSAccess("own", folder, "alice"))
+        with bob.data_objects.open(f"{folder}/hidden.txt", "w") as handle:
+            handle.write(b"bob's")
+        bob.acls.set(iRODSAccess("null", f"{folder}/hidden.txt", "alice"))
+
+    path = "/irods" + folder.removeprefix("/tempZone/home") + "/hidden.txt"
+    assert counted_gw.get(path).status == 403  # hidden from GenQuery, found by the probe
+
+    reply = counted_gw.put(path, b"x")
+
+    assert reply.status == 403
+    with listed_zone.session("bob", "bob") as bob:
+        names = [o.name for o in bob.collections.get(folder).data_objects]
+        with bob.data_objects.open(f"{folder}/hidden.txt", "r") as handle:
+            assert handle.read() == b"bob's"
+    assert names == ["hidden.txt"]
