@@ -2,6 +2,10 @@
 each, with 1 and 8 concurrent clients; then the same GETs and PROPFINDs on the iRODS share
 authenticated (Basic, alice) and anonymous (a share with ``anonymous:``), interleaved.
 
+``prc`` is python-irodsclient itself on the same zone, bob's home, one session per
+client thread: PUT is ``data_objects.put`` of a local file (on tmpfs, written before the
+call), GET ``data_objects.get`` to a local file, PROPFIND a stat (``data_objects.get``).
+
 iRODS files are bob's (the PROPFIND collections are alice's: see run_all.py). Clients are
 Python threads, each with its own keep-alive ``http.client`` connection. Every
 run writes into a fresh folder (a Swift container for the Swift front ends). Figures:
@@ -15,8 +19,11 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import shutil
 import statistics
 import sys
+import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,6 @@ from common import (
     Client,
     Environment,
     MiB,
-    Server,
     fmt3,
     md_table,
     open_clients,
@@ -44,14 +50,76 @@ VERBS = ("PUT", "GET", "PROPFIND")
 #: key -> label
 SYSTEMS = {
     "gw-irods": "gateway /irods (iRODS)",
+    "prc": "python-irodsclient (iRODS)",
     "gw-swift": "gateway /swift (Swift)",
     "rclone": "rclone serve webdav (Swift)",
     "stock": "stock WsgiDAV (local folder)",
 }
 
 
-def front(env: Environment, key: str) -> tuple[Server, str, tuple[str, str] | None]:
-    """Server, the parent under which folders are made, credentials."""
+class PrcReply:
+    """What ``workers`` checks of an answer: a status, the content, seconds taken."""
+
+    def __init__(self, status: int, body: bytes, seconds: float) -> None:
+        self.status, self.body, self.seconds = status, body, seconds
+
+
+class PrcClient:
+    """python-irodsclient's own small-file calls behind ``Client.request``: a session of
+    its own, HTTP verbs on iRODS paths (``PUT`` put, ``GET`` get, ``PROPFIND`` stat)."""
+
+    def __init__(self, zone: Any, auth: tuple[str, str], scratch: Path) -> None:
+        self.session = zone.session(*auth)
+        self.scratch = Path(tempfile.mkdtemp(dir=scratch))
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: Any = None
+    ) -> PrcReply:
+        from irods import keywords as kw
+
+        objects, local = self.session.data_objects, self.scratch / "f.bin"
+        if method == "PUT":
+            local.write_bytes(body or b"")
+        started = time.perf_counter()
+        if method == "PUT":
+            objects.put(str(local), path)
+        elif method == "GET":
+            objects.get(path, str(local), **{kw.FORCE_FLAG_KW: ""})
+        elif method == "PROPFIND":
+            objects.get(path)
+        elif method == "MKCOL":
+            self.session.collections.create(path.rstrip("/"))
+        seconds = time.perf_counter() - started
+        content = local.read_bytes() if method == "GET" else b""
+        return PrcReply(
+            {"PUT": 201, "PROPFIND": 207, "MKCOL": 201}.get(method, 200), content, seconds
+        )
+
+    def close(self) -> None:
+        self.session.cleanup()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> PrcClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PrcFront:
+    """python-irodsclient as a front (``client`` as ``Server.client``)."""
+
+    def __init__(self, env: Environment) -> None:
+        self.zone, self.scratch = env.zone, env.root
+
+    def client(self, auth: tuple[str, str] | None) -> PrcClient:
+        return PrcClient(self.zone, auth or BOB, self.scratch)
+
+
+def front(env: Environment, key: str) -> tuple[Any, str, tuple[str, str] | None]:
+    """Server (or ``PrcFront``), the parent under which folders are made, credentials."""
+    if key == "prc":
+        return PrcFront(env), f"{ZONE_HOME}/bob/", BOB
     if key == "gw-irods":
         return env.gateway["http"], "/irods/bob/", BOB
     if key == "gw-swift":
@@ -91,7 +159,7 @@ def workers(verb: str, payload: dict[str, bytes]) -> Any:
 
 
 def one_pass(
-    fronts: list[tuple[Server, tuple[str, str] | None, str]],
+    fronts: list[tuple[Any, tuple[str, str] | None, str]],
     files: int,
     clients: int,
     verbs: tuple[str, ...] = VERBS,
@@ -120,7 +188,7 @@ def one_pass(
 
 
 def passes(
-    fronts: list[tuple[Server, tuple[str, str] | None, str]],
+    fronts: list[tuple[Any, tuple[str, str] | None, str]],
     pools: list[list[Client]],
     names: list[str],
     payloads: list[dict[str, bytes]],
@@ -142,15 +210,36 @@ def passes(
             results[index][verb]["p99"] = percentile(took, 99) * 1000
 
 
-def make_folder(server: Server, auth: tuple[str, str] | None, path: str) -> None:
+def make_folder(server: Any, auth: tuple[str, str] | None, path: str) -> None:
     with server.client(auth) as client:
         status = client.request("MKCOL", path).status
     if status != 201:
         raise RuntimeError(f"MKCOL {path} on {server.name}: {status}")
 
 
+#: Systems measured together, slice by slice (their ratio taken under the same load).
+PAIRED = ("gw-irods", "prc")
+
+
+def groups(systems: list[str]) -> list[list[str]]:
+    """The systems in the order of one run: ``PAIRED`` ones as one group."""
+    paired = [key for key in PAIRED if key in systems]
+    out: list[list[str]] = []
+    for key in systems:
+        if key not in paired:
+            out.append([key])
+        elif key == paired[0]:
+            out.append(paired)
+    return out
+
+
 def measure(
-    env: Environment, files: int, runs: int, clients: list[int], systems: list[str]
+    env: Environment,
+    files: int,
+    runs: int,
+    clients: list[int],
+    systems: list[str],
+    anonymous: bool = True,
 ) -> dict[str, Any]:
     """Per system and client count, ``runs`` passes; then authenticated vs anonymous."""
     passes: dict[str, dict[str, list[dict[str, dict[str, float]]]]] = {}
@@ -158,30 +247,34 @@ def measure(
     gateway = env.gateway["http"]
     for count in clients:
         for run in range(runs):
-            for key in systems:
-                server, parent, auth = front(env, key)
-                folder = f"{parent}small-{uuid.uuid4().hex[:8]}/"
-                make_folder(server, auth, folder)
-                if server is gateway:
-                    gateway.reset_peak()
-                (result,) = one_pass([(server, auth, folder)], files, count)
-                if server is gateway:
-                    peaks[key] = max(peaks.get(key, 0.0), gateway.memory()["VmHWM"] / MiB)
-                passes.setdefault(key, {}).setdefault(str(count), []).append(result)
-                print(
-                    f"  small files {key} x{count} run {run + 1}: "
-                    + ", ".join(f"{v} {statistics.median(result[v]['ops']):.0f}/s" for v in VERBS),
-                    file=sys.stderr,
-                    flush=True,
-                )
-    anonymous = auth_vs_anonymous(env, files, runs, clients)
+            for group in groups(systems):
+                fronts = []
+                for key in group:
+                    server, parent, auth = front(env, key)
+                    folder = f"{parent}small-{uuid.uuid4().hex[:8]}/"
+                    make_folder(server, auth, folder)
+                    fronts.append((server, auth, folder))
+                gateway.reset_peak()
+                found = one_pass(fronts, files, count)
+                for key, (server, _, _), result in zip(group, fronts, found, strict=True):
+                    if server is gateway:
+                        peaks[key] = max(peaks.get(key, 0.0), gateway.memory()["VmHWM"] / MiB)
+                    passes.setdefault(key, {}).setdefault(str(count), []).append(result)
+                    print(
+                        f"  small files {key} x{count} run {run + 1}: "
+                        + ", ".join(
+                            f"{v} {statistics.median(result[v]['ops']):.0f}/s" for v in VERBS
+                        ),
+                        file=sys.stderr,
+                        flush=True,
+                    )
     return {
         "files": files,
         "size": SIZE,
         "runs": runs,
         "clients": clients,
         "passes": passes,
-        "anonymous": anonymous,
+        "anonymous": auth_vs_anonymous(env, files, runs, clients) if anonymous else {},
         "gateway_peak_mib": peaks,
         "gateway_rss_mib": gateway.memory()["VmRSS"] / MiB,
     }
@@ -228,6 +321,24 @@ def anonymous_ratios(result: dict[str, Any], count: int, verb: str) -> list[floa
     return [b / a for b, a in zip(basic, anonymous, strict=True)]
 
 
+def prc_ratios(result: dict[str, Any], count: str, verb: str) -> list[float]:
+    """Gateway ÷ python-irodsclient ops/s, slice by slice (each pair ran back to back)."""
+    gateway, prc = result["passes"]["gw-irods"][count], result["passes"]["prc"][count]
+    return [g / p for g, p in zip(ops(gateway, verb), ops(prc, verb), strict=True)]
+
+
+def prc_report(result: dict[str, Any]) -> str:
+    rows = []
+    for count in result["passes"]["prc"]:
+        row = [count]
+        for verb in VERBS:
+            ratio = prc_ratios(result, count, verb)
+            row.append(fmt3(ratio, 2) + (" ✓" if statistics.median(ratio) >= 0.8 else " ✗"))
+        rows.append(row)
+    header = ["clients"] + [f"{verb}: gateway ÷ PRC (target ≥ 0.8)" for verb in VERBS]
+    return md_table(header, rows)
+
+
 def report(result: dict[str, Any]) -> str:
     rows = []
     for key, per_count in result["passes"].items():
@@ -244,6 +355,10 @@ def report(result: dict[str, Any]) -> str:
     for verb in VERBS:
         header += [f"{verb} ops/s", f"{verb} p50 ms", f"{verb} p99 ms"]
     out = [md_table(header, rows)]
+    if {"gw-irods", "prc"} <= set(result["passes"]):
+        out.append(prc_report(result))
+    if not result["anonymous"]:
+        return "\n\n".join(out) + "\n"
     anon = result["anonymous"]
     rows = []
     for count in result["clients"]:
@@ -286,12 +401,13 @@ def main() -> int:
     parser.add_argument("--clients", default="1,8")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-anonymous", action="store_true", help="skip Basic vs anonymous")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
     systems = args.systems.split(",")
     return run_alone(
         args.json,
-        lambda env: measure(env, args.files, args.runs, clients, systems),
+        lambda env: measure(env, args.files, args.runs, clients, systems, not args.no_anonymous),
         report,
         schemes=("http",),
     )

@@ -10,6 +10,8 @@ absent name (the previous copy is removed first, untimed). One round runs every 
 once, so the ratios of a round are taken under the same load. The gateway's peak RSS
 (VmHWM, reset before each transfer) gives its memory growth per transfer.
 
+``gw-irodsN-http`` is a second gateway whose /irods share has ``parallel_streams: 4``.
+
     python bench/throughput.py [--size-mib 1024] [--runs 3]
 """
 
@@ -32,9 +34,11 @@ from common import (
     curl_put,
     file_md5,
     fmt3,
+    gateway_settings,
     md_table,
     random_file,
     run_alone,
+    start_gateway,
 )
 from irods import keywords as kw
 
@@ -48,6 +52,7 @@ SYSTEMS = [
     ("prcN", "python-irodsclient, parallel (default)", "iRODS"),
     ("gw-irods-http", "gateway /irods, HTTP", "iRODS"),
     ("gw-irods-https", "gateway /irods, HTTPS", "iRODS"),
+    ("gw-irodsN-http", "gateway /irods, HTTP, 4 parallel streams", "iRODS"),
     ("swiftclient", "python-swiftclient", "Swift"),
     ("gw-swift-http", "gateway /swift, HTTP", "Swift"),
     ("gw-swift-https", "gateway /swift, HTTPS", "Swift"),
@@ -62,6 +67,8 @@ RATIOS = [
     ("gateway/iRODS HTTP ÷ PRC 1 stream + checksum", "gw-irods-http", "prc1sum", 0.8),
     ("gateway/iRODS HTTPS ÷ PRC 1 stream", "gw-irods-https", "prc1", 0.8),
     ("gateway/iRODS HTTP ÷ PRC parallel", "gw-irods-http", "prcN", 0.8),
+    ("gateway/iRODS HTTP, 4 streams ÷ PRC parallel", "gw-irodsN-http", "prcN", 0.9),
+    ("gateway/iRODS HTTP, 4 streams ÷ 1 stream", "gw-irodsN-http", "gw-irods-http", None),
     ("gateway/Swift HTTP ÷ swiftclient", "gw-swift-http", "swiftclient", 0.8),
     ("gateway/Swift HTTPS ÷ swiftclient", "gw-swift-https", "swiftclient", 0.8),
     ("gateway/Swift HTTP ÷ rclone HTTP", "gw-swift-http", "rclone-http", 1.0),
@@ -92,11 +99,22 @@ class Transfers:
         kind, _, scheme = key.rpartition("-")
         if kind == "gw-irods":
             return self.env.gateway[scheme], f"/irods/alice/{key}-{self.name}", ALICE
+        if kind == "gw-irodsN":
+            return self.parallel_gateway(), f"/irods/alice/{key}-{self.name}", ALICE
         if kind == "gw-swift":
             return self.env.gateway[scheme], f"/swift/bench/{key}-{self.name}", ALICE
         if kind == "rclone":
             return self.env.rclone[scheme], f"/bench/{key}-{self.name}", None
         return self.env.stock[scheme], f"/{key}-{self.name}", None
+
+    def parallel_gateway(self) -> Server:
+        """A second gateway (HTTP) whose /irods share uses 4 parallel streams."""
+        if "gw-parallel" not in self.env.extra:
+            config = gateway_settings(self.env.zone, self.env.swift, None)
+            share = config["shares"][0]
+            share["options"] = {**share["options"], "parallel_streams": 4}
+            self.env.extra["gw-parallel"] = start_gateway(self.env.root, "gw-parallel", config)
+        return self.env.extra["gw-parallel"]
 
     def remove(self, key: str) -> None:
         """Remove the previous copy (untimed), so every PUT creates its object."""

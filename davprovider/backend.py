@@ -50,6 +50,7 @@ method                      when it raises ``NotImplementedError``
 ``quota``                   RFC 4331 properties omitted
 ``redirect_url``            the GET is streamed through the gateway
 ``upload_url``              the PUT is streamed through the gateway
+``stat_target``             ``stat`` instead
 ==========================  ==================================================
 
 ``digests``/``list_digests`` are not optional: their defaults answer from
@@ -384,6 +385,14 @@ class Backend(ABC):
         or not at all, or ``None`` to stream it through the gateway. Optional
         (default: ``NotImplementedError``)."""
         raise NotImplementedError(f"{type(self).__name__} takes no direct uploads")
+
+    def stat_target(self, path: str) -> Entry:
+        """``stat`` of a path the request is about to create or replace (the target
+        of a PUT or MKCOL): the same answer, but a backend MAY answer a miss more
+        cheaply than ``stat`` must (no telling 403 from 404, no waiting out a
+        concurrent overwrite), since the write that follows decides. Optional
+        (default: ``NotImplementedError``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no cheaper target lookup")
 
 
 def _wanted(checksum: str | None, algorithms: Collection[str]) -> dict[str, str]:

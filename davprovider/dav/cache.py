@@ -42,6 +42,7 @@ MAX_ENTRIES = 200_000
 #: Backend methods that change nothing (everything else forgets the cache).
 READS = frozenset(
     {"stat", "list", "open_read", "get_meta", "list_meta", "list_digests", "quota"}
+    | {"stat_target"}
     | {"redirect_url"}
 )
 
@@ -179,6 +180,13 @@ class CachingBackend:
         if usable:
             CACHE.keep_stat(key, entry, generation)
         return entry
+
+    def stat_target(self, path: str) -> Entry:
+        """As ``stat`` (a target known from a listing is answered from it)."""
+        key = self._key(path)
+        if not self.fresh and (entry := CACHE.stated(key, self.seconds)) is not None:
+            return entry
+        return self.inner.stat_target(path)
 
     def list(self, path: str) -> Sequence[Entry]:
         key = self._key(path)

@@ -39,6 +39,7 @@ from auth.controller import ENVIRON_KEY, READ_METHODS
 from davprovider.backend import Backend, BackendFactory, Identity
 from davprovider.dav.cache import CachingBackend, fleet_feed, wants_fresh
 from davprovider.dav.clients import created_name, is_apple_file, oc_mtime
+from davprovider.dav.errors import optional
 from davprovider.dav.liveprops import OC_MTIME_KEY, digest_headers
 from davprovider.dav.propfind import fast_propfind, read_request
 from davprovider.dav.redirect import check_put_redirect
@@ -58,6 +59,19 @@ BACKEND_KEY = "davprovider.backend"
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 StartResponse = Callable[..., Any]
+
+
+#: Methods whose target is about to be written: its lookup may be cheaper (``stat_target``).
+WRITE_TARGETS = frozenset({"PUT", "MKCOL"})
+
+
+def _stat(backend: Backend, key: str, environ: dict[str, Any]) -> Any:
+    """The entry at ``key``: ``stat_target`` for the target of a PUT or MKCOL."""
+    if environ.get("REQUEST_METHOD") in WRITE_TARGETS and key == backend_path(
+        environ.get("PATH_INFO", "")
+    ):
+        return optional(lambda: backend.stat_target(key), lambda: backend.stat(key), "stat_target")
+    return backend.stat(key)
 
 
 class GatewayProvider(DAVProvider):
@@ -105,7 +119,7 @@ class GatewayProvider(DAVProvider):
             backend = self.backend(environ)
             try:
                 with backend_errors(key):
-                    entry = backend.stat(key)
+                    entry = _stat(backend, key, environ)
             except DAVError as error:
                 if error.value not in (HTTP_NOT_FOUND, HTTP_CONFLICT):
                     raise

@@ -38,25 +38,20 @@ from .catalog import (
     data_entry,
 )
 from .errors import DENIED, NOT_FOUND, retried
+from .memo import changing
+from .parallel import ParallelReader, ParallelWriter
 from .sync import SyncExtensions
 from .upload import IrodsUpload
+from .wire import READ, WRITE, create_collection, open_raw
 
 READ_BLOCK = 4 << 20  # largest DATA_OBJ_READ, fetched one block ahead
+SMALL = 256 << 10  # objects below this are read whole at the open (one DATA_OBJ_READ)
 
 
-class _Source:
-    """python-irodsclient's raw stream, closed together with its own handle (which
-    would close the stream when collected, so it is kept)."""
+class _Small(io.BytesIO):
+    """A small object's whole content, read at the open (its handle already closed)."""
 
-    def __init__(self, handle: Any, raw: Any) -> None:
-        self.handle, self.raw = handle, raw
-        self.read, self.seek = raw.read, raw.seek
-
-    def close(self) -> None:
-        try:
-            self.raw.close()
-        finally:
-            self.handle.close()
+    entry: Entry
 
 
 class IrodsBackend(SyncExtensions, Backend):
@@ -101,21 +96,46 @@ class IrodsBackend(SyncExtensions, Backend):
             if self.coll_row(path) is not None:
                 raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
             raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
-        # The raw stream, read a block ahead: python-irodsclient's own buffered handle
-        # sends a seek before every read (one more round trip per 256 KiB).
-        handle, raw = self.session.data_objects.open_with_FileRaw(self.irods_path(path), "r")
-        source = _Source(handle, raw)
-        try:  # the size of the version opened (an overwrite may have renamed another in)
+        # The raw handle (no buffered layer: python-irodsclient's seeks before every read)
+        raw = open_raw(self.session, self.irods_path(path), READ)
+        try:
+            small = self._read_small(path, raw, row)
+            if small is not None:
+                return small
+            # the size of the version opened (an overwrite may have renamed another in)
             size = raw.seek(0, io.SEEK_END)
             raw.seek(0)
             if size != int(row[DataObject.size] or 0):
-                row = self.data_row(path) or row  # another version: its time and etag
+                row = self.data_row(path, fresh=True) or row  # another version: its etag
+            stream: Any
+            if self.streams > 1 and size >= self.threshold:
+                full = self.irods_path(path)
+                stream = ParallelReader(self.session, full, raw, size, self.streams)
+            else:
+                stream = ReadAhead(raw, READ_BLOCK)
         except BaseException:
-            source.close()
+            raw.close()
             raise
-        stream = ReadAhead(source, READ_BLOCK)
-        stream.entry = dataclasses.replace(data_entry(row), size=size)  # type: ignore[attr-defined]
-        return stream  # type: ignore[return-value]
+        stream.entry = dataclasses.replace(data_entry(row), size=size)
+        return stream
+
+    def _read_small(self, path: str, raw: Any, row: Mapping[Any, Any]) -> _Small | None:
+        """A small object read whole with one DATA_OBJ_READ (asking one byte more than
+        its row's size tells whether the version opened is that size) and closed at
+        once; ``None`` (position 0 again) when it is not small or not the row's size."""
+        size = int(row[DataObject.size] or 0)
+        if size >= SMALL:
+            return None
+        data = raw.read(size + 1)
+        if len(data) != size:  # another version: its row, if it is that one's
+            row = self.data_row(path, fresh=True) or row
+            if len(data) != int(row[DataObject.size] or 0):
+                raw.seek(0)
+                return None
+        raw.close()
+        small = _Small(data)
+        small.entry = dataclasses.replace(data_entry(row), size=len(data))
+        return small
 
     @retried
     def open_write(
@@ -124,19 +144,31 @@ class IrodsBackend(SyncExtensions, Backend):
         if path in ("", "/") or self.coll_row(path) is not None:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         parent, name = self.split(path)
-        if self.session.query(Collection.id).filter(Collection.name == parent).first() is None:
+        if self.coll_row(posixpath.dirname(path) or "/") is None:
             raise FileNotFoundError(errno.ENOENT, f"parent collection missing: {path}")
         temp = f"{parent}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"[:1024]
-        register = {kw.REG_CHKSUM_KW: ""} if self.register_checksums else {}
-        handle = self.session.data_objects.open(temp, "w", **register)
-        return IrodsUpload(self, path, temp, handle, size)
+        options = {kw.REG_CHKSUM_KW: ""} if self.register_checksums else {}
+        if self.streams > 1 and size is not None and size >= self.threshold:
+            options.update({kw.NUM_THREADS_KW: str(self.streams), kw.DATA_SIZE_KW: str(size)})
+        handle = open_raw(self.session, temp, WRITE, options)
+        if kw.NUM_THREADS_KW not in options:
+            return IrodsUpload(self, path, temp, handle, size)
+        try:
+            behind = ParallelWriter(self.session, temp, handle, size or 0, self.streams)
+        except BaseException:
+            handle.close()
+            self.session.data_objects.unlink(temp, force=True)
+            raise
+        return IrodsUpload(self, path, temp, handle, size, behind)
 
+    @changing
     @retried
     def mkdir(self, path: str) -> None:
         if self.data_row(path) is not None:
             raise FileExistsError(errno.EEXIST, f"an object exists at {path}")
-        self.session.collections.create(self.irods_path(path), recurse=False)
+        create_collection(self.session, self.irods_path(path))
 
+    @changing
     @retried
     def remove(self, path: str, *, recursive: bool = False) -> None:
         if self.data_row(path) is not None:
@@ -150,6 +182,7 @@ class IrodsBackend(SyncExtensions, Backend):
             self.irods_path(path), recurse=recursive, force=not self.trash
         )
 
+    @changing
     @retried
     def copy(
         self, src: str, dst: str, *, depth_infinity: bool = True, overwrite: bool = False
@@ -165,6 +198,7 @@ class IrodsBackend(SyncExtensions, Backend):
             for child in self.list(src):
                 self.copy(f"{src.rstrip('/')}/{child.name}", f"{dst.rstrip('/')}/{child.name}")
 
+    @changing
     @retried
     def move(self, src: str, dst: str, *, overwrite: bool = False) -> None:
         self._check_two_paths(src, dst, overwrite)
@@ -193,6 +227,7 @@ class IrodsBackend(SyncExtensions, Backend):
         kept = [a for a in found if a.name.startswith((META_PREFIX, DIGEST_PREFIX))]
         self.apply_avus(kind, dst, [AVUOperation(operation="add", avu=a) for a in kept])
 
+    @changing
     @retried
     def set_meta(self, path: str, updates: Mapping[str, str | None]) -> None:
         """All or nothing: names and values checked first (``avus.check_dead``), then

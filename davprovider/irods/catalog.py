@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from irods import exception as ex
 from irods.api_number import api_number
-from irods.column import Like
+from irods.column import In, Like
 from irods.message import (
     FileOpenRequest,
     GenQueryResponse,
@@ -42,6 +42,7 @@ from davprovider.backend import Entry
 
 from .avus import META_PREFIX, decode_meta
 from .errors import retried
+from .memo import COLL, DATA, Rows
 
 if TYPE_CHECKING:
     from davprovider.backend import Identity
@@ -199,6 +200,7 @@ class Settle:
         if self.tries >= RACE_TRIES:
             return False
         self.tries += 1
+        self.catalog.rows.clear()  # the next look asks the zone
         if self.catalog.replacing(self.path):
             self.quiet = False
             time.sleep(RACE_PAUSE * self.tries)
@@ -211,15 +213,17 @@ class Settle:
 
 class Catalog:
     """One identity's session on the zone and the share below ``root``: paths, row
-    lookups, and the two lookups uploads share with the contract (``stat``,
-    ``get_meta``)."""
+    lookups (remembered for the request: ``rows``, see ``memo.py``), and the lookups
+    uploads share with the contract (``stat``, ``stat_target``, ``get_meta``)."""
 
     def __init__(self, pool: SessionPool, entry: Pooled, identity: Identity, options: Options):
         self.pool, self.entry, self.identity = pool, entry, identity
+        self.rows = Rows()
         self.root = options.collection_for(identity.user)
         self.trash = options.trash
         self.register_checksums = options.register_checksums
         self.timeout = options.timeout
+        self.streams, self.threshold = options.parallel_streams, options.parallel_threshold
 
     @property
     def session(self) -> Any:
@@ -239,22 +243,57 @@ class Catalog:
         full = self.irods_path(path)
         return posixpath.dirname(full), posixpath.basename(full)
 
-    def data_row(self, path: str) -> Mapping[Any, Any] | None:
-        """The data object's row at ``path`` (``DATA_COLUMNS``), ``None`` if there is
-        none (or it is an upload's hidden temporary object)."""
+    def data_row(self, path: str, *, fresh: bool = False) -> Mapping[Any, Any] | None:
+        """The data object's row at ``path`` (``DATA_COLUMNS``, and its collection's
+        ``COLL_COLUMNS``), ``None`` if there is none (or it is an upload's hidden
+        temporary object). Remembered (``rows``) unless ``fresh``."""
         parent, name = self.split(path)
         if path in ("", "/") or name.startswith(TEMP_PREFIX):
             return None
+        if not fresh and self.rows.known(DATA, path):
+            return self.rows.get(DATA, path)
+        q = self.session.query(*DATA_COLUMNS, *COLL_COLUMNS).filter(
+            Collection.name == parent, DataObject.name == name
+        )
+        found = best_replicas(all_rows(q, counted=False))
+        row = found[0] if found else None
+        self.rows.keep(DATA, path, row)
+        if row is not None:
+            self.rows.keep(COLL, posixpath.dirname(path.rstrip("/")) or "/", row)
+        return row
+
+    def coll_row(self, path: str, *, fresh: bool = False) -> Mapping[Any, Any] | None:
+        """The collection's row at ``path`` (``COLL_COLUMNS``), ``None`` if there is
+        none. Remembered (``rows``) unless ``fresh``, with its parent's (same query)."""
+        if not fresh and self.rows.known(COLL, path):
+            return self.rows.get(COLL, path)
+        wanted = {self.irods_path(path): path}
+        if path not in ("", "/"):
+            parent = posixpath.dirname(path.rstrip("/")) or "/"
+            wanted.setdefault(self.irods_path(parent), parent)
+        if len(wanted) > 1 and all("'" not in name for name in wanted):
+            condition = In(Collection.name, list(wanted))  # both in one query
+        else:
+            wanted = {self.irods_path(path): path}
+            condition = Collection.name == self.irods_path(path)
+        rows = {
+            r[Collection.name]: r
+            for r in all_rows(self.session.query(*COLL_COLUMNS).filter(condition), counted=False)
+        }
+        for name, share_path in wanted.items():
+            self.rows.keep(COLL, share_path, rows.get(name))
+        return rows.get(self.irods_path(path))
+
+    def temp_row(self, temp: str) -> Mapping[Any, Any]:
+        """The row (``DATA_COLUMNS``) of an upload's temporary object, iRODS path ``temp``."""
+        parent, name = posixpath.split(temp)
         q = self.session.query(*DATA_COLUMNS).filter(
             Collection.name == parent, DataObject.name == name
         )
         found = best_replicas(all_rows(q, counted=False))
-        return found[0] if found else None
-
-    def coll_row(self, path: str) -> Mapping[Any, Any] | None:
-        """The collection's row at ``path`` (``COLL_COLUMNS``), ``None`` if there is none."""
-        q = self.session.query(*COLL_COLUMNS).filter(Collection.name == self.irods_path(path))
-        return first_row(q)
+        if not found:
+            raise FileNotFoundError(errno.ENOENT, f"upload vanished: {temp}")
+        return found[0]
 
     def aside_name(self, path: str) -> str:
         """A hidden name the object at ``path`` is renamed to while an overwrite puts the
@@ -338,21 +377,42 @@ class Catalog:
 
     # --- the contract's lookups (``IrodsBackend`` inherits them; uploads use them) -------
 
+    def _lookup(self, path: str) -> Entry | None:
+        """The entry at ``path`` from its rows, ``None`` when there is none."""
+        row = self.data_row(path)
+        if row is not None:
+            return data_entry(row)
+        coll = self.coll_row(path)
+        if coll is None:
+            return None
+        entry = coll_entry(coll)
+        return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
+
     @retried
     def stat(self, path: str) -> Entry:
-        """A miss during an overwrite's renames looks again (``wait_replaced``)."""
+        """A miss during an overwrite's renames looks again (``Settle``); a miss tells
+        an unreadable object (403) from none (``probe_hidden``)."""
         settle = self.settle(path)
         while True:
-            row = self.data_row(path)
-            if row is not None:
-                return data_entry(row)
-            coll = self.coll_row(path)
-            if coll is not None:
-                entry = coll_entry(coll)
-                return entry if path not in ("", "/") else dataclasses.replace(entry, name="")
+            entry = self._lookup(path)
+            if entry is not None:
+                return entry
             if not settle.again():
                 break
         self.probe_hidden(path)
+        raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
+
+    @retried
+    def stat_target(self, path: str) -> Entry:
+        """``stat`` of a path about to be written (PUT, MKCOL): a miss with no
+        overwrite of it under way is final at once (no second look, no probe: the
+        write itself fails on an object it may not see)."""
+        entry = self._lookup(path)
+        if entry is not None:
+            return entry
+        if self.replacing(path):
+            self.rows.clear()
+            return self.stat(path)
         raise FileNotFoundError(errno.ENOENT, f"not found: {path}")
 
     @retried

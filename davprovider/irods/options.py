@@ -22,6 +22,8 @@ class Options:
     ``sweep_age``: hidden temporary objects of uploads older than this many seconds are
     leftovers of a crash and removed (``sweep.py``); it must exceed the longest upload.
     ``sweep_interval``: seconds between sweeps (0: only at start and when a session opens).
+    ``parallel_streams``: iRODS connections a transfer of ``parallel_threshold`` bytes or
+    more uses (a PUT with a Content-Length, a GET; ``parallel.py``); 1: one stream.
     """
 
     host: str = "127.0.0.1"
@@ -39,6 +41,8 @@ class Options:
     register_checksums: bool = True
     sweep_age: float = 3600.0
     sweep_interval: float = 600.0
+    parallel_streams: int = 1
+    parallel_threshold: int = 32 << 20
 
     def __post_init__(self) -> None:
         if self.auth_scheme not in ("native", "pam_password"):
@@ -49,6 +53,8 @@ class Options:
             raise ValueError("pool_size, pool_ttl and timeout must be positive")
         if self.sweep_age <= 0 or self.sweep_interval < 0:
             raise ValueError("sweep_age must be positive and sweep_interval not negative")
+        if not 1 <= self.parallel_streams <= 16 or self.parallel_threshold < 1:
+            raise ValueError("parallel_streams must be 1 to 16 and parallel_threshold positive")
         if self.irods_environment:
             self._apply_environment(Path(self.irods_environment))
 

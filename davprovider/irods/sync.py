@@ -29,6 +29,7 @@ from davprovider.digests import checksum_digests, pick
 from .avus import DIGEST_PREFIX, digest_binding, replace_digests, stored_digest
 from .catalog import Catalog, all_rows
 from .errors import DENIED, retried
+from .memo import changing
 
 log = logging.getLogger("davprovider.irods")
 
@@ -36,6 +37,7 @@ log = logging.getLogger("davprovider.irods")
 class SyncExtensions(Catalog):
     """The sync-client calls of ``IrodsBackend``, over its catalog."""
 
+    @changing
     @retried
     def set_mtime(self, path: str, mtime: float) -> None:
         full, seconds = self.irods_path(path), int(mtime)
@@ -76,6 +78,7 @@ class SyncExtensions(Catalog):
             log.info("cannot register the checksum of %s: %r", path, exc)
             return None
         log.info("registered the iRODS checksum of %s", path)
+        self.rows.clear()  # its row changed
         return checksum or None
 
     @retried
@@ -98,6 +101,7 @@ class SyncExtensions(Catalog):
                     found[name].setdefault(algorithm, value)
         return {name: pick(digests, algorithms) for name, digests in found.items()}
 
+    @changing
     @retried
     def store_digests(self, path: str, digests: Mapping[str, str]) -> None:
         row = self.data_row(path)

@@ -17,42 +17,58 @@ receiving the next piece overlaps the DATA_OBJ_WRITE round trip of the last.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
+import posixpath
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from irods import exception as ex
+from irods.meta import AVUOperation
+from irods.models import DataObject
 
 from davprovider.backend import Entry, Upload
 from davprovider.digests import checksum_digests
 from davprovider.pipeline import WriteBehind
 
 from .avus import add_dead, digest_binding, replace_digests
-from .errors import BROKEN, translated
+from .catalog import data_entry
+from .errors import BROKEN, NOT_FOUND, translated
+from .wire import rename
 
 if TYPE_CHECKING:
     from .catalog import Catalog
 
 log = logging.getLogger("davprovider.irods")
 WRITE_BLOCK = 4 << 20  # bytes per DATA_OBJ_WRITE
+ROWS_FOR = 1.0  # seconds: rows the request read before the body are trusted at commit
 
 
 class IrodsUpload(Upload):
     """Bytes stream into ``temp``; nothing shows at ``path`` until ``commit()``."""
 
     def __init__(
-        self, catalog: Catalog, path: str, temp: str, handle: Any, size: int | None
+        self,
+        catalog: Catalog,
+        path: str,
+        temp: str,
+        handle: Any,
+        size: int | None,
+        behind: Any = None,
     ) -> None:
         self.catalog, self.path, self.temp = catalog, path, temp
         self.handle: Any = handle
         self.size = size
+        self.opened = time.monotonic()
         self.written = 0
         self.done = False
         self.digests: dict[str, str] = {}
         # A thread sends WRITE_BLOCK pieces, one DATA_OBJ_WRITE round trip each, while
         # the request thread receives the next: the two legs overlap.
-        self.behind = WriteBehind(handle.write, WRITE_BLOCK)
+        # (or ``behind``: several streams, ``parallel.ParallelWriter``)
+        self.behind = behind or WriteBehind(handle.write, WRITE_BLOCK)
 
     @translated
     def write(self, data: bytes) -> None:
@@ -76,42 +92,68 @@ class IrodsUpload(Upload):
             self.abort()
             raise
         self.handle = None
-        session, target = self.catalog.session, self.catalog.irods_path(self.path)
         try:
-            temp = session.data_objects.get(self.temp)
-            self._check_checksum(temp.checksum or None)
-            replacing = self.catalog.data_row(self.path) is not None
-            ops = add_dead(self.catalog.get_meta(self.path)) if replacing else []
-            binding = digest_binding(self.digests, temp.checksum or None)
+            row = self.catalog.temp_row(self.temp)
+            self._check_checksum(row[DataObject.checksum] or None)
+            ops = []
+            binding = digest_binding(self.digests, row[DataObject.checksum] or None)
             if binding is not None:
                 ops += replace_digests((), self.digests, binding)
-            if ops:
-                temp.metadata.apply_atomic_operations(*ops)
-            if replacing:
-                self._replace(target)
-            else:
-                session.data_objects.move(self.temp, target)
+            stale = time.monotonic() - self.opened > ROWS_FOR  # rows read before the body
+            self._place(self.catalog.data_row(self.path, fresh=stale) is not None, ops)
         except BaseException:
             self.abort()
             raise
+        finally:
+            self.catalog.rows.clear()
         self.done = True
-        return self.catalog.stat(self.path)
+        if not row[DataObject.checksum]:  # its etag is its time, which a rename may set
+            return self.catalog.stat(self.path)
+        return dataclasses.replace(data_entry(row), name=posixpath.basename(self.path))
+
+    def _place(self, replacing: bool, ops: list[AVUOperation]) -> None:
+        """The temporary object, with ``ops`` applied, renamed to the target: over the
+        old object (``_replace``, its dead properties kept) when there is one, else
+        straight; a target that appears in between is replaced after all."""
+        target = self.catalog.irods_path(self.path)
+        if replacing:
+            ops = [*ops, *add_dead(self._old_meta())]
+        if ops:
+            self.catalog.session.metadata.apply_atomic_operations(DataObject, self.temp, *ops)
+        if replacing:
+            self._replace(target)
+            return
+        try:
+            rename(self.catalog.session, self.temp, target)
+        except (ex.CAT_NAME_EXISTS_AS_DATAOBJ, ex.CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME):
+            self._place(True, [])
+
+    def _old_meta(self) -> dict[str, str]:
+        try:
+            return self.catalog.get_meta(self.path)
+        except FileNotFoundError:  # removed in between: nothing to keep
+            return {}
 
     def _replace(self, target: str) -> None:
         """The old object renamed aside, the new one renamed in, the old one removed: the
         target never goes missing for longer than between two renames, and readers
-        that meet that moment look again (``Catalog.wait_replaced``). An open reader
-        of the old object keeps reading it."""
-        objects = self.catalog.session.data_objects
+        that meet that moment look again (``Catalog.settle``). An open reader
+        of the old object keeps reading it. An old object already gone is not waited
+        for."""
+        session = self.catalog.session
         aside = self.catalog.aside_name(self.path)
-        objects.move(target, aside)
         try:
-            objects.move(self.temp, target)
+            rename(session, target, aside)
+        except NOT_FOUND:
+            rename(session, self.temp, target)
+            return
+        try:
+            rename(session, self.temp, target)
         except BaseException:
-            objects.move(aside, target)  # the old content back in place
+            rename(session, aside, target)  # the old content back in place
             raise
         try:
-            objects.unlink(aside, force=True)
+            session.data_objects.unlink(aside, force=True)
         except (*BROKEN, ex.iRODSException) as exc:  # the sweep removes it later
             log.warning("could not remove %s after replacing %s: %r", aside, self.path, exc)
 

@@ -1,0 +1,106 @@
+"""iRODS API requests sent by hand on a pooled connection, where python-irodsclient's
+own call costs more round trips than the request itself:
+
+- ``open_raw``: DATA_OBJ_OPEN alone. PRC's ``open`` wraps the descriptor in a buffered
+  handle whose construction asks the position (DATA_OBJ_LSEEK), and whose close asks
+  again; the raw handle returned here reads, writes, seeks and closes with one request
+  each. A failed open gives its connection back (PRC's keeps it checked out).
+- ``rename``: DATA_OBJ_RENAME alone (PRC's ``move`` first asks whether the destination
+  is a collection, two GenQueries: the callers here know it is not).
+- ``create_collection``: COLL_CREATE alone (PRC's ``create`` reads the new collection
+  back).
+
+The requests are the ones PRC builds (its message classes); only the extra round
+trips around them are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from irods import keywords as kw
+from irods.api_number import api_number
+from irods.data_object import iRODSDataObjectFileRaw
+from irods.manager.data_object_manager import DataObjectManager as Objects
+from irods.message import (
+    CollectionRequest,
+    FileOpenRequest,
+    ObjCopyRequest,
+    StringStringMap,
+    iRODSMessage,
+)
+
+READ = Objects.O_RDONLY
+WRITE = Objects.O_WRONLY | Objects.O_CREAT | Objects.O_TRUNC
+RENAME_DATA_OBJ = 11  # oprType of a data object's rename
+
+
+def _request(conn: Any, api: str, body: Any) -> Any:
+    conn.send(iRODSMessage("RODS_API_REQ", msg=body, int_info=api_number[api]))
+    return conn.recv()
+
+
+def _open_request(conn: Any, path: str, flags: int, options: Mapping[str, str]) -> Any:
+    unknown = "0" if conn.server_version < (4, 3, 1) else "-1"  # as PRC sends it
+    return FileOpenRequest(
+        objPath=path, createMode=0, openFlags=flags, offset=0,
+        dataSize=int(options.get(kw.DATA_SIZE_KW, unknown)), numThreads=0,
+        oprType=0, KeyValPair_PI=StringStringMap(dict(options)),
+    )  # fmt: skip
+
+
+def open_raw(
+    session: Any,
+    path: str,
+    flags: int,
+    options: Mapping[str, str] | None = None,
+    *,
+    finalize: bool = True,
+) -> iRODSDataObjectFileRaw:
+    """The data object at iRODS path ``path`` opened (``READ`` or ``WRITE``), as PRC's
+    raw handle: its ``close`` closes the descriptor (with ``options``, as PRC's does;
+    without ``finalize``, a parallel transfer's secondary handle, with REPLICA_CLOSE)
+    and gives the connection back. A default resource of the session is named, as PRC
+    names it."""
+    sent = dict(options or {})
+    resource = getattr(session, "default_resource", None)
+    if resource and not {kw.RESC_NAME_KW, kw.DEST_RESC_NAME_KW, kw.RESC_HIER_STR_KW} & set(sent):
+        sent[kw.DEST_RESC_NAME_KW] = resource
+    conn = session.pool.get_connection()
+    try:
+        descriptor = _request(conn, "DATA_OBJ_OPEN_AN", _open_request(conn, path, flags, sent))
+    except BaseException:
+        conn.release()
+        raise
+    raw = iRODSDataObjectFileRaw(conn, descriptor.int_info, finalize_on_close=finalize, **sent)
+    raw.session = session
+    return raw
+
+
+def rename(session: Any, src: str, dst: str) -> None:
+    """Rename the data object ``src`` to ``dst`` (full iRODS paths; ``dst`` is not a
+    collection). Fails (``CAT_NAME_EXISTS_AS_DATAOBJ``) when ``dst`` exists."""
+    ends = [
+        FileOpenRequest(
+            objPath=path,
+            createMode=0,
+            openFlags=0,
+            offset=0,
+            dataSize=0,
+            numThreads=0,
+            oprType=RENAME_DATA_OBJ,
+            KeyValPair_PI=StringStringMap(),
+        )  # fmt: skip
+        for path in (src, dst)
+    ]
+    body = ObjCopyRequest(srcDataObjInp_PI=ends[0], destDataObjInp_PI=ends[1])
+    with session.pool.get_connection() as conn:
+        _request(conn, "DATA_OBJ_RENAME_AN", body)
+
+
+def create_collection(session: Any, path: str) -> None:
+    """Create the collection ``path`` (its parent must exist)."""
+    body = CollectionRequest(collName=path.rstrip("/") or "/", KeyValPair_PI=StringStringMap({}))
+    with session.pool.get_connection() as conn:
+        _request(conn, "COLL_CREATE_AN", body)
