@@ -231,7 +231,9 @@ class Fleet:
         )
 
 
-def _stop_once(signum: int, frame: object) -> None:
+def stop_once(signum: int, frame: object) -> None:
+    """The first SIGTERM/SIGINT stops (KeyboardInterrupt); later ones must not break the
+    clean-up (ignored)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
@@ -239,8 +241,8 @@ def _stop_once(signum: int, frame: object) -> None:
 
 def run(fleet: Fleet) -> int:
     """Start ``fleet``, print where it is, wait for Ctrl-C or SIGTERM, stop it."""
-    signal.signal(signal.SIGTERM, _stop_once)
-    signal.signal(signal.SIGINT, _stop_once)
+    signal.signal(signal.SIGTERM, stop_once)
+    signal.signal(signal.SIGINT, stop_once)
     try:
         fleet.start()
         print(fleet.instructions(), flush=True)

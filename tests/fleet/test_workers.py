@@ -6,7 +6,6 @@ worker's."""
 from __future__ import annotations
 
 import base64
-import http.client
 import os
 import re
 import signal
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from localgrid.redis import LocalRedis
-from tests.helpers.fleet import LOCK_BODY
+from tests.helpers.fleet import LOCK_BODY, send
 from tests.helpers.raw_http import read_status
 from tests.helpers.redis_server import redis_server  # noqa: F401  (fixture)
 from tests.helpers.serve_process import GatewayProcess, start_process
@@ -71,22 +70,8 @@ def parent_of(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
-def send(
-    port: int, method: str, path: str, body: bytes | None = None, **headers: str
-) -> tuple[int, str | None]:
-    """The status and Lock-Token of one request on a new connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, body=body, headers={"Authorization": AUTH, **headers})
-        reply = conn.getresponse()
-        reply.read()
-        return reply.status, reply.getheader("Lock-Token")
-    finally:
-        conn.close()
-
-
 def get(port: int, path: str = "/memory/") -> int:
-    return send(port, "PROPFIND", path, Depth="0")[0]
+    return send(port, "PROPFIND", path, headers={"Depth": "0"}, timeout=10)[0]
 
 
 def test_two_workers_share_the_port_and_a_dead_one_is_replaced(workers):
@@ -130,7 +115,8 @@ def test_workers_share_locks_kept_in_redis(
     try:
         pids = ready_pids(running, 2)
         path = "/memory/locked.txt"  # each worker has its own memory share: lock a new name
-        status, token = send(running.port, "LOCK", path, LOCK_BODY, Timeout="Second-60")
+        status, headers, _ = send(running.port, "LOCK", path, LOCK_BODY, {"Timeout": "Second-60"})
+        token = headers.get("lock-token", "")
         assert status == 201 and token
         assert redis_server.client().exists(f"workers-test:lock:{token.strip('<>')}")
         refused: set[str] = set()
@@ -144,7 +130,7 @@ def test_workers_share_locks_kept_in_redis(
                 if len(refused) == 2:
                     break
         assert refused == {str(p) for p in pids.values()}  # each worker knew the lock
-        assert send(running.port, "PUT", path, b"two", If=f"({token})")[0] in {201, 204}
+        assert send(running.port, "PUT", path, b"two", {"If": f"({token})"})[0] in {201, 204}
     finally:
         running.stop()
 
