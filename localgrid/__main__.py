@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from localgrid.fleet import Fleet
+from localgrid.fleet import Fleet, stop_once
 from localgrid.irods import LocalZone
 from localgrid.pki import DemoPKI
 from localgrid.swift import LocalSwift, ensure_swift_venv
@@ -203,13 +203,6 @@ davprovider demo over HTTPS: {url}/   (Ctrl-C stops the gateway and the zone)
 """
 
 
-def _stop_once(signum: int, frame: object) -> None:
-    """The first SIGTERM/SIGINT stops the demo; later ones must not break its clean-up."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localgrid", description=__doc__)
     parser.add_argument("command", choices=["up", "demo", "token"])
@@ -233,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     swift = LocalSwift(args.data / "swift", base_port=args.swift_port)
     gateway: subprocess.Popen[Any] | None = None
     fleet: Fleet | None = None
-    signal.signal(signal.SIGTERM, _stop_once)
-    signal.signal(signal.SIGINT, _stop_once)
+    signal.signal(signal.SIGTERM, stop_once)
+    signal.signal(signal.SIGINT, stop_once)
     try:
         zone.start()
         seed_irods(zone)

@@ -3,11 +3,13 @@
 ``Fleet(data, config, gateways, port)`` starts, every process on 127.0.0.1 and stopped
 by PID:
 
-- Debian's ``redis-server`` on a free port with its own config under ``DATA/fleet/redis``
-  (no persistence: the demo's locks and counters start empty);
-- N ``davprovider serve`` processes on free ports, each with ``config`` plus the
-  ``redis:`` section (when this gateway version has one) and no per-client connection
-  bound (every client reaches them from HAProxy's address);
+- Debian's ``redis-server`` on a free port (``localgrid.redis.LocalRedis``, its config,
+  log and PID file under ``DATA/fleet/redis``; no persistence: the demo's locks and
+  counters start empty);
+- N ``davprovider serve`` processes on free ports, each with ``config`` plus a
+  ``redis:`` section naming that Redis (shared locks, listing-cache invalidations and
+  failed-login counts) and no per-client connection bound (every client reaches them
+  from HAProxy's address);
 - Debian's ``haproxy`` on ``port``: round-robin over the gateways, each checked every
   two seconds at its health URL (a gateway whose backends do not answer is taken out);
 
@@ -24,12 +26,8 @@ puts one in front of the demo's iRODS zone and Swift. Ctrl-C stops everything.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,21 +37,12 @@ from typing import Any
 
 import yaml
 
-from localgrid.swift import _die_with_parent
+from localgrid.redis import NO_KEYS, LocalRedis
+from localgrid.swift import _die_with_parent, free_base_port
+from localgrid.tools import debian_tool, stop_process
 
 HEALTH = "/.well-known/davprovider/health"
 METRICS = "/metrics"
-
-REDIS_CONF = """\
-bind 127.0.0.1
-port {port}
-protected-mode yes
-daemonize no
-dir {root}
-logfile {root}/redis.log
-save ""
-appendonly no
-"""
 
 HAPROXY_CONF = """\
 global
@@ -67,33 +56,40 @@ defaults
     timeout client 300s
     timeout server 300s
     timeout http-request 30s
+    timeout queue 10s
 frontend webdav
     bind 127.0.0.1:{port}
+    http-request deny if {{ path /metrics }}
     default_backend gateways
 backend gateways
     balance roundrobin
     option httpchk
     http-check send meth GET uri {health} ver HTTP/1.1 hdr Host fleet
     http-check expect status 200
-    default-server inter 2s fall 2 rise 1
+    default-server inter {check_ms} fall 2 rise 1
 {servers}
 """
 
 
+def haproxy_config(port: int, gateways: list[int], check_ms: int = 2000) -> str:
+    """haproxy.cfg: round-robin on ``port`` over the gateways on ``gateways`` (ports of
+    127.0.0.1), each checked at its health URL every ``check_ms`` ms (out after two
+    failures, back after one success); /metrics is not served through it."""
+    servers = "\n".join(f"    server gw{i} 127.0.0.1:{p} check" for i, p in enumerate(gateways, 1))
+    return HAPROXY_CONF.format(port=port, health=HEALTH, check_ms=check_ms, servers=servers)
+
+
 def tool(name: str) -> str:
-    """The path of a Debian tool (``redis-server``, ``haproxy``); exit when missing."""
-    found = shutil.which(name) or next(
-        (p for p in (f"/usr/bin/{name}", f"/usr/sbin/{name}") if os.path.exists(p)), None
-    )
+    """The path of a Debian tool (``haproxy``); exit when missing."""
+    found = debian_tool(name)
     if found is None:
         raise SystemExit(f"{name} is not installed (Debian: apt-get install {name})")
     return found
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port on 127.0.0.1 (below the ephemeral range)."""
+    return free_base_port(1)
 
 
 def wait_until(check: Any, what: str, timeout: float = 30.0) -> Any:
@@ -107,15 +103,6 @@ def wait_until(check: Any, what: str, timeout: float = 30.0) -> Any:
     raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
 
 
-def redis_answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH}", timeout=5) as reply:
@@ -124,17 +111,12 @@ def healthy(port: int) -> bool:
         return False
 
 
-def gateway_config(config: Path, redis_port: int, folder: Path) -> Path:
+def gateway_config(config: Path, redis_url: str, folder: Path) -> Path:
     """``config`` for a fleet member: Redis shared state, no per-client bound, loopback."""
-    from davprovider.settings import Settings
-
     raw: dict[str, Any] = yaml.safe_load(config.read_text()) or {}
     server = raw.setdefault("server", {})
     server.update(host="127.0.0.1", connections_per_client=0)
-    if any(f.name == "redis" for f in dataclasses.fields(Settings)):
-        raw["redis"] = {"url": f"redis://127.0.0.1:{redis_port}/0"}
-    else:
-        print("warning: this davprovider has no redis: section; locks stay per gateway")
+    raw["redis"] = {"url": redis_url}  # the fleet's own Redis, whatever config named
     path = folder / "gateway.yaml"
     path.write_text(f"# {config} as a fleet member (localgrid.fleet)\n" + yaml.safe_dump(raw))
     return path
@@ -186,7 +168,7 @@ class Fleet:
         self.count = gateways
         self.port = port
         self.workers = workers
-        self.redis_port = 0
+        self.redis = LocalRedis(self.folder / "redis", extra_config=NO_KEYS)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.gateway_ports: list[int] = []
 
@@ -196,21 +178,12 @@ class Fleet:
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._start_redis()
-        config = gateway_config(self.config, self.redis_port, self.folder)
+        self.redis.start()
+        config = gateway_config(self.config, self.redis.url, self.folder)
         for index in range(1, self.count + 1):
             self.gateway_ports.append(self._start_gateway(index, config))
         self._start_haproxy()
         self.write_summary()
-
-    def _start_redis(self) -> None:
-        root = self.folder / "redis"
-        root.mkdir(exist_ok=True)
-        self.redis_port = free_port()
-        conf = root / "redis.conf"
-        conf.write_text(REDIS_CONF.format(port=self.redis_port, root=root))
-        self._spawn("redis", [tool("redis-server"), str(conf)])
-        wait_until(lambda: redis_answers(self.redis_port), "redis-server")
 
     def _start_gateway(self, index: int, config: Path) -> int:
         name = f"gateway-{index}"
@@ -219,11 +192,8 @@ class Fleet:
         return port
 
     def _start_haproxy(self) -> None:
-        servers = "\n".join(
-            f"    server gw{i} 127.0.0.1:{p} check" for i, p in enumerate(self.gateway_ports, 1)
-        )
         conf = self.folder / "haproxy.cfg"
-        conf.write_text(HAPROXY_CONF.format(port=self.port, health=HEALTH, servers=servers))
+        conf.write_text(haproxy_config(self.port, self.gateway_ports))
         haproxy = tool("haproxy")
         subprocess.run([haproxy, "-c", "-q", "-f", str(conf)], check=True)
         self._spawn("haproxy", [haproxy, "-db", "-f", str(conf)])
@@ -235,7 +205,7 @@ class Fleet:
             | {"health": HEALTH, "metrics": METRICS}
             for i, port in enumerate(self.gateway_ports, 1)
         ]
-        return {"balancer": self.port, "redis": self.redis_port, "gateways": gateways}
+        return {"balancer": self.port, "redis": self.redis.port, "gateways": gateways}
 
     def write_summary(self) -> Path:
         path = self.data / "fleet.json"
@@ -244,16 +214,10 @@ class Fleet:
 
     def stop(self) -> None:
         """HAProxy, the gateways, then Redis: SIGTERM by PID, SIGKILL if one lingers."""
-        for name in sorted(self.processes, key=lambda n: (n != "haproxy", n == "redis")):
-            process = self.processes[name]
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(5)
+        for name in sorted(self.processes, key=lambda n: n != "haproxy"):
+            stop_process(self.processes[name], 15)
         self.processes.clear()
+        self.redis.stop()
 
     def instructions(self) -> str:
         lines = [
@@ -261,13 +225,15 @@ class Fleet:
         ]
         return (
             f"\ndavprovider fleet: HAProxy on http://127.0.0.1:{self.port}/ (round-robin, "
-            f"health checks on {HEALTH})\n  redis: 127.0.0.1:{self.redis_port}\n"
+            f"health checks on {HEALTH})\n  redis: 127.0.0.1:{self.redis.port}\n"
             + "\n".join(lines)
             + f"\n  {self.data / 'fleet.json'}; logs in {self.folder}/ (Ctrl-C stops all)\n"
         )
 
 
-def _stop_once(signum: int, frame: object) -> None:
+def stop_once(signum: int, frame: object) -> None:
+    """The first SIGTERM/SIGINT stops (KeyboardInterrupt); later ones must not break the
+    clean-up (ignored)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
@@ -275,8 +241,8 @@ def _stop_once(signum: int, frame: object) -> None:
 
 def run(fleet: Fleet) -> int:
     """Start ``fleet``, print where it is, wait for Ctrl-C or SIGTERM, stop it."""
-    signal.signal(signal.SIGTERM, _stop_once)
-    signal.signal(signal.SIGINT, _stop_once)
+    signal.signal(signal.SIGTERM, stop_once)
+    signal.signal(signal.SIGINT, stop_once)
     try:
         fleet.start()
         print(fleet.instructions(), flush=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from localgrid.swift import _die_with_parent, free_base_port
+from localgrid.tools import debian_tool, stop_process
 
 _CONF = """\
 bind 127.0.0.1
@@ -46,6 +46,9 @@ maxclients 1000
 tcp-keepalive 30
 """
 
+#: redis.conf lines that make ``KEYS`` an unknown command: the gateway never scans.
+NO_KEYS = 'rename-command KEYS ""\n'
+
 
 class RedisUnavailable(RuntimeError):
     """``redis-server`` is missing or did not start."""
@@ -53,10 +56,7 @@ class RedisUnavailable(RuntimeError):
 
 def redis_server() -> str | None:
     """The path of ``redis-server`` (Debian puts it in /usr/bin), or None."""
-    return shutil.which("redis-server") or next(
-        (p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server") if os.path.exists(p)),
-        None,
-    )
+    return debian_tool("redis-server")
 
 
 class LocalRedis:
@@ -143,14 +143,8 @@ class LocalRedis:
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM by PID, SIGKILL if it does not exit in time."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=timeout)
+        if process is not None:
+            stop_process(process, timeout)
 
     def restart(self, down: float = 0.0) -> None:
         """Stop, wait ``down`` seconds, start again on the same port (empty unless

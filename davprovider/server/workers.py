@@ -245,7 +245,7 @@ def unshared_state(settings: Settings) -> str | None:
     """Why ``settings`` cannot run in several processes, or None. WebDAV locks kept in
     each process's memory would let two workers grant conflicting locks (and desktop
     clients lose writes): they must live in Redis (``redis:``) or be off."""
-    if settings.lock_storage == "memory" and getattr(settings, "redis", None) is None:
+    if settings.lock_storage == "memory" and settings.redis is None:
         return "--workers above 1 needs redis: (locks shared by the workers) or lock_storage: none"
     return None
 

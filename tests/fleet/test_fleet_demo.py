@@ -4,8 +4,6 @@ both gateways round-robin, and SIGTERM stops every process."""
 
 from __future__ import annotations
 
-import base64
-import http.client
 import json
 import os
 import signal
@@ -18,8 +16,7 @@ import yaml
 
 from localgrid.fleet import free_port
 from tests.helpers.external_tools import require_tool
-
-AUTH = "Basic " + base64.b64encode(b"alice:alice").decode()
+from tests.helpers.fleet import send
 
 
 def alive(pid: int) -> bool:
@@ -29,16 +26,6 @@ def alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def request(port: int, method: str, path: str, **headers: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, headers=headers)
-        reply = conn.getresponse()
-        return reply.status, reply.read()
-    finally:
-        conn.close()
 
 
 def test_fleet_starts_serves_round_robin_and_stops(tmp_path: Path):
@@ -65,12 +52,12 @@ def test_fleet_starts_serves_round_robin_and_stops(tmp_path: Path):
         gateways = summary["gateways"]
         assert len(gateways) == 2 and all(alive(g["pid"]) for g in gateways)
         for gateway in gateways:
-            assert request(gateway["port"], "GET", gateway["health"])[0] == 200
-            status, page = request(gateway["port"], "GET", gateway["metrics"])
+            assert send(gateway["port"], "GET", gateway["health"], auth=None)[0] == 200
+            status, _, page = send(gateway["port"], "GET", gateway["metrics"], auth=None)
             assert status == 200 and b"davprovider_requests_total" in page
-        assert request(port, "GET", "/metrics")[0] == 403  # not through the balancer
+        assert send(port, "GET", "/metrics", auth=None)[0] == 403  # not through the balancer
         for _ in range(4):
-            status, _ = request(port, "PROPFIND", "/memory/", Authorization=AUTH, Depth="0")
+            status = send(port, "PROPFIND", "/memory/", headers={"Depth": "0"})[0]
             assert status == 207
         for index in (1, 2):  # round-robin: each gateway answered some
             text = (data / "fleet" / f"gateway-{index}.log").read_text()
@@ -83,7 +70,7 @@ def test_fleet_starts_serves_round_robin_and_stops(tmp_path: Path):
             time.sleep(0.1)
         assert not any(alive(pid) for pid in pids)
         try:
-            request(port, "GET", "/")
+            send(port, "GET", "/", auth=None, timeout=10)
             raise AssertionError("the balancer still answers")
         except OSError:
             pass

@@ -1,6 +1,7 @@
-"""A gateway SIGKILLed while clients upload through HAProxy to two gateways: every upload
-that was acknowledged (201/204) is there, whole; none that was cut off left a partial
-object under its name; the balancer keeps serving on the gateway that is left."""
+"""A gateway SIGKILLed while clients upload through HAProxy to three gateways sharing
+Redis: every upload that was acknowledged (201/204) is there, whole; none that was cut
+off left a partial object under its name; the balancer keeps serving on the gateways
+that are left."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_a_killed_gateway_loses_no_acknowledged_upload(
     seed(irods_zone)
     root = tmp_path_factory.mktemp("kill")
     with local_redis(tmp_path_factory, "kill-redis", NO_KEYS) as redis:
-        gateways = start_gateways(fleet_config(irods_zone.port, redis.url), root, 2)
+        gateways = start_gateways(fleet_config(irods_zone.port, redis.url), root, 3)
         try:
             with running_haproxy(root / "haproxy", [g.port for g in gateways]) as balancer:
                 folder = f"{SHARE}/alice/k-{uuid.uuid4().hex[:6]}/"

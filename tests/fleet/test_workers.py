@@ -1,11 +1,11 @@
 """``davprovider serve --workers N``: real processes on one port. Two workers serve, a
 killed worker is replaced, SIGTERM lets an upload in flight finish and then refuses new
-connections."""
+connections; locks kept in each process are refused, locks kept in Redis are every
+worker's."""
 
 from __future__ import annotations
 
 import base64
-import http.client
 import os
 import re
 import signal
@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from localgrid.redis import LocalRedis
+from tests.helpers.fleet import LOCK_BODY, send
 from tests.helpers.raw_http import read_status
+from tests.helpers.redis_server import redis_server  # noqa: F401  (fixture)
 from tests.helpers.serve_process import GatewayProcess, start_process
 
 AUTH = "Basic " + base64.b64encode(b"alice:alice").decode()
@@ -68,14 +71,7 @@ def parent_of(pid: int) -> int:
 
 
 def get(port: int, path: str = "/memory/") -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("PROPFIND", path, headers={"Authorization": AUTH, "Depth": "0"})
-        reply = conn.getresponse()
-        reply.read()
-        return reply.status
-    finally:
-        conn.close()
+    return send(port, "PROPFIND", path, headers={"Depth": "0"}, timeout=10)[0]
 
 
 def test_two_workers_share_the_port_and_a_dead_one_is_replaced(workers):
@@ -107,6 +103,36 @@ def test_workers_refuse_locks_kept_in_each_process(tmp_path: Path):
     cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(path), "--workers", "2"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "needs redis:" in done.stderr
+
+
+def test_workers_share_locks_kept_in_redis(
+    redis_server: LocalRedis,  # noqa: F811
+    tmp_path: Path,
+):
+    settings = {**config(), "lock_storage": "memory"}
+    settings["redis"] = {"url": redis_server.url, "key_prefix": "workers-test:"}
+    running = start_process(settings, tmp_path, args=("--workers", "2"))
+    try:
+        pids = ready_pids(running, 2)
+        path = "/memory/locked.txt"  # each worker has its own memory share: lock a new name
+        status, headers, _ = send(running.port, "LOCK", path, LOCK_BODY, {"Timeout": "Second-60"})
+        token = headers.get("lock-token", "")
+        assert status == 201 and token
+        assert redis_server.client().exists(f"workers-test:lock:{token.strip('<>')}")
+        refused: set[str] = set()
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(5):  # bounded: the kernel picks the worker of each connection
+                puts = pool.map(lambda _: send(running.port, "PUT", path, b"two")[0], range(20))
+                assert set(puts) == {423}
+                refused = set(
+                    re.findall(r"davprovider\.access\[(\d+)\].*PUT \S+ 423", running.log())
+                )
+                if len(refused) == 2:
+                    break
+        assert refused == {str(p) for p in pids.values()}  # each worker knew the lock
+        assert send(running.port, "PUT", path, b"two", {"If": f"({token})"})[0] in {201, 204}
+    finally:
+        running.stop()
 
 
 def test_sigterm_lets_an_upload_in_flight_finish_then_refuses(workers):

@@ -14,12 +14,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from localgrid.redis import LocalRedis, RedisUnavailable
+from localgrid.redis import NO_KEYS, LocalRedis, RedisUnavailable
 from localgrid.redis import redis_server as server_binary
 from tests.helpers.external_tools import require_tool
 
-#: redis.conf lines that make ``KEYS`` an unknown command.
-NO_KEYS = 'rename-command KEYS ""\n'
+__all__ = ["NO_KEYS", "local_redis", "redis_server"]
 
 
 @contextmanager

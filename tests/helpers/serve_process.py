@@ -8,9 +8,7 @@ https, are read from its log) and returns a ``GatewayProcess``, stopped by PID.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +18,8 @@ from typing import Any, TypeVar
 
 import pytest
 import yaml
+
+from localgrid.tools import stop_process
 
 SERVING = re.compile(r"serving \S+ \(\w+\) on (https?)://([\d.]+):(\d+)/")
 
@@ -66,13 +66,7 @@ class GatewayProcess:
 
     def stop(self) -> None:
         """SIGTERM by PID, then SIGKILL if it does not exit in time."""
-        if self.process.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 P = TypeVar("P", bound=GatewayProcess)
