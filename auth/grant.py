@@ -17,7 +17,12 @@ Activities and the requests they allow:
 - ``MANAGE``: MOVE and COPY (source and destination both in the grant), MKCOL, LOCK, UNLOCK;
 - ``UPDATE_METADATA``: PROPPATCH.
 
-OPTIONS needs any activity; any other method (POST included) none grants.
+OPTIONS needs any activity; any other method (POST included) none grants. A third-party
+copy (``COPY`` with ``Source:``, pull, or with a ``Destination:`` on another server,
+push) is a write or a read of the request's path: pull needs what a PUT needs, push
+DOWNLOAD. The folders above a token's path may be stat'ed (HEAD, PROPFIND Depth 0) with
+any activity, as dCache allows (gfal2 checks a copy's target folder with the target's
+token); never listed.
 """
 
 from __future__ import annotations
@@ -108,11 +113,14 @@ def check(grant: Grant, environ: dict[str, Any], stat: Stat) -> None:
     path = request_path(environ)
     allowed = grant.allowed(path)
     if not allowed:
+        if _stats_an_ancestor(grant, environ, path):
+            return
         raise refuse(f"{path} is outside the token's path")
-    if method in ("COPY", "MOVE"):
+    acting = _acting_as(environ)
+    if acting in ("COPY", "MOVE"):
         _check_transfer(grant, environ, allowed)
         return
-    needed = _needed(method, environ, allowed, lambda: stat(path))
+    needed = _needed(acting, environ, allowed, lambda: stat(path))
     if not needed:
         raise refuse(f"no activity allows {method}")
     if not needed & allowed:
@@ -149,6 +157,29 @@ def _needed(
     if method == "PROPPATCH":
         return frozenset({"UPDATE_METADATA"})
     return frozenset()
+
+
+def _acting_as(environ: dict[str, Any]) -> str:
+    """The request's method; a third-party copy as what it does to the request's path:
+    ``Source:`` (pull) writes it (PUT), a ``Destination:`` on another server (push)
+    reads it (GET)."""
+    method = str(environ.get("REQUEST_METHOD", ""))
+    if method != "COPY":
+        return method
+    if environ.get("HTTP_SOURCE"):
+        return "PUT"
+    destination = urlsplit(environ.get("HTTP_DESTINATION", "").strip())
+    host = str(environ.get("HTTP_HOST", "")).lower()
+    return "GET" if destination.netloc and destination.netloc.lower() != host else method
+
+
+def _stats_an_ancestor(grant: Grant, environ: dict[str, Any], path: str) -> bool:
+    """A HEAD or PROPFIND Depth 0 of a folder above one of the grant's paths."""
+    method = environ.get("REQUEST_METHOD", "")
+    depth = environ.get("HTTP_DEPTH", "infinity").strip().lower()
+    if method != "HEAD" and (method != "PROPFIND" or depth != "0"):
+        return False
+    return any(within(scope.prefix, path) for scope in grant.scopes if scope.activities)
 
 
 def _check_transfer(grant: Grant, environ: dict[str, Any], allowed: frozenset[str]) -> None:

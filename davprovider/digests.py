@@ -42,6 +42,7 @@ _HASHLIB = {"md5": "md5", "sha1": "sha1", "sha-256": "sha256", "sha-512": "sha51
 #: RFC 3230 (Digest, Want-Digest) tokens, lowercased; "sha" is SHA-1.
 RFC3230 = {"md5": "md5", "sha": "sha1", "sha-256": "sha-256", "sha-512": "sha-512"}
 RFC3230 |= {"adler32": "adler32", "sha1": "sha1", "sha-1": "sha1"}
+RFC3230 |= {"sha256": "sha-256", "sha512": "sha-512"}  # gfal2's and davix's names
 RFC3230_NAME = {"md5": "md5", "sha1": "sha", "sha-256": "sha-256", "sha-512": "sha-512"}
 RFC3230_NAME["adler32"] = "adler32"
 #: RFC 9530 (Repr-Digest, Content-Digest, Want-Repr-Digest) keys.
