@@ -121,7 +121,8 @@ class BlockReader(io.RawIOBase):
 
     A subclass sets ``_current`` to the next block in ``_next`` (False at the end of the
     stream) and moves ``_pos`` in ``seek``; ``read`` and ``readinto`` hand out the
-    blocks' bytes and count them in ``_pos``.
+    blocks' bytes and count them in ``_pos``. ``close`` calls ``_halt`` (stop what reads
+    ahead) and then ``_close_source``.
     """
 
     def __init__(self) -> None:
@@ -132,6 +133,12 @@ class BlockReader(io.RawIOBase):
     def _next(self) -> bool:
         """Load the next block into ``_current``; False at the end of the stream."""
         raise NotImplementedError
+
+    def _halt(self) -> None:
+        """Stop reading ahead and drop the current block."""
+
+    def _close_source(self) -> None:
+        """Close what the blocks are read from."""
 
     def readable(self) -> bool:
         return True
@@ -162,6 +169,15 @@ class BlockReader(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._halt()
+            self._close_source()
+        finally:
+            super().close()
 
 
 class ReadAhead(BlockReader):
@@ -220,14 +236,8 @@ class ReadAhead(BlockReader):
         self._pos = self.source.seek(offset, whence)
         return self._pos
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self._halt()
-            self.source.close()
-        finally:
-            super().close()
+    def _close_source(self) -> None:
+        self.source.close()
 
 
 class WriteBehind:

@@ -180,12 +180,6 @@ class ParallelReader(BlockReader):
             self._pos = self.base = max(0, target)
         return self._pos
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self._halt()
-            close_all(self.others)
-            self.raw.close()
-        finally:
-            super().close()
+    def _close_source(self) -> None:
+        close_all(self.others)
+        self.raw.close()
