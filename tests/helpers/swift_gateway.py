@@ -58,6 +58,19 @@ def fresh_container(gw: Gateway) -> Iterator[str]:
         gw.request("DELETE", path)
 
 
+@contextmanager
+def temp_url_key(store: LocalSwift, user: tuple[str, str] = ALICE) -> Iterator[str]:
+    """``user``'s account has a fresh temp URL key (yielded) until the block ends."""
+    conn = connect(store, user)
+    key = uuid.uuid4().hex
+    conn.post_account({"X-Account-Meta-Temp-URL-Key": key})
+    try:
+        yield key
+    finally:
+        conn.post_account({"X-Remove-Account-Meta-Temp-URL-Key": "x"})
+        conn.close()
+
+
 def container_of(box: str) -> str:
     """The container of a ``/swift/<container>/...`` path."""
     return box.strip("/").split("/")[1]
