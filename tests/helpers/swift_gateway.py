@@ -71,6 +71,13 @@ def temp_url_key(store: LocalSwift, user: tuple[str, str] = ALICE) -> Iterator[s
         conn.close()
 
 
+@contextmanager
+def redirecting_gateway(store: LocalSwift, **options: Any) -> Iterator[Gateway]:
+    """``swift_gateway`` with ``temp_url_redirect`` on, alice's account keyed meanwhile."""
+    with temp_url_key(store), swift_gateway(store, temp_url_redirect=True, **options) as gw:
+        yield gw
+
+
 def container_of(box: str) -> str:
     """The container of a ``/swift/<container>/...`` path."""
     return box.strip("/").split("/")[1]

@@ -15,7 +15,7 @@ import pytest
 from localgrid.swift import LocalSwift
 from tests.helpers.external_tools import require_tool
 from tests.helpers.gateway import Gateway
-from tests.helpers.swift_gateway import BOB, fresh_container, swift_gateway, temp_url_key
+from tests.helpers.swift_gateway import BOB, fresh_container, redirecting_gateway
 
 SECONDS = 2  # temp_url_seconds of the redirecting share
 BODY = b"0123456789" * 1000
@@ -25,12 +25,8 @@ BODY = b"0123456789" * 1000
 def gw(swift_store: LocalSwift) -> Iterator[Gateway]:
     """alice's account gets a temp URL key (bob's has none)."""
     clients = ["^$", "^curl/", "^rclone/"]  # the tests' own client sends no User-Agent
-    with (
-        temp_url_key(swift_store),
-        swift_gateway(
-            swift_store, temp_url_redirect=True, temp_url_seconds=SECONDS, temp_url_clients=clients
-        ) as gateway,
-    ):
+    options = {"temp_url_seconds": SECONDS, "temp_url_clients": clients}
+    with redirecting_gateway(swift_store, **options) as gateway:
         yield gateway
 
 

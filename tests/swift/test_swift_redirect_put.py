@@ -25,8 +25,7 @@ from tests.helpers.swift_gateway import (
     connect,
     container_of,
     fresh_container,
-    swift_gateway,
-    temp_url_key,
+    redirecting_gateway,
 )
 
 BODY = bytes(range(256)) * 400  # 100 KiB, below the gateway's 1 MiB segment size
@@ -36,10 +35,7 @@ OTHER = "127.0.0.2"  # another loopback address: the client as seen from elsewhe
 
 @pytest.fixture(scope="module")
 def gw(swift_store: LocalSwift) -> Iterator[Gateway]:
-    with (
-        temp_url_key(swift_store),
-        swift_gateway(swift_store, temp_url_redirect=True, temp_url_seconds=5) as gateway,
-    ):
+    with redirecting_gateway(swift_store, temp_url_seconds=5) as gateway:
         yield gateway
 
 
