@@ -13,7 +13,7 @@ from swiftclient.client import Connection
 
 from localgrid.swift import LocalSwift
 from tests.helpers.gateway import Gateway, running_gateway
-from tests.helpers.swift_helpers import MiB
+from tests.helpers.swift_helpers import MiB, swift_share
 
 ALICE = ("alice", "alice")  # tempauth alice:alice, key alice
 BOB = ("bob", "bob")
@@ -21,14 +21,10 @@ BOB = ("bob", "bob")
 
 def swift_config(store: LocalSwift, **options: Any) -> dict[str, Any]:
     """A config with one swift share at /swift (Basic logins as ``user:user``)."""
-    share_options = {
-        "auth_url": store.auth_url, "user_template": "{user}:{user}", "segment_size": MiB,
-        **options,
-    }  # fmt: skip
     return {
         "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 10},
         "logging": {"access_log": False},
-        "shares": [{"path": "/swift", "backend": "swift", "options": share_options}],
+        "shares": [swift_share(store, **{"segment_size": MiB, **options})],
     }
 
 
