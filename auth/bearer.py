@@ -130,12 +130,10 @@ class Authenticator:
         self.ring = KeyRing(settings.bearer.keys)
 
     def authenticate(self, environ: dict[str, Any], share: ShareAccess) -> Identity | None:
-        token = bearertoken.presented(environ)
-        if token is None:
+        presented = bearertoken.presented_with_issuer(environ)
+        if presented is None:
             return None
-        if not bearertoken.well_formed(token):
-            raise bearertoken.invalid("malformed token")
-        issuer = bearertoken.issuer_of(token)
+        token, issuer = presented
         if issuer != ISSUER and self._foreign(issuer, share):
             return None  # a WLCG token: the token authenticator's
         try:

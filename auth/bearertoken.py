@@ -38,6 +38,17 @@ def presented(environ: dict[str, Any]) -> str | None:
     return values[0].strip()
 
 
+def presented_with_issuer(environ: dict[str, Any]) -> tuple[str, str | None] | None:
+    """The request's token and its unverified ``iss`` (``None``: not a JWT), or ``None``
+    when it presents none; 401 for a malformed one (see ``presented`` for the 400)."""
+    token = presented(environ)
+    if token is None:
+        return None
+    if not well_formed(token):
+        raise invalid("malformed token")
+    return token, issuer_of(token)
+
+
 def invalid(reason: str) -> DAVError:
     """401 with the RFC 6750 challenge for an invalid, expired or forged token."""
     description = reason.replace('"', "'").replace("\\", "/")

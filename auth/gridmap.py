@@ -19,16 +19,11 @@ a file that no longer parses is logged and the previous mapping kept.
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import threading
-import time
 from pathlib import Path
 
 from auth.certchain import DNError, DNParts, parse_dn
-
-log = logging.getLogger("auth.x509")
+from auth.mapfile import MapFile
 
 USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _UNQUOTED = re.compile(r"(\S+)(.*)", re.DOTALL)
@@ -106,38 +101,8 @@ class GridMap:
 
     def __init__(self, path: str, check_every: float = 2.0) -> None:
         self.path = path
-        self.check_every = check_every
-        self._lock = threading.Lock()
-        self._stamp = self._stat()
-        self._mapping = load_gridmap(path)
-        self._checked = time.monotonic()
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        self._file = MapFile(path, load_gridmap, "grid-mapfile", "DNs", check_every)
 
     def users(self, parts: DNParts) -> list[str]:
         """The users mapped to a DN (first one first); empty when it is not listed."""
-        self._refresh()
-        return list(self._mapping.get(parts, []))
-
-    def _refresh(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < self.check_every:
-            return
-        with self._lock:
-            self._checked = now
-            stamp = self._stat()
-            if stamp == self._stamp:
-                return
-            self._stamp = stamp
-            try:
-                mapping = load_gridmap(self.path)
-            except (OSError, GridMapError, UnicodeDecodeError) as exc:
-                log.error("x509: grid-mapfile not reloaded, keeping the previous one: %s", exc)
-                return
-            self._mapping = mapping
-            log.info("x509: grid-mapfile %s reloaded (%d DNs)", self.path, len(mapping))
+        return list(self._file.current().get(parts, []))

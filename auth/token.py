@@ -166,12 +166,10 @@ class Authenticator:
         self.verifiers = {e.issuer: Verifier(e, options.clock_skew) for e in options.issuers}
 
     def authenticate(self, environ: dict[str, Any], share: ShareAccess) -> Identity | None:
-        token = bearertoken.presented(environ)
-        if token is None:
+        presented = bearertoken.presented_with_issuer(environ)
+        if presented is None:
             return None
-        if not bearertoken.well_formed(token):
-            raise bearertoken.invalid("malformed token")
-        issuer = bearertoken.issuer_of(token)
+        token, issuer = presented
         verifier = self.verifiers.get(issuer or "")
         if verifier is None:
             if "bearer" in chain_for(self.settings, share.share):

@@ -20,17 +20,12 @@ that no longer parses is logged and the previous mapping kept.
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from auth.gridmap import USER_NAME
-
-log = logging.getLogger("auth.x509")
+from auth.mapfile import MapFile
 
 _LINE = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))\s+(\S.*?)\s*')
 
@@ -90,44 +85,14 @@ class VomsMap:
 
     def __init__(self, path: str, check_every: float = 2.0) -> None:
         self.path = path
-        self.check_every = check_every
-        self._lock = threading.Lock()
-        self._stamp = self._stat()
-        self._entries = load_vomsmap(path)
-        self._checked = time.monotonic()
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        self._file = MapFile(path, load_vomsmap, "VOMS map file", "lines", check_every)
 
     def user(self, fqans: Sequence[str]) -> str | None:
         """The user of the first FQAN (in order) that a line matches; ``None``: none."""
-        self._refresh()
-        entries = self._entries
+        entries = self._file.current()
         for fqan in fqans:
             short = short_fqan(fqan)
             for pattern, user in entries:
                 if pattern.fullmatch(short):
                     return user
         return None
-
-    def _refresh(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < self.check_every:
-            return
-        with self._lock:
-            self._checked = now
-            stamp = self._stat()
-            if stamp == self._stamp:
-                return
-            self._stamp = stamp
-            try:
-                entries = load_vomsmap(self.path)
-            except (OSError, VomsMapError, UnicodeDecodeError) as exc:
-                log.error("x509: VOMS map file not reloaded, keeping the previous one: %s", exc)
-                return
-            self._entries = entries
-            log.info("x509: VOMS map file %s reloaded (%d lines)", self.path, len(entries))

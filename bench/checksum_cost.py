@@ -12,24 +12,23 @@ ratios of a round share one load.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 from pathlib import Path
+from typing import Any
 
 from common import (
     ALICE,
     MiB,
     Server,
     curl_put,
+    fmt3,
     gateway_settings,
-    machine,
+    machine_line,
     md_table,
     random_file,
+    scratch,
     start_gateway,
-    start_swift,
-    start_zone,
-    stop_on_sigterm,
-    workspace,
+    zone_and_swift,
 )
 
 VARIANTS = {"none": [], "adler32": ["adler32"], "adler32+md5": ["adler32", "md5"]}
@@ -42,7 +41,13 @@ def put_once(server: Server, path: str, source: Path) -> float:
 
 
 def measure(root: Path, size_mib: int, runs: int) -> dict[str, dict[str, list[float]]]:
-    zone, swift = start_zone(root), start_swift(root)
+    with zone_and_swift(root) as (zone, swift):
+        return measure_on(root, zone, swift, size_mib, runs)
+
+
+def measure_on(
+    root: Path, zone: Any, swift: Any, size_mib: int, runs: int
+) -> dict[str, dict[str, list[float]]]:
     gateways: dict[str, Server] = {}
     try:
         for name, upload in VARIANTS.items():
@@ -68,8 +73,6 @@ def measure(root: Path, size_mib: int, runs: int) -> dict[str, dict[str, list[fl
     finally:
         for server in gateways.values():
             server.stop()
-        swift.stop()
-        zone.stop()
 
 
 def report(rates: dict[str, dict[str, list[float]]], size_mib: int) -> str:
@@ -82,14 +85,13 @@ def report(rates: dict[str, dict[str, list[float]]], size_mib: int) -> str:
                 (
                     f"/{share}",
                     name,
-                    f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})",
+                    fmt3(values),
                     f"{statistics.median(ratios):.2f}",
                 )
             )
     head = f"PUT of {size_mib} MiB, MB/s median (min-max); ratio to `none` within a round"
     table = md_table(("share", "checksums.upload", "MB/s", "÷ none"), rows)
-    where = ", ".join(f"{key} {value}" for key, value in machine().items())
-    return f"{head}\n\n{where}\n\n{table}"
+    return f"{head}\n\n{machine_line()}\n\n{table}"
 
 
 def main() -> int:
@@ -97,12 +99,8 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    stop_on_sigterm()
-    root = workspace("davbench-sums-")
-    try:
+    with scratch("davbench-sums-") as root:
         print(report(measure(root, args.size_mib, args.runs), args.size_mib))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     return 0
 
 

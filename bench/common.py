@@ -29,8 +29,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -119,6 +120,11 @@ def machine() -> dict[str, str]:
     }
 
 
+def machine_line() -> str:
+    """``machine()`` on one line, for a report's head."""
+    return ", ".join(f"{key} {value}" for key, value in machine().items())
+
+
 # --- files and ports ---------------------------------------------------------------------
 
 
@@ -133,6 +139,17 @@ def workspace(prefix: str = "davbench-") -> Path:
         except OSError:
             shutil.rmtree(probe, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@contextmanager
+def scratch(prefix: str = "davbench-") -> Iterator[Path]:
+    """A run's ``workspace``, removed at the end; SIGTERM ends the run cleanly meanwhile."""
+    stop_on_sigterm()
+    root = workspace(prefix)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -299,6 +316,20 @@ def start_swift(root: Path) -> LocalSwift:
     swift = LocalSwift(root / "swift", swift_bin=ensure_swift_venv(), log_level="INFO")
     swift.start()
     return swift
+
+
+@contextmanager
+def zone_and_swift(root: Path) -> Iterator[tuple[LocalZone, LocalSwift]]:
+    """The local zone and Swift under ``root``, stopped at the end."""
+    zone = start_zone(root)
+    try:
+        swift = start_swift(root)
+        try:
+            yield zone, swift
+        finally:
+            swift.stop()
+    finally:
+        zone.stop()
 
 
 def make_pki(root: Path) -> DemoPKI:

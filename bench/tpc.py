@@ -15,7 +15,6 @@ under one load. Then one pull of ``--memory-mib`` while the destination's RSS is
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import time
@@ -28,14 +27,13 @@ from common import (
     PeakSampler,
     Server,
     curl_put,
-    machine,
+    fmt3,
+    machine_line,
     md_table,
     random_file,
+    scratch,
     start_gateway,
-    start_swift,
-    start_zone,
-    stop_on_sigterm,
-    workspace,
+    zone_and_swift,
 )
 
 from tests.helpers.grid import SYSTEM_PYTHON, grid_config
@@ -66,8 +64,7 @@ def gfal2_copy(source: str, destination: str, mode: str) -> float:
     return float(run.stdout.strip().splitlines()[-1])
 
 
-def gateways(root: Path) -> tuple[Any, Any, Server, Server]:
-    zone, swift = start_zone(root), start_swift(root)
+def gateways(root: Path, zone: Any, swift: Any) -> tuple[Server, Server]:
     config = grid_config(zone, swift, chain=("ipallow",))
     config["logging"] = {"level": "info", "access_log": True}
     config["tpc"]["marker_interval"] = 5.0
@@ -76,57 +73,58 @@ def gateways(root: Path) -> tuple[Any, Any, Server, Server]:
     destination = start_gateway(root, "destination", config)
     with destination.client() as client:
         client.request("MKCOL", "/swift/bench")
-    return zone, swift, source, destination
+    return source, destination
 
 
 def measure(root: Path, size_mib: int, runs: int, memory_mib: int) -> dict[str, Any]:
-    zone, swift, source, destination = gateways(root)
-    try:
-        data = root / "data.bin"
-        random_file(data, size_mib * MiB)
-        curl_put(source, "/irods/alice/bench.bin", data, ALICE)
-        src = source.url("/irods/alice/bench.bin")
-        rates: dict[str, list[float]] = {"3rd pull": [], "streamed": []}
-        for index in range(runs):
-            for mode in rates:
-                target = destination.url(f"/swift/bench/{mode.replace(' ', '-')}-{index}.bin")
-                rates[mode].append(size_mib * MiB / gfal2_copy(src, target, mode) / 1e6)
-        big = root / "big.bin"
-        random_file(big, memory_mib * MiB)
-        curl_put(source, "/irods/alice/big.bin", big, ALICE)
-        big.unlink()
-        time.sleep(1)
-        before = destination.memory()["VmRSS"]
-        with PeakSampler(destination.pid) as sampler:
-            seconds = gfal2_copy(
-                source.url("/irods/alice/big.bin"), destination.url("/swift/bench/big.bin"),
-                "3rd pull",
-            )  # fmt: skip
-        return {
-            "rates": rates,
-            "memory": {"before": before, "peak": sampler.peak, "seconds": seconds},
-        }
-    finally:
-        for server in (source, destination):
-            server.stop()
-        swift.stop()
-        zone.stop()
+    with zone_and_swift(root) as (zone, swift):
+        source, destination = gateways(root, zone, swift)
+        try:
+            return measure_on(root, source, destination, size_mib, runs, memory_mib)
+        finally:
+            for server in (source, destination):
+                server.stop()
+
+
+def measure_on(
+    root: Path, source: Server, destination: Server, size_mib: int, runs: int, memory_mib: int
+) -> dict[str, Any]:
+    data = root / "data.bin"
+    random_file(data, size_mib * MiB)
+    curl_put(source, "/irods/alice/bench.bin", data, ALICE)
+    src = source.url("/irods/alice/bench.bin")
+    rates: dict[str, list[float]] = {"3rd pull": [], "streamed": []}
+    for index in range(runs):
+        for mode in rates:
+            target = destination.url(f"/swift/bench/{mode.replace(' ', '-')}-{index}.bin")
+            rates[mode].append(size_mib * MiB / gfal2_copy(src, target, mode) / 1e6)
+    big = root / "big.bin"
+    random_file(big, memory_mib * MiB)
+    curl_put(source, "/irods/alice/big.bin", big, ALICE)
+    big.unlink()
+    time.sleep(1)
+    before = destination.memory()["VmRSS"]
+    with PeakSampler(destination.pid) as sampler:
+        seconds = gfal2_copy(
+            source.url("/irods/alice/big.bin"), destination.url("/swift/bench/big.bin"),
+            "3rd pull",
+        )  # fmt: skip
+    return {
+        "rates": rates,
+        "memory": {"before": before, "peak": sampler.peak, "seconds": seconds},
+    }
 
 
 def report(result: dict[str, Any], size_mib: int, memory_mib: int) -> str:
     rates = result["rates"]
     ratios = [t / s for t, s in zip(rates["3rd pull"], rates["streamed"], strict=True)]
-    rows = [
-        (mode, f"{statistics.median(v):.0f} ({min(v):.0f}-{max(v):.0f})")
-        for mode, v in rates.items()
-    ]
+    rows = [(mode, fmt3(v)) for mode, v in rates.items()]
     rows.append(("pull ÷ streamed (median of rounds)", f"{statistics.median(ratios):.2f}"))
     mem = result["memory"]
     growth = (mem["peak"] - mem["before"]) / MiB
-    where = ", ".join(f"{key} {value}" for key, value in machine().items())
     return (
         f"gfal2 copy of {size_mib} MiB, source /irods -> destination /swift, MB/s median "
-        f"(min-max)\n\n{where}\n\n{md_table(('gfal2 mode', 'MB/s'), rows)}\n\n"
+        f"(min-max)\n\n{machine_line()}\n\n{md_table(('gfal2 mode', 'MB/s'), rows)}\n\n"
         f"pull TPC of {memory_mib} MiB: {memory_mib * MiB / mem['seconds'] / 1e6:.0f} MB/s; "
         f"destination RSS {mem['before'] / MiB:.1f} MiB before, peak "
         f"{mem['peak'] / MiB:.1f} MiB (+{growth:.1f} MiB)"
@@ -139,13 +137,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory-mib", type=int, default=1024)
     args = parser.parse_args()
-    stop_on_sigterm()
-    root = workspace("davbench-tpc-")
-    try:
+    with scratch("davbench-tpc-") as root:
         result = measure(root, args.size_mib, args.runs, args.memory_mib)
         print(report(result, args.size_mib, args.memory_mib))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     return 0
 
 

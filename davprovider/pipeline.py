@@ -8,6 +8,9 @@ side in a thread of its own, so the two overlap: ``ReadAhead`` reads a block ahe
 ``WriteBehind`` writes a block behind; the Swift upload streams its PUT body through
 one, and ``digests.Hasher`` hashes in them.
 
+``BlockReader`` is the raw-stream side shared by the readers that hand out blocks
+(``ReadAhead`` here, the iRODS parallel reader).
+
 Errors of the worker's thread surface in the caller's thread, as they were raised;
 nothing here swallows one. Nothing here imports anything but the standard library.
 """
@@ -113,7 +116,71 @@ class Worker:
             raise self.error
 
 
-class ReadAhead(io.RawIOBase):
+class BlockReader(io.RawIOBase):
+    """A readable, seekable raw stream served from blocks that ``_next`` loads.
+
+    A subclass sets ``_current`` to the next block in ``_next`` (False at the end of the
+    stream) and moves ``_pos`` in ``seek``; ``read`` and ``readinto`` hand out the
+    blocks' bytes and count them in ``_pos``. ``close`` calls ``_halt`` (stop what reads
+    ahead) and then ``_close_source``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._current = memoryview(b"")
+        self._pos = 0
+
+    def _next(self) -> bool:
+        """Load the next block into ``_current``; False at the end of the stream."""
+        raise NotImplementedError
+
+    def _halt(self) -> None:
+        """Stop reading ahead and drop the current block."""
+
+    def _close_source(self) -> None:
+        """Close what the blocks are read from."""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.closed:
+            raise ValueError("I/O operation on closed stream")
+        if size is None or size < 0:
+            parts = []
+            while self._current or self._next():
+                parts.append(bytes(self._current))
+                self._pos += len(self._current)
+                self._current = memoryview(b"")
+            return b"".join(parts)
+        if size == 0 or (not self._current and not self._next()):
+            return b""
+        data, self._current = self._current[:size], self._current[size:]
+        self._pos += len(data)
+        return bytes(data)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._halt()
+            self._close_source()
+        finally:
+            super().close()
+
+
+class ReadAhead(BlockReader):
     """Reads ``source`` one step ahead of the caller, in pieces that grow from
     ``FIRST_BLOCK`` to ``block``.
 
@@ -125,18 +192,7 @@ class ReadAhead(io.RawIOBase):
         super().__init__()
         self.source, self.block, self.depth = source, block, depth
         self._worker: Worker | None = None
-        self._current = memoryview(b"")
-        self._pos = 0
         self._eof = False
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
 
     def _fetch(self, worker: Worker) -> None:
         # Small first, doubling up to ``block``: a small file costs no large buffer,
@@ -164,27 +220,6 @@ class ReadAhead(io.RawIOBase):
         self._current = memoryview(data)
         return True
 
-    def read(self, size: int | None = -1) -> bytes:
-        if self.closed:
-            raise ValueError("I/O operation on closed stream")
-        if size is None or size < 0:
-            parts = []
-            while self._current or self._next():
-                parts.append(bytes(self._current))
-                self._pos += len(self._current)
-                self._current = memoryview(b"")
-            return b"".join(parts)
-        if size == 0 or (not self._current and not self._next()):
-            return b""
-        data, self._current = self._current[:size], self._current[size:]
-        self._pos += len(data)
-        return bytes(data)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
     def _halt(self) -> None:
         if self._worker is not None:
             self._worker.stop()
@@ -201,14 +236,8 @@ class ReadAhead(io.RawIOBase):
         self._pos = self.source.seek(offset, whence)
         return self._pos
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self._halt()
-            self.source.close()
-        finally:
-            super().close()
+    def _close_source(self) -> None:
+        self.source.close()
 
 
 class WriteBehind:

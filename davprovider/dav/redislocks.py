@@ -131,8 +131,15 @@ return {}
 """
 )
 
-_FLATTEN = r"""
-local flat = {}
+
+def _collect(first: int) -> str:
+    """Lua: the locks at ARGV[first...] (a path and its ancestors) and below ARGV[2]
+    (unless ''), returned flat as json, ttl pairs."""
+    return f"""
+local out = {{}}
+for i = {first}, #ARGV do at(ARGV[i], out) end
+if ARGV[2] ~= '' then below(ARGV[2], out) end
+local flat = {{}}
 for _, lock in ipairs(out) do
   table.insert(flat, lock[2])
   table.insert(flat, lock[3])
@@ -140,16 +147,9 @@ end
 return flat
 """
 
+
 # ARGV: prefix, children_of ('' for none), paths...; returns json, ttl pairs
-_LOOKUP = (
-    _PRELUDE
-    + r"""
-local out = {}
-for i = 3, #ARGV do at(ARGV[i], out) end
-if ARGV[2] ~= '' then below(ARGV[2], out) end
-"""
-    + _FLATTEN
-)
+_LOOKUP = _PRELUDE + _collect(3)
 
 # A write in progress: marker ARGV[3] (JSON ARGV[4], TTL ARGV[5] ms) rooted at ARGV[6],
 # then the lookup of ARGV[6...] (the path and its ancestors) and below ARGV[2], as _LOOKUP.
@@ -158,11 +158,8 @@ _MARK = (
     + r"""
 redis.call('SET', prefix .. 'lock:' .. ARGV[3], ARGV[4], 'PX', ARGV[5])
 redis.call('ZADD', index, 0, ARGV[6] .. '\0' .. ARGV[3])
-local out = {}
-for i = 6, #ARGV do at(ARGV[i], out) end
-if ARGV[2] ~= '' then below(ARGV[2], out) end
 """
-    + _FLATTEN
+    + _collect(6)
 )
 
 # ARGV: prefix, token, ttl_ms, timeout

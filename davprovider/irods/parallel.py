@@ -26,7 +26,7 @@ from typing import Any
 
 from irods import keywords as kw
 
-from davprovider.pipeline import END, Worker
+from davprovider.pipeline import END, BlockReader, Worker
 
 from .errors import BROKEN
 from .wire import open_raw
@@ -127,7 +127,7 @@ class ParallelWriter:
         close_all(others)
 
 
-class ParallelReader(io.RawIOBase):
+class ParallelReader(BlockReader):
     """The object behind the primary ``raw`` (``size`` bytes), read ahead by
     ``streams`` streams; ``seek`` starts them again at the new position."""
 
@@ -137,17 +137,7 @@ class ParallelReader(io.RawIOBase):
         self.others = secondaries(session, path, raw, SECONDARY_READ, streams, size)
         self.handles = [raw, *self.others]
         self.workers: list[Worker] = []
-        self.pos = self.base = self.taken = 0
-        self.current = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
+        self.base = self.taken = 0
 
     def _reads(self, index: int) -> Callable[[Worker], None]:
         handle, step = self.handles[index], len(self.handles) * BLOCK
@@ -175,48 +165,21 @@ class ParallelReader(io.RawIOBase):
             worker.raise_error()
             raise OSError("parallel stream ended early")
         self.taken += 1
-        self.current = memoryview(data)
+        self._current = memoryview(data)
         return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if self.closed:
-            raise ValueError("I/O operation on closed stream")
-        if size is None or size < 0:
-            parts = []
-            while self.current or self._next():
-                parts.append(bytes(self.current))
-                self.pos += len(self.current)
-                self.current = memoryview(b"")
-            return b"".join(parts)
-        if size == 0 or (not self.current and not self._next()):
-            return b""
-        data, self.current = self.current[:size], self.current[size:]
-        self.pos += len(data)
-        return bytes(data)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def _halt(self) -> None:
         for worker in self.workers:
             worker.stop()
-        self.workers, self.current, self.taken = [], memoryview(b""), 0
+        self.workers, self._current, self.taken = [], memoryview(b""), 0
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        target = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence] + offset
-        if target != self.pos:
+        target = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence] + offset
+        if target != self._pos:
             self._halt()
-            self.pos = self.base = max(0, target)
-        return self.pos
+            self._pos = self.base = max(0, target)
+        return self._pos
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self._halt()
-            close_all(self.others)
-            self.raw.close()
-        finally:
-            super().close()
+    def _close_source(self) -> None:
+        close_all(self.others)
+        self.raw.close()

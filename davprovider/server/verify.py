@@ -66,21 +66,21 @@ class _OpenSSL:
         if ssl_path is None or crypto_path is None:
             raise OSError("libssl or libcrypto not found in this process")
         libssl, libcrypto = ctypes.CDLL(ssl_path), ctypes.CDLL(crypto_path)
-        self.set_verify = libssl.SSL_CTX_set_verify
-        self.set_verify.argtypes = [ctypes.c_void_p, ctypes.c_int, _VERIFY_CALLBACK]
-        self.set_verify.restype = None
-        self.get_verify_mode = libssl.SSL_CTX_get_verify_mode
-        self.get_verify_mode.argtypes = [ctypes.c_void_p]
-        self.get_verify_mode.restype = ctypes.c_int
-        self.get_options = libssl.SSL_CTX_get_options
-        self.get_options.argtypes = [ctypes.c_void_p]
-        self.get_options.restype = ctypes.c_uint64
-        self.error = libcrypto.X509_STORE_CTX_get_error
-        self.error.argtypes = [ctypes.c_void_p]
-        self.error.restype = ctypes.c_int
-        self.error_text = libcrypto.X509_verify_cert_error_string
-        self.error_text.argtypes = [ctypes.c_long]
-        self.error_text.restype = ctypes.c_char_p
+        void, ptr = ctypes.c_void_p, [ctypes.c_void_p]
+        self.set_verify = _bind(libssl.SSL_CTX_set_verify, [void, ctypes.c_int, _VERIFY_CALLBACK])
+        self.get_verify_mode = _bind(libssl.SSL_CTX_get_verify_mode, ptr, ctypes.c_int)
+        self.get_options = _bind(libssl.SSL_CTX_get_options, ptr, ctypes.c_uint64)
+        self.error = _bind(libcrypto.X509_STORE_CTX_get_error, ptr, ctypes.c_int)
+        self.error_text = _bind(
+            libcrypto.X509_verify_cert_error_string, [ctypes.c_long], ctypes.c_char_p
+        )
+
+
+def _bind(function: Any, argtypes: list[Any], restype: Any = None) -> Any:
+    """``function`` of a ``ctypes.CDLL`` with its C signature set."""
+    function.argtypes = argtypes
+    function.restype = restype
+    return function
 
 
 _openssl: _OpenSSL | None = None

@@ -28,7 +28,7 @@ from tests.helpers.irods_gateway import (
     seed,
     start_gateway,
 )
-from tests.helpers.swift_helpers import local_swift
+from tests.helpers.swift_helpers import ALICE_PROFILE, local_swift, swift_share
 from tests.helpers.tokens import ask, bearer, key_file, token
 
 
@@ -51,17 +51,7 @@ def backends_config(zone: LocalZone, swift: LocalSwift, issuer: Path, key: str) 
     config.update(token_sections(ensure_issuer(issuer)))
     config["bearer"] = {"keys": [key]}
     config["shares"][0]["options"].update(proxy_user="rods", proxy_password=zone.admin_password)
-    config["shares"].append(
-        {
-            "path": "/swift",
-            "backend": "swift",
-            "options": {
-                "auth_url": swift.auth_url,
-                "user_template": "{user}:{user}",
-                "profiles": {"alice": {"user": "alice:alice", "key": "alice"}},
-            },
-        }
-    )
+    config["shares"].append(swift_share(swift, profiles=ALICE_PROFILE))
     return config
 
 

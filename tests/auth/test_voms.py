@@ -26,6 +26,7 @@ from davprovider.settings import ConfigError, settings_from_mapping
 from localgrid import pki
 from tests.helpers import testvoms as tv
 from tests.helpers.external_tools import require_tool
+from tests.helpers.testpki import tls_section, write_x509_folder
 
 HOST = "voms.test.example"
 PROD = "/atlas/Role=production/Capability=NULL"
@@ -45,15 +46,11 @@ class VO:
 @pytest.fixture(scope="module")
 def vo(tmp_path_factory) -> VO:
     folder = tmp_path_factory.mktemp("voms")
-    ca = pki.make_ca(pki.name(("O", "Test"), ("CN", "Test CA")))
-    (folder / "ca.pem").write_bytes(pki.pem(ca.cert))
-    (folder / "crl.pem").write_bytes(pki.pem(pki.make_crl(ca)))
-    pki.write_pair(folder, "server", pki.issue_server(ca))
+    ca = write_x509_folder(folder)
     alice = pki.issue_user(ca, pki.name(("O", "Test"), ("CN", "Alice")))
     bob = pki.issue_user(ca, pki.name(("O", "Test"), ("CN", "Bob")))
     server = tv.issue_voms_server(ca, HOST)
     tv.write_lsc(folder / "vomsdir", "atlas", HOST, server.cert.subject, ca.cert.subject)
-    (folder / "grid-mapfile").write_text('"/O=Test/CN=Alice" alice\n')
     (folder / "voms-mapfile").write_text(
         '# FQAN pattern -> user\n"/atlas/Role=production" atlasprod\n"/atlas/*" atlasuser\n'
     )
@@ -67,13 +64,7 @@ def config(vo: VO, **voms: Any) -> dict[str, Any]:
     return {
         "logging": {"access_log": False},
         "auth": {"chain": ["x509"]},
-        "tls": {
-            "certificate": str(folder / "server.pem"),
-            "key": str(folder / "server.key"),
-            "client_ca": str(folder / "ca.pem"),
-            "crls": [str(folder / "crl.pem")],
-            "client_certificates": "optional",
-        },
+        "tls": tls_section(folder),
         "x509": {"gridmap": str(folder / "grid-mapfile"), "voms": section},
         "shares": [{"path": "/memory", "backend": "memory", "options": {}}],
     }

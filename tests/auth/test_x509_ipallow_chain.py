@@ -21,17 +21,13 @@ from davprovider.server.app import build_app
 from davprovider.server.context import check_tls
 from davprovider.settings import ConfigError, settings_from_mapping
 from localgrid import pki
+from tests.helpers.testpki import tls_section, write_x509_folder
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pki")
-    ca = pki.make_ca(pki.name(("O", "Test"), ("CN", "CA")))
-    (folder / "ca.pem").write_bytes(pki.pem(ca.cert))
-    (folder / "crl.pem").write_bytes(pki.pem(pki.make_crl(ca)))
-    pki.write_pair(folder, "server", pki.issue_server(ca))
-    (folder / "grid-mapfile").write_text('"/O=Test/CN=Alice" alice\n')
-    return folder, ca
+    return folder, write_x509_folder(folder, "CA")
 
 
 def peer_of(ca, cn, **kw):
@@ -45,13 +41,7 @@ def config(files, chain=("x509", "basic"), **overrides):
     base: dict[str, Any] = {
         "logging": {"access_log": False},
         "auth": {"chain": list(chain)},
-        "tls": {
-            "certificate": str(folder / "server.pem"),
-            "key": str(folder / "server.key"),
-            "client_ca": str(folder / "ca.pem"),
-            "crls": [str(folder / "crl.pem")],
-            "client_certificates": "optional",
-        },
+        "tls": tls_section(folder),
         "x509": {"gridmap": str(folder / "grid-mapfile")},
         "ipallow": {
             "networks": [

@@ -19,7 +19,7 @@ from localgrid.irods import LocalZone
 from localgrid.swift import LocalSwift
 from tests.helpers.client_tools import SWIFT_SEGMENT, Share
 from tests.helpers.irods_gateway import GatewayProcess, gateway_config, seed, start_gateway
-from tests.helpers.swift_helpers import local_swift
+from tests.helpers.swift_helpers import local_swift, swift_share
 
 SHARES = ("irods", "swift")
 
@@ -40,17 +40,7 @@ def clients_swift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSwi
 def clients_config(zone: LocalZone, swift: LocalSwift) -> dict[str, Any]:
     config = gateway_config(zone.port)
     config["server"]["timeout"] = 60
-    config["shares"].append(
-        {
-            "path": "/swift",
-            "backend": "swift",
-            "options": {
-                "auth_url": swift.auth_url,
-                "user_template": "{user}:{user}",
-                "segment_size": SWIFT_SEGMENT,
-            },
-        }
-    )
+    config["shares"].append(swift_share(swift, segment_size=SWIFT_SEGMENT))
     return config
 
 

@@ -31,7 +31,7 @@ from localgrid.swift import LocalSwift
 from tests.helpers.external_tools import require_tool
 from tests.helpers.gateway import Gateway, running_gateway
 from tests.helpers.irods_gateway import HOME, seed
-from tests.helpers.swift_helpers import local_swift
+from tests.helpers.swift_helpers import ALICE_PROFILE, local_swift, swift_share
 from tests.helpers.testpki import TestPKI, make_test_pki
 from tests.helpers.tlsgw import irods_tls_config
 from tests.helpers.tokens import claims, key_file
@@ -123,15 +123,7 @@ def gw(
     config["bearer"] = {"keys": [key_file(tmp_path_factory.mktemp("gfal2-keys"))]}
     config["shares"] += [
         {"path": "/memory", "backend": "memory", "options": {"users": {"alice": "alice"}}},
-        {
-            "path": "/swift",
-            "backend": "swift",
-            "options": {
-                "auth_url": swift_store.auth_url,
-                "user_template": "{user}:{user}",
-                "profiles": {"alice": {"user": "alice:alice", "key": "alice"}},
-            },
-        },
+        swift_share(swift_store, profiles=ALICE_PROFILE),
     ]
     with running_gateway(config) as running:
         yield running

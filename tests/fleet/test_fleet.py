@@ -26,7 +26,7 @@ from tests.helpers.haproxy import HAProxy, running_haproxy
 from tests.helpers.irods_gateway import AUTH_ALICE, SHARE, GatewayProcess, seed
 from tests.helpers.litmus_run import assert_litmus_passes
 from tests.helpers.redis_server import NO_KEYS, local_redis
-from tests.helpers.swift_helpers import MiB, local_swift
+from tests.helpers.swift_helpers import MiB, local_swift, swift_share
 
 ROUNDS = 8
 RACERS = 12
@@ -52,14 +52,7 @@ def fleet(irods_zone: LocalZone, tmp_path_factory: pytest.TempPathFactory) -> It
         local_redis(tmp_path_factory, "fleet-redis", NO_KEYS) as redis,
         local_swift(tmp_path_factory, "fleet-swift") as swift,
     ):
-        share = {
-            "path": "/swift",
-            "backend": "swift",
-            "options": {
-                "auth_url": swift.auth_url, "user_template": "{user}:{user}",
-                "segment_size": MiB,
-            },
-        }  # fmt: skip
+        share = swift_share(swift, segment_size=MiB)
         limit = {"failures": 5, "window": 60, "block": 30, "trusted_proxies": ["127.0.0.1/32"]}
         config = fleet_config(irods_zone.port, redis.url, [share], login_limit=limit)
         gateways = start_gateways(config, root, 3)

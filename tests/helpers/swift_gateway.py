@@ -13,7 +13,7 @@ from swiftclient.client import Connection
 
 from localgrid.swift import LocalSwift
 from tests.helpers.gateway import Gateway, running_gateway
-from tests.helpers.swift_helpers import MiB
+from tests.helpers.swift_helpers import MiB, swift_share
 
 ALICE = ("alice", "alice")  # tempauth alice:alice, key alice
 BOB = ("bob", "bob")
@@ -21,14 +21,10 @@ BOB = ("bob", "bob")
 
 def swift_config(store: LocalSwift, **options: Any) -> dict[str, Any]:
     """A config with one swift share at /swift (Basic logins as ``user:user``)."""
-    share_options = {
-        "auth_url": store.auth_url, "user_template": "{user}:{user}", "segment_size": MiB,
-        **options,
-    }  # fmt: skip
     return {
         "server": {"host": "127.0.0.1", "port": 0, "threads": 8, "timeout": 10},
         "logging": {"access_log": False},
-        "shares": [{"path": "/swift", "backend": "swift", "options": share_options}],
+        "shares": [swift_share(store, **{"segment_size": MiB, **options})],
     }
 
 
@@ -56,6 +52,26 @@ def fresh_container(gw: Gateway) -> Iterator[str]:
         yield path
     finally:
         gw.request("DELETE", path)
+
+
+@contextmanager
+def temp_url_key(store: LocalSwift, user: tuple[str, str] = ALICE) -> Iterator[str]:
+    """``user``'s account has a fresh temp URL key (yielded) until the block ends."""
+    conn = connect(store, user)
+    key = uuid.uuid4().hex
+    conn.post_account({"X-Account-Meta-Temp-URL-Key": key})
+    try:
+        yield key
+    finally:
+        conn.post_account({"X-Remove-Account-Meta-Temp-URL-Key": "x"})
+        conn.close()
+
+
+@contextmanager
+def redirecting_gateway(store: LocalSwift, **options: Any) -> Iterator[Gateway]:
+    """``swift_gateway`` with ``temp_url_redirect`` on, alice's account keyed meanwhile."""
+    with temp_url_key(store), swift_gateway(store, temp_url_redirect=True, **options) as gw:
+        yield gw
 
 
 def container_of(box: str) -> str:

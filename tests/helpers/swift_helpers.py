@@ -19,6 +19,14 @@ from tests.contract.backend_contract import read  # noqa: F401 (the helpers' rea
 
 MiB = 1 << 20
 USER, KEY = "test:tester", "testing"
+#: ``options.profiles`` that let a password-less identity (a token's) act as alice.
+ALICE_PROFILE = {"alice": {"user": "alice:alice", "key": "alice"}}
+
+
+def swift_share(store: LocalSwift, **options: Any) -> dict[str, Any]:
+    """A config's ``/swift`` share over ``store``, Basic logins as ``user:user``."""
+    share_options = {"auth_url": store.auth_url, "user_template": "{user}:{user}", **options}
+    return {"path": "/swift", "backend": "swift", "options": share_options}
 
 
 def as_tester() -> Identity:

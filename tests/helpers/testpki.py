@@ -15,10 +15,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from localgrid import pki
 
 NOW = dt.datetime.now(dt.UTC)
+
+#: The cases OpenSSL's verification refuses, with the reason it gives.
+REFUSED = [
+    ("bob", "certificate revoked"),
+    ("bob_proxy", "certificate revoked"),
+    ("expired", "certificate has expired"),
+    ("mallory", "unable to get local issuer certificate"),
+    ("bad_name_proxy", "proxy subject name violation"),
+    ("proxy_of_proxy", "proxy path length constraint exceeded"),
+]
 
 
 @dataclass(frozen=True)
@@ -98,3 +109,27 @@ def make_test_pki(folder: Path) -> TestPKI:
         issued,
         ca,
     )
+
+
+def write_x509_folder(folder: Path, ca_cn: str = "Test CA") -> pki.Issued:
+    """A small PKI for in-process x509 tests: the CA (returned) as ``ca.pem``, its empty
+    CRL ``crl.pem``, ``server.pem``/``server.key``, and a ``grid-mapfile`` mapping
+    ``/O=Test/CN=Alice`` to alice."""
+    ca = pki.make_ca(pki.name(("O", "Test"), ("CN", ca_cn)))
+    (folder / "ca.pem").write_bytes(pki.pem(ca.cert))
+    (folder / "crl.pem").write_bytes(pki.pem(pki.make_crl(ca)))
+    pki.write_pair(folder, "server", pki.issue_server(ca))
+    (folder / "grid-mapfile").write_text('"/O=Test/CN=Alice" alice\n')
+    return ca
+
+
+def tls_section(folder: Path) -> dict[str, Any]:
+    """The ``tls`` config section over a ``write_x509_folder`` folder (client certificates
+    optional)."""
+    return {
+        "certificate": str(folder / "server.pem"),
+        "key": str(folder / "server.key"),
+        "client_ca": str(folder / "ca.pem"),
+        "crls": [str(folder / "crl.pem")],
+        "client_certificates": "optional",
+    }

@@ -15,31 +15,18 @@ import pytest
 from localgrid.swift import LocalSwift
 from tests.helpers.external_tools import require_tool
 from tests.helpers.gateway import Gateway
-from tests.helpers.swift_gateway import BOB, connect, fresh_container, swift_gateway
+from tests.helpers.swift_gateway import BOB, fresh_container, redirecting_gateway
 
 SECONDS = 2  # temp_url_seconds of the redirecting share
 BODY = b"0123456789" * 1000
 
 
 @pytest.fixture(scope="module")
-def keyed(swift_store: LocalSwift) -> Iterator[str]:
+def gw(swift_store: LocalSwift) -> Iterator[Gateway]:
     """alice's account gets a temp URL key (bob's has none)."""
-    conn = connect(swift_store)
-    key = uuid.uuid4().hex
-    conn.post_account({"X-Account-Meta-Temp-URL-Key": key})
-    try:
-        yield key
-    finally:
-        conn.post_account({"X-Remove-Account-Meta-Temp-URL-Key": "x"})
-        conn.close()
-
-
-@pytest.fixture(scope="module")
-def gw(swift_store: LocalSwift, keyed: str) -> Iterator[Gateway]:
     clients = ["^$", "^curl/", "^rclone/"]  # the tests' own client sends no User-Agent
-    with swift_gateway(
-        swift_store, temp_url_redirect=True, temp_url_seconds=SECONDS, temp_url_clients=clients
-    ) as gateway:
+    options = {"temp_url_seconds": SECONDS, "temp_url_clients": clients}
+    with redirecting_gateway(swift_store, **options) as gateway:
         yield gateway
 
 

@@ -10,7 +10,6 @@ import logging
 import os
 import re
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +21,12 @@ from localgrid.swift import LocalSwift
 from tests.helpers.external_tools import require_tool
 from tests.helpers.gateway import Gateway
 from tests.helpers.raw_http import put_head, raw_request, read_status
-from tests.helpers.swift_gateway import connect, container_of, fresh_container, swift_gateway
+from tests.helpers.swift_gateway import (
+    connect,
+    container_of,
+    fresh_container,
+    redirecting_gateway,
+)
 
 BODY = bytes(range(256)) * 400  # 100 KiB, below the gateway's 1 MiB segment size
 ALICE_BASIC = "Authorization: Basic YWxpY2U6YWxpY2U="
@@ -30,20 +34,8 @@ OTHER = "127.0.0.2"  # another loopback address: the client as seen from elsewhe
 
 
 @pytest.fixture(scope="module")
-def keyed(swift_store: LocalSwift) -> Iterator[str]:
-    conn = connect(swift_store)
-    key = uuid.uuid4().hex
-    conn.post_account({"X-Account-Meta-Temp-URL-Key": key})
-    try:
-        yield key
-    finally:
-        conn.post_account({"X-Remove-Account-Meta-Temp-URL-Key": "x"})
-        conn.close()
-
-
-@pytest.fixture(scope="module")
-def gw(swift_store: LocalSwift, keyed: str) -> Iterator[Gateway]:
-    with swift_gateway(swift_store, temp_url_redirect=True, temp_url_seconds=5) as gateway:
+def gw(swift_store: LocalSwift) -> Iterator[Gateway]:
+    with redirecting_gateway(swift_store, temp_url_seconds=5) as gateway:
         yield gateway
 
 

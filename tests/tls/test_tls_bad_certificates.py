@@ -10,16 +10,8 @@ import ssl
 
 import pytest
 
+from tests.helpers.testpki import REFUSED
 from tests.helpers.tlsgw import basic, client_context, curl, https, logged, memory_tls_config
-
-CASES = [
-    ("bob", "certificate revoked"),
-    ("bob_proxy", "certificate revoked"),
-    ("expired", "certificate has expired"),
-    ("mallory", "unable to get local issuer certificate"),
-    ("bad_name_proxy", "proxy subject name violation"),
-    ("proxy_of_proxy", "proxy path length constraint exceeded"),
-]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +35,7 @@ def url(gw, path="/memory/"):
     return f"https://127.0.0.1:{gw.port}{path}"
 
 
-@pytest.mark.parametrize(("case", "reason"), CASES)
+@pytest.mark.parametrize(("case", "reason"), REFUSED)
 def test_curl_gets_403_with_the_reason(gw, test_pki, caplog, case, reason):
     caplog.set_level(logging.INFO, logger="davprovider.server.tls")
     result = curl(url(gw), test_pki, case, "-X", "PROPFIND", "-H", "Depth: 0")
@@ -52,7 +44,7 @@ def test_curl_gets_403_with_the_reason(gw, test_pki, caplog, case, reason):
     assert logged(caplog, f"client certificate refused: {reason}")
 
 
-@pytest.mark.parametrize(("case", "reason"), CASES[:4])
+@pytest.mark.parametrize(("case", "reason"), REFUSED[:4])
 def test_python_clients_get_403_and_basic_credentials_do_not_help(gw, test_pki, case, reason):
     context = client_context(test_pki, case)
     reply = https(gw.port, context, "GET", "/memory/", headers=basic("alice"))

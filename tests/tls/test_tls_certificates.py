@@ -9,6 +9,7 @@ import ssl
 import pytest
 
 from localgrid import pki
+from tests.helpers.testpki import REFUSED
 from tests.helpers.tlsgw import basic, client_context, curl, https, logged, memory_tls_config
 
 PROPFIND = ("-X", "PROPFIND", "-H", "Depth: 0")
@@ -86,17 +87,7 @@ def test_python_client_with_alice_proxy_chain(gw, test_pki):
 # --- refused in the TLS handshake ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("case", "reason"),
-    [
-        ("bob", "certificate revoked"),
-        ("bob_proxy", "certificate revoked"),
-        ("expired", "certificate has expired"),
-        ("mallory", "unable to get local issuer certificate"),
-        ("bad_name_proxy", "proxy subject name violation"),
-        ("proxy_of_proxy", "proxy path length constraint exceeded"),
-    ],
-)
+@pytest.mark.parametrize(("case", "reason"), REFUSED)
 def test_bad_certificates_are_refused_in_the_handshake(
     handshake_gw, test_pki, caplog, case, reason
 ):
