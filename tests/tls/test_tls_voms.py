@@ -94,7 +94,7 @@ def test_production_role_proxy_acts_as_the_mapped_user(gw, test_pki, caplog):
     assert logged(caplog, f"fqan={PROD}")
     assert logged(caplog, f"in=0 out={len(result.body)}")
     access = [r.getMessage() for r in caplog.records if r.name == "davprovider.access"]
-    assert any(line.endswith(f"ms fqan={PROD}") for line in access), access
+    assert any(line.endswith(f" fqan={PROD}") for line in access), access
 
 
 def test_expired_ac_falls_back_to_the_dn_with_a_warning(gw, test_pki, caplog):
