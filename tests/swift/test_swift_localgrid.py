@@ -55,18 +55,20 @@ def test_restart_keeps_data_ports_and_tokens(swift_store, root):
 
 def test_servers_left_behind_are_stopped_by_their_pid_files(swift_store, root):
     first = LocalSwift(root, swift_bin=swift_store.swift_bin, die_with_parent=False).start()
-    pids = first.running()
-    assert set(pids) == set(first.servers)
-    command = [sys.executable, "-m", "localgrid.swift", "status", str(root)]
-    status = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parents[2])
-    assert status.returncode == 0 and "proxy: pid" in status.stdout
     second = LocalSwift(root, swift_bin=swift_store.swift_bin)  # as after a crashed test run
     try:
+        pids = first.running()
+        assert set(pids) == set(first.servers)
+        command = [sys.executable, "-m", "localgrid.swift", "status", str(root)]
+        status = subprocess.run(
+            command, capture_output=True, text=True, cwd=Path(__file__).parents[2]
+        )
+        assert status.returncode == 0 and "proxy: pid" in status.stdout
         second.start()
         assert not any(_alive(pid) for pid in pids.values())
         assert set(second.running()) == set(second.servers)
     finally:
-        second.stop()
+        second.stop()  # and, should the test fail early, what ``first`` left running
     assert second.running() == {}
     assert not list((root / "run").glob("*.pid"))
     status = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parents[2])
