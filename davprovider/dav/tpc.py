@@ -316,15 +316,22 @@ class ThirdPartyCopy(BaseMiddleware):
         return backend
 
 
-def _check_target(backend: Backend, path: str, overwrite: bool) -> bool:
-    """Whether a file is at ``path`` (412 when ``overwrite`` is off, 409 for a folder)."""
+def _existing(backend: Backend, path: str) -> Entry | None:
+    """What is at ``path``, ``None`` when nothing is (other failures as ``DAVError``)."""
     try:
         with backend_errors(path):
-            existing = backend.stat(path)
+            return backend.stat(path)
     except DAVError as error:
         if error.value == 404:
-            return False
+            return None
         raise
+
+
+def _check_target(backend: Backend, path: str, overwrite: bool) -> bool:
+    """Whether a file is at ``path`` (412 when ``overwrite`` is off, 409 for a folder)."""
+    existing = _existing(backend, path)
+    if existing is None:
+        return False
     if existing.is_dir:
         raise DAVError(HTTP_CONFLICT, "the target is a folder")
     if not overwrite:
@@ -336,13 +343,9 @@ def _clear_target(backend: Backend, path: str, overwrite: bool, folder: bool) ->
     """Whether something is at ``path``; 412 when ``overwrite`` is off; removed when a
     folder is involved (RFC 4918 §9.8.4: the target is deleted first; a file over a
     file is replaced atomically by the upload instead)."""
-    try:
-        with backend_errors(path):
-            existing = backend.stat(path)
-    except DAVError as error:
-        if error.value == 404:
-            return False
-        raise
+    existing = _existing(backend, path)
+    if existing is None:
+        return False
     if not overwrite:
         raise DAVError(HTTP_PRECONDITION_FAILED, "the target exists and Overwrite is F")
     if folder or existing.is_dir:
