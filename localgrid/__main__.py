@@ -85,8 +85,9 @@ def seed_swift(swift: LocalSwift) -> None:
             conn.close()
 
 
-def instructions(port: int) -> str:
+def instructions(port: int, data: Path) -> str:
     url = f"http://127.0.0.1:{port}/irods"
+    token = f"python -m localgrid --data {data} token"
     return f"""
 davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the zone)
   accounts: alice/alice, bob/bob (homes {url}/alice/ and {url}/bob/, shared {url}/shared/)
@@ -100,7 +101,7 @@ davprovider demo: the gateway is on {url}/   (Ctrl-C stops the gateway and the z
   cadaver:  cadaver {url}/alice/          (user alice, password alice)
   davfs2:   mount -t davfs {url}/alice/ /mnt/dav   (as root; user alice, password alice)
   browser:  http://127.0.0.1:{port}/   (the shares; folders as pages: upload, zip, rename)
-  tokens:   T=$(python -m localgrid token alice 'storage.read:/irods/alice')   (demo issuer)
+  tokens:   T=$(.venv/bin/{token} alice 'storage.read:/irods/alice')   (demo issuer)
             curl -H "Authorization: Bearer $T" {url}/alice/README.txt
             curl -u alice:alice -X POST -H 'Content-Type: application/macaroon-request' \\
                 -d '{{"caveats": ["activity:DOWNLOAD"], "validity": "PT10M"}}' \\
@@ -246,12 +247,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.gateways:
             fleet = Fleet(args.data, config, args.gateways, args.port)
             fleet.start()
-            print(instructions(args.port) + fleet.instructions(), flush=True)
+            print(instructions(args.port, args.data) + fleet.instructions(), flush=True)
             while True:
                 signal.pause()
         cmd = [sys.executable, "-m", "davprovider", "serve", "--config", str(config)]
         gateway = subprocess.Popen([*cmd, "--port", str(args.port)])
-        text = instructions(args.port) if demo is None else tls_instructions(args.port, demo)
+        text = (
+            instructions(args.port, args.data)
+            if demo is None
+            else tls_instructions(args.port, demo)
+        )
         print(text, flush=True)
         return gateway.wait()
     except KeyboardInterrupt:
