@@ -1,6 +1,7 @@
 """A map file kept current: re-read when its mtime, size or inode change.
 
-Shared by the grid-mapfile and the VOMS map file. ``MapFile(path, load, name)`` reads the
+Shared by the grid-mapfile, the VOMS map file, the gateway's token keys and the token
+issuers' JWKS files. ``MapFile(path, load, name)`` reads the
 file once (a first read that fails raises), then at most every ``check_every`` seconds
 looks at its stamp; a changed file is parsed again, and a file that no longer reads or
 parses is logged and the previous content kept.
@@ -35,7 +36,8 @@ class MapFile(Generic[T]):
     """The parsed content of a file, ``load(path)`` again whenever the file changes.
 
     ``load`` raises ``ValueError`` (or ``OSError``, ``UnicodeDecodeError``) for a file it
-    cannot use; ``name`` ("grid-mapfile") and ``unit`` ("DNs") word the log lines.
+    cannot use; ``name`` ("grid-mapfile") and ``unit`` ("DNs") word the log lines, which
+    begin with ``topic`` ("x509").
     """
 
     def __init__(
@@ -45,12 +47,14 @@ class MapFile(Generic[T]):
         name: str,
         unit: str = "entries",
         check_every: float = 2.0,
+        topic: str = "x509",
     ) -> None:
         self.path = path
         self.check_every = check_every
         self._load = load
         self._name = name
         self._unit = unit
+        self._topic = topic
         self._lock = threading.Lock()
         self._stamp = file_stamp(path)
         self._content = load(path)
@@ -74,9 +78,15 @@ class MapFile(Generic[T]):
             try:
                 content = self._load(self.path)
             except (OSError, ValueError) as exc:
-                log.error("x509: %s not reloaded, keeping the previous one: %s", self._name, exc)
+                log.error(
+                    "%s: %s not reloaded, keeping the previous one: %s",
+                    self._topic,
+                    self._name,
+                    exc,
+                )
                 return
             self._content = content
             log.info(
-                "x509: %s %s reloaded (%d %s)", self._name, self.path, len(content), self._unit
-            )
+                "%s: %s %s reloaded (%d %s)",
+                self._topic, self._name, self.path, len(content), self._unit,
+            )  # fmt: skip

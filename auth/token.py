@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from auth import bearer, bearertoken, grant
+from auth.mapfile import MapFile
 from auth.subjectmap import from_template, load_map, template_fields
 from davprovider import schema
 from davprovider.backend import Identity
@@ -111,20 +112,30 @@ def scopes_of(claims: dict[str, Any], base: str) -> tuple[grant.Scope, ...]:
     return tuple(scopes)
 
 
+def read_jwks(path: str) -> list[jwt.PyJWK]:
+    """An issuer's public keys from its JWKS file; ``ValueError`` when it has none usable."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read(1 << 20)
+    try:
+        return list(jwt.PyJWKSet.from_json(text).keys)
+    except jwt.PyJWTError as exc:
+        raise ValueError(f"JWKS file {path!r}: {exc}") from None
+
+
 class Verifier:
-    """One trusted issuer: its keys (read once), audiences and user mapping."""
+    """One trusted issuer: its keys (kept current with the JWKS file, so an issuer's key
+    rotation needs no restart), audiences and user mapping."""
 
     def __init__(self, entry: TrustedIssuer, skew: int) -> None:
         self.entry = entry
         self.skew = skew
-        with open(entry.jwks, encoding="utf-8") as handle:
-            self.keys = jwt.PyJWKSet.from_json(handle.read(1 << 20))
+        self.keys = MapFile(entry.jwks, read_jwks, "JWKS file", "keys", topic="token")
         self.users = load_map(entry.users) if entry.users else None
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims; ``jwt.InvalidTokenError`` when it does not verify."""
         kid = jwt.get_unverified_header(token).get("kid")
-        keys = [k for k in self.keys.keys if kid is None or k.key_id == kid]
+        keys = [k for k in self.keys.current() if kid is None or k.key_id == kid]
         if not keys:
             raise jwt.InvalidTokenError("signed with an unknown key")
         claims: dict[str, Any] = jwt.decode(

@@ -4,9 +4,12 @@ Each file holds one secret (at least 32 bytes, surrounding whitespace ignored; e
 ``openssl rand -base64 48 > key``). Tokens are JWTs signed HS256 with the first
 file's key; their header names the key (``kid``: the first 16 hex digits of the
 key's SHA-256), so a token verifies against whichever listed key made it. Rotation
-with overlap: put the new file first and keep the old one listed until the longest
-token it signed has expired. Every gateway of a deployment lists the same files.
-The keys never reach ``repr()`` or a log line.
+with overlap: list a second file for the new key, keep it second until every gateway
+reads it, then swap the two files' contents (the new key signs), and drop the old one
+once the longest token it signed has expired. The files are looked at every few seconds
+and re-read when they change (``mapfile.py``): no restart; a file that no longer reads
+keeps its previous key. Every gateway of a deployment lists the same files. The keys
+never reach ``repr()`` or a log line.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+
+from auth.mapfile import MapFile
 
 #: Shortest secret accepted (bytes).
 MIN_KEY = 32
@@ -44,14 +49,24 @@ def read_key(path: str) -> Key:
     return Key(hashlib.sha256(secret).hexdigest()[:16], secret)
 
 
+def _key_file(path: str) -> tuple[Key]:
+    return (read_key(path),)
+
+
 class KeyRing:
-    """The keys of ``paths``, read once (a restart picks up a rotation)."""
+    """The keys of ``paths``, each kept current with its file (a rotation needs no
+    restart)."""
 
     def __init__(self, paths: tuple[str, ...]) -> None:
         if not paths:
             raise KeyFileError("no key files")
-        self.keys = [read_key(path) for path in paths]
-        self._by_kid = {key.kid: key for key in reversed(self.keys)}
+        self._files = [
+            MapFile(path, _key_file, "token key", "key", topic="bearer") for path in paths
+        ]
+
+    @property
+    def keys(self) -> list[Key]:
+        return [file.current()[0] for file in self._files]
 
     def sign(self, claims: dict[str, Any]) -> str:
         key = self.keys[0]
@@ -61,7 +76,7 @@ class KeyRing:
         """The claims of a token this ring signed for ``issuer``, not expired;
         ``jwt.InvalidTokenError`` otherwise."""
         kid = jwt.get_unverified_header(token).get("kid")
-        key = self._by_kid.get(kid) if isinstance(kid, str) else None
+        key = next((key for key in self.keys if key.kid == kid), None)
         if key is None:
             raise jwt.InvalidTokenError("signed with an unknown key")
         claims: dict[str, Any] = jwt.decode(

@@ -195,6 +195,24 @@ def test_rotation_old_key_verifies_until_removed(keys):
                                user=None).status == 207  # fmt: skip
 
 
+def test_a_key_file_rewritten_takes_effect_without_a_restart(tmp_path):
+    path = key_file(tmp_path, "rotating.key")
+    with running_gateway(config([path])) as running:
+        assert running.request("MKCOL", "/memory/d").status == 201
+        value = token(running, "/memory/d", "activity:LIST")
+        listing = {**bearer(value), "Depth": "1"}
+        assert running.request("PROPFIND", "/memory/d", headers=listing, user=None).status == 207
+        key_file(tmp_path, "rotating.key")  # a new secret in the same file
+        deadline = time.monotonic() + 10
+        while running.request("PROPFIND", "/memory/d", headers=listing, user=None).status != 401:
+            assert time.monotonic() < deadline, "the rewritten key file was not read again"
+            time.sleep(0.5)
+        fresh = token(running, "/memory/d", "activity:LIST")
+        assert jwt.get_unverified_header(fresh)["kid"] != jwt.get_unverified_header(value)["kid"]
+        again = {**bearer(fresh), "Depth": "1"}
+        assert running.request("PROPFIND", "/memory/d", headers=again, user=None).status == 207
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

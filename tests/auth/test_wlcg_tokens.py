@@ -63,6 +63,26 @@ def test_read_scope_acts_as_the_user_read_only(gw, issuer_dir):
     assert gw.get("/memory/bob/b.txt", headers=bearer(value), user=None).status == 403
 
 
+def test_an_issuer_key_rotated_in_the_jwks_file_takes_effect_without_a_restart(tmp_path):
+    folder = tmp_path / "rotating-issuer"
+    with running_gateway(wlcg_config(folder, ["token"])) as running:
+        old = issue(folder, "alice", "storage.read:/")
+
+        def stat(value: str) -> int:
+            headers = {**bearer(value), "Depth": "0"}
+            return running.request("PROPFIND", "/memory/", headers=headers, user=None).status
+
+        assert stat(old) == 207
+        for made in ("issuer-key.pem", "jwks.json"):
+            (folder / made).unlink()
+        new = issue(folder, "alice", "storage.read:/")  # a new key under the same kid
+        deadline = time.monotonic() + 10
+        while stat(new) != 207:
+            assert time.monotonic() < deadline, "the rewritten JWKS file was not read again"
+            time.sleep(0.5)
+        assert stat(old) == 401
+
+
 def test_modify_scope_writes_and_deletes(gw, issuer_dir):
     value = issue(issuer_dir, "alice", "storage.read:/alice storage.modify:/alice/in")
     assert gw.put("/memory/alice/in/w.txt", b"w", headers=bearer(value), user=None).status == 201
