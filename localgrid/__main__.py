@@ -131,14 +131,7 @@ def tls_config(raw: dict[str, Any], demo: DemoPKI) -> dict[str, Any]:
     certificates (x509 first in the chain, then the plain demo's; the grid-mapfile
     maps each demo DN to its user), and on Swift shares each demo user's certificate
     acting as that user's own Swift account (``profiles``), as a password login would."""
-    raw["tls"] = {
-        "certificate": str(demo.server_cert),
-        "key": str(demo.server_key),
-        "client_ca": str(demo.ca),
-        "crls": [str(demo.crl)],
-        "client_certificates": "optional",
-    }
-    raw["x509"] = {"mapping": "gridmap", "gridmap": str(demo.gridmap)}
+    raw.update(demo.gateway_sections())
     raw["auth"] = {"chain": ["x509", *raw.get("auth", {}).get("chain", ["basic"])]}
     for share in raw.get("shares", []):
         if share.get("backend") == "swift":

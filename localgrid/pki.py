@@ -28,6 +28,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -371,6 +372,20 @@ class DemoPKI:
     proxy: Path
     dns: dict[str, str]
     ca_dir: Path  # the CA as OpenSSL's hashed directory (X509_CERT_DIR, davix --capath)
+
+    def gateway_sections(self) -> dict[str, Any]:
+        """The gateway's ``tls:`` (optional client certificates, this CA and its CRL) and
+        ``x509:`` (this grid-mapfile) config sections."""
+        return {
+            "tls": {
+                "certificate": str(self.server_cert),
+                "key": str(self.server_key),
+                "client_ca": str(self.ca),
+                "crls": [str(self.crl)],
+                "client_certificates": "optional",
+            },
+            "x509": {"mapping": "gridmap", "gridmap": str(self.gridmap)},
+        }
 
 
 def _demo_paths(folder: Path, users: list[str]) -> DemoPKI:

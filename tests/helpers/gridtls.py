@@ -32,14 +32,7 @@ def grid_tls_config(
     access for certificate and token logins (iRODS proxy user, a Swift profile), and
     the demo CA trusted when it reaches another gateway (``tpc.ca_file``)."""
     config = grid_config(zone, swift, chain=chain)
-    config["tls"] = {
-        "certificate": str(demo.server_cert),
-        "key": str(demo.server_key),
-        "client_ca": str(demo.ca),
-        "crls": [str(demo.crl)],
-        "client_certificates": "optional",
-    }
-    config["x509"] = {"mapping": "gridmap", "gridmap": str(demo.gridmap)}
+    config.update(demo.gateway_sections())
     config["bearer"] = {"keys": [key_file(keys)]}
     config["tpc"]["ca_file"] = str(demo.ca)
     irods, swift_options = (share["options"] for share in config["shares"])
