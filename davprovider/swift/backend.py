@@ -28,7 +28,7 @@ from davprovider.backend import Backend, Entry, Upload
 
 from .bulk import parallel, transfer
 from .bulk import remove as remove_tree
-from .entries import dir_entry, iso_time, row_entry, writes
+from .entries import dir_entry, iso_time, row_entry, swift_etag, writes
 from .errors import translated
 from .names import dead_properties, is_dir_type, user_meta
 from .props import all_meta, flag, flagged, member_meta
@@ -96,7 +96,7 @@ class SwiftBackend(SyncExtensions, Backend):
         if entry.is_dir:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         conn = self.pool.acquire(self.identity)
-        etag = f'"{entry.etag}"' if entry.etag else None
+        etag = f'"{swift_etag(entry.etag)}"' if entry.etag else None
         reader = SwiftReader(conn, self.pool.release, loc.container, loc.obj, entry.size or 0, etag)
         try:
             reader.start()  # a vanished object fails here, a replaced one is taken as it is

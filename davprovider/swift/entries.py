@@ -2,8 +2,10 @@
 
 A file's entry comes from its container listing row in ``list`` and ``stat``
 alike, so both describe it identically (times to the microsecond); the ETag
-is Swift's MD5, or for a Static Large Object its ``slo_etag`` (then there is
-no content checksum).
+is Swift's MD5, or for a Static Large Object its ``slo_etag`` with ``-slo`` appended
+(``SLO_MARK``): an SLO's ETag is the MD5 of its segments' MD5s, and davix (gfal2) takes
+any 32-hex-digit ETag for the content's MD5 when none is offered otherwise. Requests to
+Swift (``If-Match``, comparisons with a HEAD) use the ETag without it (``swift_etag``).
 
 Modification times set by clients (``X-OC-Mtime``, PROPPATCH) are kept twice:
 as ``X-Object-Meta-Mtime`` (rclone's and the ``swift`` CLI's convention, for
@@ -47,6 +49,7 @@ from .names import is_dir_type
 Row = dict[str, Any]
 MTIME_PARAM = "dav_mtime"
 MD5_PARAM = "dav_md5"  # an SLO's content MD5 (its ETag is none), shown by listings
+SLO_MARK = "-slo"  # ends the ETag the gateway shows for a Static Large Object
 MEMO_SECONDS = 2.0  # how long a backend trusts what it looked up (one request)
 # Swift's own parameter parsing (swift.common.utils.parse_content_type, strict)
 _TOKEN = r"[^()<>@,;:\"/\[\]?={}\x00-\x20\x7f]+"
@@ -139,6 +142,16 @@ def dir_entry(name: str, modified: float | None = None) -> Entry:
     return Entry(name, True, None, modified, None, None, None)
 
 
+def slo_shown(etag: str) -> str:
+    """The ETag shown for a Static Large Object whose Swift ETag is ``etag``."""
+    return etag + SLO_MARK
+
+
+def swift_etag(etag: str) -> str:
+    """The ETag Swift knows for an ETag the gateway showed."""
+    return etag.removesuffix(SLO_MARK)
+
+
 def row_entry(row: Row, name: str) -> Entry:
     """The entry of one object row of a container listing."""
     content_type, mtime = split_mtime(row.get("content_type"))
@@ -152,7 +165,8 @@ def row_entry(row: Row, name: str) -> Entry:
         checksum = f"md5:{md5}" if md5 and re.fullmatch(r"[0-9a-f]{32}", md5) else None
     return Entry(
         name=name, is_dir=False, size=int(row.get("bytes") or 0), modified=modified,
-        etag=slo_etag or row.get("hash"), content_type=content_type, checksum=checksum,
+        etag=slo_shown(slo_etag) if slo_etag else row.get("hash"), content_type=content_type,
+        checksum=checksum,
     )  # fmt: skip
 
 

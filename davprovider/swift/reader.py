@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from swiftclient.exceptions import ClientException
 
+from .entries import slo_shown
 from .errors import retry_busy, status_of, translated
 
 if TYPE_CHECKING:
@@ -124,7 +125,9 @@ class SwiftReader(io.RawIOBase):
                 raise OSError(errno.EAGAIN, f"{self.path} changed while being read") from exc
         etag = answer.get("etag")
         self.etag = etag.strip('"') if etag else None
-        if etag and not answer.get("x-static-large-object"):
+        if self.etag and answer.get("x-static-large-object"):
+            self.etag = slo_shown(self.etag)  # as ``entries`` shows it
+        elif etag:
             self._if_match = f'"{etag.strip(chr(34))}"'  # later seeks: this same version
 
     def _pinned(self) -> dict[str, str]:

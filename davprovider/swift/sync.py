@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from davprovider.backend import Entry, Quota
 from davprovider.digests import HEX_LENGTH, checksum_digests, pick
 
-from .entries import header_time, mtime_text, split_mtime, with_mtime, writes
+from .entries import header_time, mtime_text, split_mtime, swift_etag, with_mtime, writes
 from .errors import translated
 from .names import user_meta
 from .tempurl import TempUrls
@@ -136,7 +136,7 @@ class SyncExtensions(TempUrls):
             return pick(found, algorithms)
         loc = self.locate(path)
         head = self.head_object(loc.container, loc.obj)
-        if head is not None and head.get("etag", "").strip('"') == entry.etag:
+        if head is not None and head.get("etag", "").strip('"') == swift_etag(entry.etag or ""):
             found = {**stored_digests(head), **found}
         return pick(found, algorithms)
 

@@ -26,8 +26,8 @@ def test_an_upload_above_the_segment_size_becomes_an_slo(backend, swift_conn, co
     stored = segments(swift_conn, container)
     assert len(stored) == 4 and all(n.startswith("big.bin/slo/") for n in stored)
     assert hashlib.md5(read(backend, "/big.bin")).digest() == hashlib.md5(BODY).digest()
-    assert entry.size == len(BODY) and entry.etag == head["etag"].strip('"')
-    assert entry.checksum is None  # an SLO's ETag is not the MD5 of its content
+    assert entry.size == len(BODY) and entry.etag == head["etag"].strip('"') + "-slo"
+    assert entry.checksum is None  # an SLO's ETag is not the MD5 of its content (nor looks it)
     assert [e.name for e in backend.list("/")] == ["big.bin"]  # no segments container shown
 
 
