@@ -125,25 +125,39 @@ def pull_steps(
         expected = source_expectations(answer.getheader("Digest"))
         if verify and not expected:
             raise RemoteError("the source offers no checksum to verify the copy against")
-        with backend_errors(path):
-            upload = backend.open_write(path, size=size)
         # the source's checksum is verified, and ``checksums.upload`` kept, as for a large
         # PUT: no sync client will compare the others
-        writer = Writer(upload, path, expected, checksums.for_upload(size, False))
-        try:
-            moved = 0
-            while piece := answer.read(PIECE):
-                writer.write(piece)
-                moved += len(piece)
-                yield moved
-            if size is not None and moved != size:
-                raise RemoteError(f"the source sent {moved} of {size} bytes")
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
+        yield from write_steps(backend, path, answer.read, size, expected, checksums)
     finally:
         conn.close()
+
+
+def write_steps(
+    backend: Backend,
+    path: str,
+    read: Callable[[int], bytes],
+    size: int | None,
+    expected: list[Expectation],
+    checksums: ChecksumSettings,
+) -> Iterator[int]:
+    """``read`` to its end into an upload of ``path`` (a PUT's ``Writer``: hashed,
+    ``expected`` digests verified, atomic); yields bytes moved. Fewer bytes than ``size``
+    abort it."""
+    with backend_errors(path):
+        upload = backend.open_write(path, size=size)
+    writer = Writer(upload, path, expected, checksums.for_upload(size, False))
+    try:
+        moved = 0
+        while piece := read(PIECE):
+            writer.write(piece)
+            moved += len(piece)
+            yield moved
+        if size is not None and moved != size:
+            raise RemoteError(f"the source sent {moved} of {size} bytes")
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def push_steps(
@@ -397,19 +411,7 @@ def copy_file(
         stream = source.open_read(source_path)
     try:
         size = getattr(getattr(stream, "entry", None), "size", entry.size)
-        with backend_errors(path):
-            upload = target.open_write(path, size=size)
-        writer = Writer(upload, path, [], checksums.for_upload(size, False))
-        try:
-            moved = 0
-            while piece := stream.read(PIECE):
-                writer.write(piece)
-                moved += len(piece)
-                yield moved
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
+        yield from write_steps(target, path, stream.read, size, [], checksums)
     finally:
         stream.close()
     with backend_errors(path):
