@@ -61,7 +61,7 @@ class SwiftFactory(Share):
         connection_params(self.options, identity)  # a caller without credentials: 403 now
         if self._due(identity):
             args = (identity, self.options.sweep_age)
-            threading.Thread(target=self._sweep_one, args=args, daemon=True).start()
+            threading.Thread(target=self._sweep_one, args=args, name="sweep", daemon=True).start()
         return SwiftBackend(self, identity)
 
     def sweep(self, max_age: float | None = None) -> float | None:

@@ -54,7 +54,8 @@ def swift_calls(monkeypatch: pytest.MonkeyPatch) -> SwiftCalls:
     inner = Connection._retry
 
     def counting(self: Connection, reset: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name != "sweep":  # the gateway's own background sweep
+        if threading.current_thread().name != "sweep":  # the gateway's background sweeps
+            # (at start, and of each account the first time its user is seen)
             calls.record(func.__name__)
         return inner(self, reset, func, *args, **kwargs)
 
