@@ -29,11 +29,11 @@ from pathlib import Path
 import pytest
 
 from localgrid.irods import LocalZone
-from localgrid.pki import DemoPKI, create_demo_pki
+from localgrid.pki import DemoPKI
 from localgrid.swift import LocalSwift
 from tests.helpers.gateway import Gateway, running_gateway
-from tests.helpers.grid import SYSTEM_PYTHON, require_gfal2
-from tests.helpers.gridtls import grid_proxy_init, grid_tls_config, proxy_env
+from tests.helpers.grid import SYSTEM_PYTHON
+from tests.helpers.gridtls import grid_tls_config, proxy_env
 from tests.helpers.irods_gateway import ALICE, basic
 from tests.helpers.tlsgw import https
 
@@ -67,17 +67,6 @@ def python_sums(data: bytes) -> dict[str, str]:
 
 
 EXPECTED = python_sums(BIG)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPKI:
-    require_gfal2()
-    return create_demo_pki(tmp_path_factory.mktemp("gfal2-sum-pki"))
-
-
-@pytest.fixture(scope="module")
-def proxy(demo: DemoPKI) -> Path:
-    return grid_proxy_init(demo)
 
 
 def _gateway(

@@ -19,15 +19,14 @@ import subprocess
 import uuid
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from localgrid.irods import LocalZone
-from localgrid.pki import DemoPKI, create_demo_pki
+from localgrid.pki import DemoPKI
 from localgrid.swift import LocalSwift
-from tests.helpers.grid import SYSTEM_PYTHON, require_gfal2
-from tests.helpers.gridtls import grid_proxy_init, grid_tls_config, proxy_env
+from tests.helpers.grid import SYSTEM_PYTHON
+from tests.helpers.gridtls import grid_tls_config, proxy_env
 from tests.helpers.serve_process import GatewayProcess, start_process
 from tests.helpers.tlsgw import Reply, https
 
@@ -60,17 +59,6 @@ except gfal2.GError as exc:
 outcome["types"] = [e.split(" ", 1)[1] for e in events if e.startswith("TRANSFER:TYPE")]
 print(json.dumps(outcome))
 """
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPKI:
-    require_gfal2()
-    return create_demo_pki(tmp_path_factory.mktemp("gfal2-default-pki"))
-
-
-@pytest.fixture(scope="module")
-def proxy(demo: DemoPKI) -> Path:
-    return grid_proxy_init(demo)
 
 
 def _start(zone, swift, demo, tmp_path_factory, name: str) -> GatewayProcess:
