@@ -24,11 +24,11 @@ from localgrid.pki import PROXY_CERT_INFO, DemoPKI, create_demo_pki
 from localgrid.swift import LocalSwift
 from tests.helpers.external_tools import require_tool
 from tests.helpers.gateway import Gateway, running_gateway
+from tests.helpers.grid import SYSTEM_PYTHON, require_gfal2
 from tests.helpers.swift_gateway import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = b"Hello alice, this object lives in Swift.\n"
-GFAL2_PYTHON = "/usr/bin/python3"  # Debian's python3-gfal2 lives there, not in the venv
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +132,8 @@ print(ctx.stat(sys.argv[1] + "hello.txt").st_size)
 
 
 def test_gfal2_with_the_grid_proxy_as_the_readme_shows(demo, gw, grid_proxy):
-    python = require_tool(GFAL2_PYTHON)
-    probe = subprocess.run([python, "-c", "import gfal2"], capture_output=True, timeout=30)
-    if probe.returncode != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("python3-gfal2 is required in CI but is not installed")
-        pytest.skip("python3-gfal2 is not installed")
+    require_gfal2()
+    python = SYSTEM_PYTHON
     env = {
         **os.environ,
         "X509_USER_PROXY": str(grid_proxy),

@@ -7,7 +7,6 @@ the gateway's log."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from davprovider.swift import Options
 from localgrid.swift import LocalSwift
 from tests.helpers.external_tools import require_tool
 from tests.helpers.gateway import Gateway
+from tests.helpers.grid import SYSTEM_PYTHON, require_gfal2
 from tests.helpers.raw_http import put_head, raw_request, read_status
 from tests.helpers.swift_gateway import (
     connect,
@@ -194,11 +194,8 @@ del out
 
 
 def test_gfal2_get_and_put_follow_the_redirect(gw, box, swift_store, caplog):
-    python = require_tool("/usr/bin/python3")  # Debian's python3-gfal2
-    if subprocess.run([python, "-c", "import gfal2"], capture_output=True).returncode:
-        if os.environ.get("CI") == "true":
-            pytest.fail("python3-gfal2 is required in CI but is not installed")
-        pytest.skip("python3-gfal2 is not installed")
+    require_gfal2()
+    python = SYSTEM_PYTHON  # Debian's, with python3-gfal2
     caplog.set_level(logging.INFO, logger="davprovider.dav.redirect")
     caplog.set_level(logging.INFO, logger="davprovider.dav.resources")
     basic = ALICE_BASIC.split(": ", 1)[1]
