@@ -62,9 +62,9 @@ ROUTES = {
 }
 
 
-def rclone(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def rclone(home: Path, *args: str, retries: int = 1) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(home), "RCLONE_CONFIG": str(home / "rclone.conf")}
-    argv = ["rclone", *args, "--retries", "1", "--low-level-retries", "1"]
+    argv = ["rclone", *args, "--retries", str(retries), "--low-level-retries", "1"]
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
 
 
@@ -91,7 +91,10 @@ def copy_round(env: Environment, home: Path, source: Path, routes: dict[str, str
         conn.put_container(container)
         before = swift_requests(env.swift)
         started = time.perf_counter()
-        done = rclone(home, "copy", str(source), f"{remote}{container}/tree")
+        # rclone serve webdav answers concurrent MKCOLs of one folder 423 Locked at
+        # times: that route alone may try again
+        retries = 3 if key == "rclone-serve" else 1
+        done = rclone(home, "copy", str(source), f"{remote}{container}/tree", retries=retries)
         seconds = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"rclone copy via {key}: {done.stderr[-2000:]}")
@@ -153,8 +156,9 @@ def report(result: dict[str, Any]) -> str:
             [label, fmt3(seconds, 2), f"{statistics.median(requests) / result['files']:.1f}"]
         )
     copy = md_table(["route", "seconds", "Swift requests per file"], rows)
-    speed = [r["copy"]["direct"]["seconds"] / r["copy"]["gateway"]["seconds"] for r in rounds]
-    served = [r["copy"]["rclone-serve"]["seconds"] / r["copy"]["gateway"]["seconds"] for r in rounds]
+    took = [r["copy"] for r in rounds]
+    speed = [t["direct"]["seconds"] / t["gateway"]["seconds"] for t in took]
+    served = [t["rclone-serve"]["seconds"] / t["gateway"]["seconds"] for t in took]
     ratios = md_table(
         ["ratio (same round)", "value", "target"],
         [

@@ -203,12 +203,26 @@ class Upload(ABC):
     #: (plus those the client sent, which it verifies). ``None``: all of them.
     kept_digests: Collection[str] | None = None
 
+    #: True when, once ``commit()`` returned, ``Backend.digests`` of the new version
+    #: knows exactly the digests handed to ``set_digests`` and those of
+    #: ``Entry.checksum``: the gateway's listing cache may then answer for it.
+    digests_as_given: bool = False
+
     def plan_digests(self, algorithms: Collection[str]) -> None:
         """The algorithms whose digests ``set_digests`` will bring (those of
         ``kept_digests`` the gateway computes, and the client's), told once before the
         first ``write()``: a backend that stores metadata with the content's own
         request (Swift) can lay the upload out for it. Optional (default: ignored)."""
         del algorithms
+
+    def pin_mtime(self, mtime: float) -> bool:
+        """Give the new content the modification time ``mtime`` (POSIX seconds, a
+        client's ``X-OC-Mtime``) in the commit itself, as ``Backend.set_mtime`` would
+        after it; called before the first ``write()``. True when the backend will;
+        False (the default) and the gateway calls ``set_mtime`` after ``commit()``:
+        Swift saves a HEAD and a POST per upload this way."""
+        del mtime
+        return False
 
     def set_digests(self, digests: Mapping[str, str]) -> None:
         """Digests of every byte written, as the gateway computed them while

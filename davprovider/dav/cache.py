@@ -23,6 +23,19 @@ Rules that keep it correct:
 - A stat that the cached parent listing does not answer goes to the backend: a missing
   member is never inferred from a listing (listings hide some names).
 - At most ``MAX_ENTRIES`` entries are kept; the oldest listings go first.
+
+Besides listings and stats, for the same time and under the same rules: an object's
+dead properties (``get_meta``: davfs2 and davix name properties that no server keeps,
+so each of their stats would otherwise ask Swift for the object's metadata), and the
+digests known of one version (``digests``, keyed by its ETag).
+
+An upload's commit forgets everything too, then remembers what it has just proven, for
+the caller who made it: the new object's entry (as the backend's commit returned it),
+the digests the gateway computed of its bytes and handed to the upload, and the
+folders above it as they were cached before the upload (they hold the new object, so
+they still exist; their entries keep their original time and expire as before). A
+sync client's next steps (a PROPFIND of the new file with ``oc:checksums``, a MKCOL of
+its folder) then ask the backend nothing.
 """
 
 from __future__ import annotations
@@ -31,10 +44,11 @@ import posixpath
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, cast
 
-from davprovider.backend import Backend, Entry, Upload
+from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry, Upload
+from davprovider.digests import checksum_digests
 from davprovider.fleet.invalidation import ChangeFeed, feed_for
 from davprovider.settings import Settings
 
@@ -47,6 +61,8 @@ READS = frozenset(
 )
 
 Key = tuple[str, ...]  # (provider, method, user, ticket hash, path)
+ALL_DIGESTS = frozenset(DIGEST_ALGORITHMS)
+Folders = list[tuple[Key, float, Entry]]  # (key, when fetched, entry) of folders above
 
 
 class ListingCache:
@@ -59,6 +75,9 @@ class ListingCache:
             OrderedDict()
         )
         self._stats: dict[Key, tuple[float, Entry]] = {}
+        self._metas: dict[Key, tuple[float, dict[str, str]]] = {}
+        # (key, etag) -> (when, digests known, algorithms asked)
+        self._digests: dict[tuple[Key, str], tuple[float, dict[str, str], frozenset[str]]] = {}
         self._size = 0
         self.generation = 0
 
@@ -68,6 +87,8 @@ class ListingCache:
             self.generation += 1
             self._lists.clear()
             self._stats.clear()
+            self._metas.clear()
+            self._digests.clear()
             self._size = 0
 
     def listed(self, key: Key, seconds: float) -> tuple[Entry, ...] | None:
@@ -79,16 +100,55 @@ class ListingCache:
 
     def stated(self, key: Key, seconds: float) -> Entry | None:
         """The entry at ``key``: remembered from a stat, or from its parent's listing."""
+        found = self.stated_when(key, seconds)
+        return None if found is None else found[1]
+
+    def stated_when(self, key: Key, seconds: float) -> tuple[float, Entry] | None:
+        """``stated``, with when the entry was fetched from the backend."""
         *scope, path = key
         with self._lock:
             found = self._stats.get(key)
             parent = self._lists.get((*scope, posixpath.dirname(path)))
         now = time.monotonic()
-        if found is not None and now - found[0] <= seconds:
-            return found[1]
-        if path != "/" and parent is not None and now - parent[0] <= seconds:
-            return parent[2].get(posixpath.basename(path))
-        return None
+        if found is not None and now - found[0] > seconds:
+            found = None
+        listed = path != "/" and parent is not None and now - parent[0] <= seconds
+        if listed and (found is None or parent[0] > found[0]):  # the newer of the two
+            entry = parent[2].get(posixpath.basename(path))
+            return None if entry is None else (parent[0], entry)
+        return found
+
+    def meta(self, key: Key, seconds: float) -> dict[str, str] | None:
+        with self._lock:
+            found = self._metas.get(key)
+        if found is None or time.monotonic() - found[0] > seconds:
+            return None
+        return dict(found[1])
+
+    def keep_meta(self, key: Key, meta: dict[str, str], generation: int) -> None:
+        with self._lock:
+            if generation == self.generation and len(self._metas) < MAX_ENTRIES:
+                self._metas[key] = (time.monotonic(), dict(meta))
+
+    def known_digests(
+        self, key: Key, etag: str, seconds: float
+    ) -> tuple[dict[str, str], frozenset[str]] | None:
+        """The digests known of version ``etag`` at ``key``, and the algorithms asked."""
+        with self._lock:
+            found = self._digests.get((key, etag))
+        if found is None or time.monotonic() - found[0] > seconds:
+            return None
+        return found[1], found[2]
+
+    def keep_digests(
+        self, key: Key, etag: str, digests: dict[str, str], asked: frozenset[str], generation: int
+    ) -> None:
+        with self._lock:
+            if generation == self.generation and len(self._digests) < MAX_ENTRIES:
+                old = self._digests.get((key, etag))
+                if old is not None:  # what an earlier ask of this version found stays
+                    digests, asked = {**old[1], **digests}, old[2] | asked
+                self._digests[(key, etag)] = (time.monotonic(), dict(digests), asked)
 
     def keep_list(self, key: Key, entries: Sequence[Entry], generation: int) -> None:
         with self._lock:
@@ -104,10 +164,12 @@ class ListingCache:
                 _, (_, dropped, _) = self._lists.popitem(last=False)
                 self._size -= len(dropped)
 
-    def keep_stat(self, key: Key, entry: Entry, generation: int) -> None:
+    def keep_stat(self, key: Key, entry: Entry, generation: int, when: float | None = None) -> None:
+        """Remember ``entry``, fetched ``when`` (now by default), unless something
+        changed since ``generation``."""
         with self._lock:
             if generation == self.generation and len(self._stats) < MAX_ENTRIES:
-                self._stats[key] = (time.monotonic(), entry)
+                self._stats[key] = (time.monotonic() if when is None else when, entry)
 
 
 #: One cache for the process: a change through any share forgets every share's listings
@@ -182,9 +244,13 @@ class CachingBackend:
         return entry
 
     def stat_target(self, path: str) -> Entry:
-        """As ``stat`` (a target known from a listing is answered from it)."""
+        """The target of a PUT or MKCOL: a folder the cache knows is answered from it
+        (MKCOL's 405, a PUT's 405, with no backend call); a file is asked of the
+        backend, whose upload reads its row anyway (this request's lookup then
+        serves both)."""
         key = self._key(path)
-        if not self.fresh and (entry := CACHE.stated(key, self.seconds)) is not None:
+        entry = None if self.fresh else CACHE.stated(key, self.seconds)
+        if entry is not None and entry.is_dir:
             return entry
         return self.inner.stat_target(path)
 
@@ -201,10 +267,81 @@ class CachingBackend:
             CACHE.keep_list(key, listed, generation)
         return listed
 
+    def get_meta(self, path: str) -> dict[str, str]:
+        key = self._key(path)
+        usable = self._usable()
+        if usable and not self.fresh and (meta := CACHE.meta(key, self.seconds)) is not None:
+            return meta
+        generation = CACHE.generation
+        meta = self.inner.get_meta(path)
+        if usable:
+            CACHE.keep_meta(key, meta, generation)
+        return meta
+
+    def digests(
+        self, path: str, entry: Entry, algorithms: Collection[str], *, compute: bool = False
+    ) -> dict[str, str]:
+        """The backend's answer, remembered per version (``entry.etag``): algorithms
+        asked before are answered from the cache, found or not. With ``compute`` (the
+        backend may compute and register a missing checksum of its own: a change) only
+        when some digest is known, as the backend would then compute nothing."""
+        key, wanted = self._key(path), frozenset(algorithms)
+        usable = self._usable() and not self.fresh and bool(entry.etag) and not entry.is_dir
+        known = CACHE.known_digests(key, entry.etag or "", self.seconds) if usable else None
+        if known is not None and wanted <= known[1]:
+            found = {a: v for a, v in known[0].items() if a in wanted}
+            if found or not compute:
+                return found
+        if compute:
+            computing = _forgetting(self.inner.digests, self.feed)
+            return cast(dict[str, str], computing(path, entry, algorithms, compute=True))
+        generation = CACHE.generation
+        digests = self.inner.digests(path, entry, algorithms)
+        if usable:
+            CACHE.keep_digests(key, entry.etag or "", digests, wanted, generation)
+        return digests
+
     def open_write(self, path: str, **options: Any) -> Upload:
+        folders = self._cached_folders(path)
         CACHE.forget()
         upload = _ForgettingUpload(self.inner.open_write(path, **options), self.feed)
+        upload.proven = lambda entry, digests: self._proven(path, entry, digests, folders)
         return cast(Upload, upload)
+
+    def _cached_folders(self, path: str) -> Folders:
+        """The folders above ``path`` as the cache knows them now."""
+        if self.fresh or not self._usable():
+            return []
+        folders: Folders = []
+        parent = path
+        while parent not in ("", "/"):
+            parent = posixpath.dirname(parent.rstrip("/")) or "/"
+            found = CACHE.stated_when(self._key(parent), self.seconds)
+            if found is None or not found[1].is_dir:
+                break
+            folders.append((self._key(parent), *found))
+        return folders
+
+    def _proven(
+        self,
+        path: str,
+        entry: Entry,
+        digests: Mapping[str, str],
+        folders: Folders,
+    ) -> None:
+        """After a commit (and its forgetting): what it proved, for this caller (see
+        the module docstring). A fleet's caches stay emptied (the next request
+        aligns to the new change counter)."""
+        if self.fresh or self.feed is not None:
+            return
+        generation = CACHE.generation
+        key = self._key(path)
+        CACHE.keep_stat(key, entry, generation)
+        if entry.etag and digests:  # all a new version has: the gateway's and its own
+            known = {**digests, **checksum_digests(entry.checksum)}
+            CACHE.keep_digests(key, entry.etag, known, ALL_DIGESTS, generation)
+        for folder, when, folder_entry in folders:
+            CACHE.keep_stat(folder, folder_entry, generation, when)
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)
@@ -232,16 +369,26 @@ def _forgetting(method: Callable[..., Any], feed: ChangeFeed | None) -> Callable
 
 
 class _ForgettingUpload:
-    """An upload whose commit forgets the cache (the new object shows at once)."""
+    """An upload whose commit forgets the cache (the new object shows at once), then
+    hands ``proven`` the new entry and the digests the gateway gave the upload."""
 
     def __init__(self, inner: Upload, feed: ChangeFeed | None = None) -> None:
         self.inner, self.feed = inner, feed
+        self.digests: dict[str, str] = {}
+        self.proven: Callable[[Entry, Mapping[str, str]], None] | None = None
+
+    def set_digests(self, digests: Mapping[str, str]) -> None:
+        self.inner.set_digests(digests)
+        self.digests = dict(digests)  # kept by the backend (it did not refuse them)
 
     def commit(self) -> Entry:
         try:
-            return self.inner.commit()
+            entry = self.inner.commit()
         finally:
             _changed(self.feed)
+        if self.proven is not None:
+            self.proven(entry, self.digests if self.inner.digests_as_given else {})
+        return entry
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

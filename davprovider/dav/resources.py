@@ -45,11 +45,12 @@ from wsgidav.dav_error import (
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry
-from davprovider.dav.clients import redirect_client
+from davprovider.dav.clients import oc_mtime, redirect_client
 from davprovider.dav.copymove import CREATED_KEY, NamespaceMethods, backend_path
 from davprovider.dav.errors import backend_errors, optional, to_dav_error
 from davprovider.dav.liveprops import (
     CACHE_KEY,
+    OC_MTIME_KEY,
     DigestLoader,
     LiveProperties,
     apply_oc_mtime,
@@ -236,6 +237,7 @@ class FileResource(_BackendResource, DAVNonCollection):
         DAVNonCollection.__init__(self, backend_path(path), environ)
         self._setup(backend, entry, meta, digests)
         self._writer: Writer | None = None
+        self._pinned = False  # the upload gives the new content the client's mtime
         self._stream: BinaryIO | None = None  # opened by prepare_get
         self._redirect: str | None = None
 
@@ -306,6 +308,8 @@ class FileResource(_BackendResource, DAVNonCollection):
             upload = self.backend.open_write(self.path, size=size, content_type=content_type)
         algorithms = self.provider.settings.checksums.for_upload(size, bool(expected))
         self._writer = Writer(upload, self.path, expected, algorithms)
+        mtime = oc_mtime(self.environ)  # validated by the provider before the request ran
+        self._pinned = mtime is not None and upload.pin_mtime(mtime)
         return self._writer
 
     def end_write(self, *, with_errors: bool) -> None:
@@ -322,7 +326,9 @@ class FileResource(_BackendResource, DAVNonCollection):
         self.entry = writer.entry
         self._meta_cache = None
         self._digests = None
-        if apply_oc_mtime(self.backend, self.path, self.environ):
+        if self._pinned:  # the commit gave it the client's time (``Upload.pin_mtime``)
+            self.environ[OC_MTIME_KEY] = True
+        elif apply_oc_mtime(self.backend, self.path, self.environ):
             with backend_errors(self.path):
                 self.entry = self.backend.stat(self.path)
 

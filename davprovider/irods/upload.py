@@ -99,6 +99,7 @@ class IrodsUpload(Upload):
             binding = digest_binding(self.digests, row[DataObject.checksum] or None)
             if binding is not None:
                 ops += replace_digests((), self.digests, binding)
+                self.digests_as_given = True  # kept as AVUs bound to the catalog checksum
             stale = time.monotonic() - self.opened > ROWS_FOR  # rows read before the body
             self._place(self.catalog.data_row(self.path, fresh=stale) is not None, ops)
         except BaseException:

@@ -49,6 +49,11 @@ class MemoryUpload(Upload):
         self._buffer = bytearray()
         self._md5 = hashlib.md5()
         self._done = False
+        self._mtime: float | None = None
+
+    def pin_mtime(self, mtime: float) -> bool:
+        self._mtime = mtime
+        return True
 
     def write(self, data: bytes) -> None:
         if self._done:
@@ -121,6 +126,8 @@ class MemoryBackend(Backend):
             node.md5 = upload._md5.hexdigest()
             if isinstance(old, File):
                 node.meta, node.created = old.meta, old.created
+            if upload._mtime is not None:
+                node.modified = upload._mtime
             self._tree.attach(path, node, overwrite=True)
             return _entry(name, node)
 

@@ -231,9 +231,15 @@ class Account:
             headers = self.container_head(loc.container)
             return dir_entry(loc.container, header_time(headers.get("x-timestamp"))), None
         row = self.known_row(loc.container, loc.obj)
-        if row is not None and row.get("name") == loc.obj:
+        if row is None:  # nothing starts with the name, so nothing with ``<name>/`` either
+            raise FileNotFoundError(errno.ENOENT, f"not found: /{loc.container}/{loc.obj}")
+        name = str(row.get("name") or row.get("subdir") or "")
+        if name == loc.obj:
             return row_entry(row, loc.name), row
-        row = self.known_row(loc.container, loc.prefix)
+        if name.startswith(loc.prefix):  # the first row under ``<name>/`` too
+            self.recent.put(("row", loc.container, loc.prefix), row)
+        else:
+            row = self.known_row(loc.container, loc.prefix)
         if row is None:
             raise FileNotFoundError(errno.ENOENT, f"not found: /{loc.container}/{loc.obj}")
         if row.get("name") == loc.prefix:

@@ -37,7 +37,7 @@ from davprovider.backend import Entry, Upload
 from davprovider.pipeline import END, Worker
 
 from .bulk import bulk_delete, slo_segments
-from .entries import put_row, put_time, row_entry, with_md5
+from .entries import mtime_text, put_row, put_time, row_entry, with_md5, with_mtime
 from .errors import translate, translated
 from .sync import digest_headers
 
@@ -118,6 +118,8 @@ class _Spool:
 
 class SwiftUpload(Upload):
     """One pending object write; see the module docstring."""
+
+    digests_as_given = True  # every digest but the ETag's MD5 goes with the PUT
 
     def __init__(
         self,
@@ -219,6 +221,14 @@ class SwiftUpload(Upload):
             self.spool = []
         else:
             self.segmented = True
+
+    def pin_mtime(self, mtime: float) -> bool:
+        """The time travels with the object's PUT (or an SLO's manifest) as
+        ``set_mtime`` writes it: the Content-Type parameter listings carry, and
+        ``X-Object-Meta-Mtime``."""
+        self.headers["Content-Type"] = with_mtime(self.headers["Content-Type"], mtime)
+        self.headers["X-Object-Meta-Mtime"] = mtime_text(mtime)
+        return True
 
     def set_digests(self, digests: Mapping[str, str]) -> None:
         """Checked against Swift's MD5 (a PUT sent at commit carries it as ETag, so

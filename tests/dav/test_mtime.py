@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from davprovider.backend import Backend
+from davprovider.backend import Backend, Upload
 from davprovider.memory import MemoryBackend, MemoryFactory, Options
 from tests.helpers.client_sequences import WIN32_PATCH, rclone_proppatch
 
@@ -14,9 +14,15 @@ def test_x_oc_mtime_keeps_subsecond_precision_where_the_backend_does(gateway):
 
 
 class NoMtimeBackend(MemoryBackend):
-    """A backend that keeps the contract's default set_mtime (NotImplementedError)."""
+    """A backend that keeps the contract's defaults: set_mtime (NotImplementedError),
+    and uploads that pin no mtime."""
 
     set_mtime = Backend.set_mtime
+
+    def open_write(self, path, **options):
+        upload = super().open_write(path, **options)
+        upload.pin_mtime = Upload.pin_mtime.__get__(upload)
+        return upload
 
 
 class NoMtimeFactory(MemoryFactory):
