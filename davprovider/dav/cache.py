@@ -112,8 +112,9 @@ class ListingCache:
         now = time.monotonic()
         if found is not None and now - found[0] > seconds:
             found = None
-        listed = path != "/" and parent is not None and now - parent[0] <= seconds
-        if listed and (found is None or parent[0] > found[0]):  # the newer of the two
+        if path == "/" or parent is None or now - parent[0] > seconds:
+            return found
+        if found is None or parent[0] > found[0]:  # the newer of the two answers
             entry = parent[2].get(posixpath.basename(path))
             return None if entry is None else (parent[0], entry)
         return found
