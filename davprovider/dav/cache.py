@@ -91,6 +91,31 @@ class ListingCache:
             self._digests.clear()
             self._size = 0
 
+    def forget_upload(self, key: Key) -> None:
+        """An upload to ``key`` is about to commit, or just did: drop what it may
+        change for its own caller (the object and anything under its name, its
+        folder's listing) and everything of every other caller and share; keep the
+        rest of the caller's own (the same share and identity name the same objects
+        by the same paths, and a new or replaced object changes no other path)."""
+        *scope, raw = key
+        path = raw.rstrip("/") or "/"
+        touched, below = (path, posixpath.dirname(path)), path.rstrip("/") + "/"
+
+        def kept(other: Key, listing: bool = False) -> bool:
+            *other_scope, other_raw = other
+            other_path = other_raw.rstrip("/") or "/"
+            if other_scope != scope or other_path == path or other_path.startswith(below):
+                return False
+            return not (listing and other_path in touched)
+
+        with self._lock:
+            self.generation += 1
+            self._lists = OrderedDict((k, v) for k, v in self._lists.items() if kept(k, True))
+            self._stats = {k: v for k, v in self._stats.items() if kept(k)}
+            self._metas = {k: v for k, v in self._metas.items() if kept(k)}
+            self._digests = {k: v for k, v in self._digests.items() if kept(k[0])}
+            self._size = sum(len(entries) for _, entries, _ in self._lists.values())
+
     def listed(self, key: Key, seconds: float) -> tuple[Entry, ...] | None:
         with self._lock:
             found = self._lists.get(key)
@@ -304,8 +329,9 @@ class CachingBackend:
 
     def open_write(self, path: str, **options: Any) -> Upload:
         folders = self._cached_folders(path)
-        CACHE.forget()
+        CACHE.forget_upload(self._key(path))
         upload = _ForgettingUpload(self.inner.open_write(path, **options), self.feed)
+        upload.key = self._key(path)
         upload.proven = lambda entry, digests: self._proven(path, entry, digests, folders)
         return cast(Upload, upload)
 
@@ -375,6 +401,7 @@ class _ForgettingUpload:
 
     def __init__(self, inner: Upload, feed: ChangeFeed | None = None) -> None:
         self.inner, self.feed = inner, feed
+        self.key: Key | None = None  # the upload's own (scoped forgetting), else all
         self.digests: dict[str, str] = {}
         self.proven: Callable[[Entry, Mapping[str, str]], None] | None = None
 
@@ -386,7 +413,12 @@ class _ForgettingUpload:
         try:
             entry = self.inner.commit()
         finally:
-            _changed(self.feed)
+            if self.key is None:
+                _changed(self.feed)
+            else:
+                CACHE.forget_upload(self.key)
+                if self.feed is not None:
+                    self.feed.changed()
         if self.proven is not None:
             self.proven(entry, self.digests if self.inner.digests_as_given else {})
         return entry

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from davprovider.backend import Entry
-from davprovider.dav.cache import CACHE, CachingBackend
+from davprovider.dav.cache import CACHE, CachingBackend, ListingCache
 
 
 def entry(name: str) -> Entry:
@@ -70,3 +70,28 @@ def test_a_listing_that_overlapped_a_change_is_not_kept():
 
     assert [e.name for e in cached(inner).list("/d")] == ["a", "b", "c"]
     assert inner.calls == Counter({"list": 2, "mkdir": 1})
+
+
+def test_an_upload_keeps_the_callers_other_entries_and_drops_everyone_elses() -> None:
+    """Scoped forgetting (``ListingCache.forget_upload``): the uploader's cached stats
+    of other files stay; the uploaded name, its folder's listing and every other
+    caller's entries go."""
+    cache = ListingCache()
+    mine, theirs = ("/share", "basic", "alice", ""), ("/share", "basic", "bob", "")
+    entry = Entry("x", False, 1, 1.0, "e", None, None)
+    folder = Entry("d", True, None, 1.0, None, None, None)
+    for scope in (mine, theirs):
+        cache.keep_stat((*scope, "/d/other.txt"), entry, cache.generation)
+        cache.keep_stat((*scope, "/d/new.txt"), entry, cache.generation)
+        cache.keep_stat((*scope, "/d"), folder, cache.generation)
+        cache.keep_list((*scope, "/d"), [entry], cache.generation)
+        cache.keep_list((*scope, "/e"), [entry], cache.generation)
+    cache.forget_upload((*mine, "/d/new.txt"))
+    assert cache.stated((*mine, "/d/other.txt"), 60) == entry
+    assert cache.stated((*mine, "/d"), 60) == folder
+    assert cache.listed((*mine, "/e"), 60) is not None
+    assert cache.stated((*mine, "/d/new.txt"), 60) is None
+    assert cache.listed((*mine, "/d"), 60) is None
+    for path in ("/d/other.txt", "/d", "/d/new.txt"):
+        assert cache.stated((*theirs, path), 60) is None
+    assert cache.listed((*theirs, "/e"), 60) is None
