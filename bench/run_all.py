@@ -22,6 +22,7 @@ from typing import Any
 import plots
 import propfind
 import small_files
+import swift_sync
 import throughput
 from common import REPO, machine, md_table, start_environment, stop_on_sigterm
 
@@ -50,11 +51,13 @@ FULL = {
     ],
     "propfind": {"sizes": [100, 1000, 10000], "runs": 3, "repeat": 100},
     "small": {"files": 1000, "runs": 1, "clients": [1, 8]},
+    "sync": {"files": 100, "runs": 3, "stats": 1000},
 }
 QUICK = {
     "throughput": [(16, 1, [key for key, _, _ in throughput.SYSTEMS])],
     "propfind": {"sizes": [10, 100], "runs": 2, "repeat": 12},
     "small": {"files": 50, "runs": 1, "clients": [1, 8]},
+    "sync": {"files": 10, "runs": 1, "stats": 50},
 }
 
 
@@ -84,6 +87,10 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
             env, p["sizes"], p["runs"], p["repeat"], list(propfind.SYSTEMS)
         )
         timings["propfind"] = time.monotonic() - step
+        step = time.monotonic()
+        y = plan["sync"]
+        results["sync"] = swift_sync.measure(env, y["files"], y["runs"], y["stats"])
+        timings["sync clients on Swift"] = time.monotonic() - step
         results["servers_rss_mib"] = {
             server.name: server.memory()["VmRSS"] / (1 << 20) for server in env.servers()
         }
@@ -119,6 +126,10 @@ def render(results: dict[str, Any], command: str) -> str:
         f"### Small files: {small['files']:,} files of {small['size'] // 1024} KiB "
         "(ops/s: median (min–max) of 5 consecutive slices of the pass; p50/p99 over "
         "all requests)\n\n" + small_files.report(small)
+    )
+    out.append(
+        "### Sync clients on Swift: rclone copies and the stat rate\n\n"
+        + swift_sync.report(results["sync"])
     )
     rss = results["servers_rss_mib"]
     out.append(

@@ -79,6 +79,19 @@ class Metrics:
         self.handshakes = counter("tls_handshakes", "TLS handshakes", ("result",))
 
 
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once per label set (a dict read after
+    that: prometheus_client's own lookup takes a lock and checks every label)."""
+    key = (id(metric), labels)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*labels)
+    return found
+
+
 def metrics() -> Metrics:
     """This process's metrics, made on first use."""
     global _made
@@ -100,12 +113,12 @@ def method_label(method: str) -> str:
 
 def backend_call(backend: str, operation: str, seconds: float, outcome: str) -> None:
     made = metrics()
-    made.backend_calls.labels(backend, operation, outcome).inc()
-    made.backend_latency.labels(backend, operation).observe(seconds)
+    child(made.backend_calls, backend, operation, outcome).inc()
+    child(made.backend_latency, backend, operation).observe(seconds)
 
 
 def cache_lookup(kind: str, hit: bool) -> None:
-    metrics().cache.labels(kind, "hit" if hit else "miss").inc()
+    child(metrics().cache, kind, "hit" if hit else "miss").inc()
 
 
 def tls_handshake(ok: bool) -> None:
@@ -116,13 +129,13 @@ def observe_request(record: Record) -> None:
     """Count a finished request (``requestlog.Record``)."""
     made = metrics()
     method = method_label(record.method)
-    made.requests.labels(method, record.status).inc()
-    made.latency.labels(method).observe(record.duration_ms / 1000)
+    child(made.requests, method, str(record.status)).inc()
+    child(made.latency, method).observe(record.duration_ms / 1000)
     made.received.inc(record.bytes_in)
     made.sent.inc(record.bytes_out)
     outcome = login_outcome(record)
     if outcome is not None:
-        made.logins.labels(*outcome).inc()
+        child(made.logins, *outcome).inc()
 
 
 class TransferCount:

@@ -233,3 +233,27 @@ def test_rclones_steps_for_a_new_small_file_cost_three_swift_requests(gw, box, s
         assert b"Fri, 14 Jul 2017 02:40:00 GMT" in found.body
     # the new name's listing, the folder's (the PUT checks it is one), the PUT
     assert swift_calls.counts() == {"get_container": 2, "put_object": 1}
+
+
+#: what davix (gfal2's stat) sends: it names properties no server keeps (LCGDM:mode,
+#: DAV:owner), so a server must look for dead properties
+DAVIX_STAT = (
+    b'<?xml version="1.0" encoding="utf-8" ?><D:propfind xmlns:D="DAV:" xmlns:L="LCGDM:">'
+    b"<D:prop><D:displayname/><D:getlastmodified/><D:getcontentlength/>"
+    b"<D:resourcetype><D:collection/></D:resourcetype><L:mode/><D:owner></D:owner>"
+    b"</D:prop></D:propfind>"
+)
+
+
+def test_a_repeated_stat_naming_unknown_properties_asks_swift_nothing(gw, box, swift_calls):
+    assert gw.request("PUT", box + "f.bin", DATA).status == 201
+    assert gw.request("PROPFIND", box + "f.bin", DAVIX_STAT, {"Depth": "0"}).status == 207
+    swift_calls.clear()
+    for _ in range(3):
+        reply = gw.request("PROPFIND", box + "f.bin", DAVIX_STAT, {"Depth": "0"})
+        assert reply.status == 207 and b"<D:getcontentlength>4096<" in reply.body
+    assert swift_calls.counts() == {}  # entry and dead properties from the listing cache
+    assert gw.request("PROPPATCH", box + "f.bin", SET_COLOUR).status == 207
+    colour = b'<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:colour/></D:prop></D:propfind>'
+    shown = gw.request("PROPFIND", box + "f.bin", colour, {"Depth": "0"})
+    assert b">red<" in shown.body  # a change through the gateway shows at once
