@@ -36,6 +36,7 @@ from common import (
     Server,
     fmt3,
     md_table,
+    rclone_forget,
     run_alone,
     swift_requests,
 )
@@ -134,6 +135,7 @@ def measure(env: Environment, files: int, runs: int, stats: int) -> dict[str, An
         (source / f"f{index:04d}.dat").write_bytes(os.urandom(SIZE))
     env.swift_conn().put_container("statc")
     env.swift_conn().put_object("statc", "f.txt", os.urandom(SIZE))
+    rclone_forget(env.rclone["http"])  # its directory cache may predate the container
     rounds: list[dict[str, Any]] = []
     for _ in range(runs):
         stat: dict[str, dict[str, float]] = {}
