@@ -10,10 +10,14 @@ Rules that keep it correct:
 
 - Keyed by the caller (authentication method and user) and the share: one user never
   sees what was listed for another (their permissions differ).
-- Any call that may change something (every backend method but the reads below, and an
-  upload's commit) forgets everything, in every share of the process, before and after
-  it runs; a read that overlapped a change is not kept (generation count). So what a
-  client changes through this gateway shows at once, to everyone.
+- Any call that may change something (every backend method but the reads below) forgets
+  everything, in every share of the process, before and after it runs; a read that
+  overlapped a change is not kept (generation count). An upload forgets less: for its
+  own caller (same share, same identity: the same objects under the same paths) only
+  the object, anything under its name and its folder's listing; every other caller's
+  entries all the same. So what a client changes through this gateway shows at once, to
+  everyone. (A folder's own entry may then keep its time from before the upload, for at
+  most ``listing_cache`` seconds.)
 - With ``redis:`` (a fleet), a change through any gateway drops every gateway's cached
   listings (``fleet/invalidation.py``: pub/sub, and a counter each request checks before
   answering from the cache); a gateway that cannot reach Redis does not cache at all.
@@ -29,13 +33,11 @@ dead properties (``get_meta``: davfs2 and davix name properties that no server k
 so each of their stats would otherwise ask Swift for the object's metadata), and the
 digests known of one version (``digests``, keyed by its ETag).
 
-An upload's commit forgets everything too, then remembers what it has just proven, for
-the caller who made it: the new object's entry (as the backend's commit returned it),
-the digests the gateway computed of its bytes and handed to the upload, and the
-folders above it as they were cached before the upload (they hold the new object, so
-they still exist; their entries keep their original time and expire as before). A
-sync client's next steps (a PROPFIND of the new file with ``oc:checksums``, a MKCOL of
-its folder) then ask the backend nothing.
+After its commit an upload remembers, for the caller who made it, what it has just
+proven: the new object's entry (as the backend's commit returned it) and, when the
+backend keeps exactly those (``Upload.digests_as_given``), the digests the gateway
+computed of its bytes. A sync client's next steps (a PROPFIND of the new file with
+``oc:checksums``, a MKCOL of its folder) then ask the backend nothing.
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ READS = frozenset(
 
 Key = tuple[str, ...]  # (provider, method, user, ticket hash, path)
 ALL_DIGESTS = frozenset(DIGEST_ALGORITHMS)
-Folders = list[tuple[Key, float, Entry]]  # (key, when fetched, entry) of folders above
 
 
 class ListingCache:
@@ -78,6 +79,8 @@ class ListingCache:
         self._metas: dict[Key, tuple[float, dict[str, str]]] = {}
         # (key, etag) -> (when, digests known, algorithms asked)
         self._digests: dict[tuple[Key, str], tuple[float, dict[str, str], frozenset[str]]] = {}
+        # folder -> (when, name): the last member stat that went to the backend
+        self._misses: dict[Key, tuple[float, str]] = {}
         self._size = 0
         self.generation = 0
 
@@ -116,6 +119,20 @@ class ListingCache:
             self._digests = {k: v for k, v in self._digests.items() if kept(k[0])}
             self._size = sum(len(entries) for _, entries, _ in self._lists.values())
 
+    def fetched_member(self, folder: Key, name: str) -> None:
+        """Note that a stat of member ``name`` of ``folder`` went to the backend."""
+        with self._lock:
+            if len(self._misses) >= MAX_ENTRIES:
+                self._misses.clear()
+            self._misses[folder] = (time.monotonic(), name)
+
+    def another_fetched(self, folder: Key, name: str, seconds: float) -> bool:
+        """True when a stat of another member of ``folder`` went to the backend within
+        ``seconds`` (``CachingBackend._from_folder``)."""
+        with self._lock:
+            last = self._misses.get(folder)
+        return last is not None and last[1] != name and time.monotonic() - last[0] <= seconds
+
     def listed(self, key: Key, seconds: float) -> tuple[Entry, ...] | None:
         with self._lock:
             found = self._lists.get(key)
@@ -124,12 +141,8 @@ class ListingCache:
         return found[1]
 
     def stated(self, key: Key, seconds: float) -> Entry | None:
-        """The entry at ``key``: remembered from a stat, or from its parent's listing."""
-        found = self.stated_when(key, seconds)
-        return None if found is None else found[1]
-
-    def stated_when(self, key: Key, seconds: float) -> tuple[float, Entry] | None:
-        """``stated``, with when the entry was fetched from the backend."""
+        """The entry at ``key``: remembered from a stat, or from its parent's listing
+        (the newer of the two)."""
         *scope, path = key
         with self._lock:
             found = self._stats.get(key)
@@ -138,11 +151,10 @@ class ListingCache:
         if found is not None and now - found[0] > seconds:
             found = None
         if path == "/" or parent is None or now - parent[0] > seconds:
-            return found
-        if found is None or parent[0] > found[0]:  # the newer of the two answers
-            entry = parent[2].get(posixpath.basename(path))
-            return None if entry is None else (parent[0], entry)
-        return found
+            return None if found is None else found[1]
+        if found is None or parent[0] > found[0]:
+            return parent[2].get(posixpath.basename(path))
+        return found[1]
 
     def meta(self, key: Key, seconds: float) -> dict[str, str] | None:
         with self._lock:
@@ -190,12 +202,10 @@ class ListingCache:
                 _, (_, dropped, _) = self._lists.popitem(last=False)
                 self._size -= len(dropped)
 
-    def keep_stat(self, key: Key, entry: Entry, generation: int, when: float | None = None) -> None:
-        """Remember ``entry``, fetched ``when`` (now by default), unless something
-        changed since ``generation``."""
+    def keep_stat(self, key: Key, entry: Entry, generation: int) -> None:
         with self._lock:
             if generation == self.generation and len(self._stats) < MAX_ENTRIES:
-                self._stats[key] = (time.monotonic() if when is None else when, entry)
+                self._stats[key] = (time.monotonic(), entry)
 
 
 #: One cache for the process: a change through any share forgets every share's listings
@@ -263,11 +273,32 @@ class CachingBackend:
         found = None if self.fresh else _seen("stat", stated)
         if found is not None:
             return found
+        if usable and not self.fresh and (listed := self._from_folder(path)) is not None:
+            return listed
         generation = CACHE.generation
         entry = self.inner.stat(path)
         if usable:
             CACHE.keep_stat(key, entry, generation)
+            parent, name = posixpath.split(path.rstrip("/"))
+            CACHE.fetched_member(self._key(parent), name)
         return entry
+
+    def _from_folder(self, path: str) -> Entry | None:
+        """A caller that stats one member after another (davfs2, Finder, rclone's
+        mount, a script's loop) gets the folder listed once: when another member's
+        stat went to the backend within ``seconds``, the folder is listed (one request
+        per page instead of one per member; then cached like any listing). ``None``:
+        ask the backend (the first member, a member the listing does not show, a
+        folder that cannot be listed, the share's root: its members are Swift
+        containers or top collections, each a cheap lookup, and its listing is not)."""
+        parent, name = posixpath.split(path.rstrip("/"))
+        if parent in ("", "/") or not CACHE.another_fetched(self._key(parent), name, self.seconds):
+            return None
+        try:
+            entries = self.list(parent or "/")
+        except (OSError, ValueError):
+            return None
+        return next((e for e in entries if e.name == name), None)
 
     def stat_target(self, path: str) -> Entry:
         """The target of a PUT or MKCOL: a folder the cache knows is answered from it
@@ -328,34 +359,13 @@ class CachingBackend:
         return digests
 
     def open_write(self, path: str, **options: Any) -> Upload:
-        folders = self._cached_folders(path)
-        CACHE.forget_upload(self._key(path))
-        upload = _ForgettingUpload(self.inner.open_write(path, **options), self.feed)
-        upload.key = self._key(path)
-        upload.proven = lambda entry, digests: self._proven(path, entry, digests, folders)
+        key = self._key(path)
+        CACHE.forget_upload(key)
+        upload = _ForgettingUpload(self.inner.open_write(path, **options), key, self.feed)
+        upload.proven = lambda entry, digests: self._proven(path, entry, digests)
         return cast(Upload, upload)
 
-    def _cached_folders(self, path: str) -> Folders:
-        """The folders above ``path`` as the cache knows them now."""
-        if self.fresh or not self._usable():
-            return []
-        folders: Folders = []
-        parent = path
-        while parent not in ("", "/"):
-            parent = posixpath.dirname(parent.rstrip("/")) or "/"
-            found = CACHE.stated_when(self._key(parent), self.seconds)
-            if found is None or not found[1].is_dir:
-                break
-            folders.append((self._key(parent), *found))
-        return folders
-
-    def _proven(
-        self,
-        path: str,
-        entry: Entry,
-        digests: Mapping[str, str],
-        folders: Folders,
-    ) -> None:
+    def _proven(self, path: str, entry: Entry, digests: Mapping[str, str]) -> None:
         """After a commit (and its forgetting): what it proved, for this caller (see
         the module docstring). A fleet's caches stay emptied (the next request
         aligns to the new change counter)."""
@@ -367,8 +377,6 @@ class CachingBackend:
         if entry.etag and digests:  # all a new version has: the gateway's and its own
             known = {**digests, **checksum_digests(entry.checksum)}
             CACHE.keep_digests(key, entry.etag, known, ALL_DIGESTS, generation)
-        for folder, when, folder_entry in folders:
-            CACHE.keep_stat(folder, folder_entry, generation, when)
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)
@@ -399,9 +407,8 @@ class _ForgettingUpload:
     """An upload whose commit forgets the cache (the new object shows at once), then
     hands ``proven`` the new entry and the digests the gateway gave the upload."""
 
-    def __init__(self, inner: Upload, feed: ChangeFeed | None = None) -> None:
-        self.inner, self.feed = inner, feed
-        self.key: Key | None = None  # the upload's own (scoped forgetting), else all
+    def __init__(self, inner: Upload, key: Key, feed: ChangeFeed | None = None) -> None:
+        self.inner, self.key, self.feed = inner, key, feed
         self.digests: dict[str, str] = {}
         self.proven: Callable[[Entry, Mapping[str, str]], None] | None = None
 
@@ -413,12 +420,9 @@ class _ForgettingUpload:
         try:
             entry = self.inner.commit()
         finally:
-            if self.key is None:
-                _changed(self.feed)
-            else:
-                CACHE.forget_upload(self.key)
-                if self.feed is not None:
-                    self.feed.changed()
+            CACHE.forget_upload(self.key)
+            if self.feed is not None:
+                self.feed.changed()
         if self.proven is not None:
             self.proven(entry, self.digests if self.inner.digests_as_given else {})
         return entry

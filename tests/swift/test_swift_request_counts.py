@@ -257,3 +257,23 @@ def test_a_repeated_stat_naming_unknown_properties_asks_swift_nothing(gw, box, s
     colour = b'<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:colour/></D:prop></D:propfind>'
     shown = gw.request("PROPFIND", box + "f.bin", colour, {"Depth": "0"})
     assert b">red<" in shown.body  # a change through the gateway shows at once
+
+
+def test_stats_of_one_member_after_another_list_the_folder_once(gw, box, alice, swift_calls):
+    """davfs2, Finder or a script's loop stat the members of a folder in turn: the
+    second member's stat lists the folder (cached for ``listing_cache`` seconds), and
+    the others are answered from that listing."""
+    name = container_of(box)
+    for i in range(20):
+        alice.put_object(name, f"d/f{i:02}", b"x" * i)
+    swift_calls.clear()
+    common = (
+        b'<D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:getlastmodified/>'
+        b"<D:getetag/><D:resourcetype/></D:prop></D:propfind>"
+    )
+    for i in range(20):
+        reply = gw.request("PROPFIND", box + f"d/f{i:02}", common, {"Depth": "0"})
+        assert reply.status == 207 and f"<D:getcontentlength>{i}<".encode() in reply.body
+    # f00: its listing row; f01: the folder listed; then nothing
+    assert swift_calls.counts() == {"get_container": 2}
+    assert gw.request("PROPFIND", box + "d/missing", headers={"Depth": "0"}).status == 404
