@@ -260,13 +260,19 @@ class Backend(ABC):
         ``FileNotFoundError`` for a missing path."""
 
     @abstractmethod
-    def open_read(self, path: str) -> BinaryIO:
+    def open_read(self, path: str, *, known: Entry | None = None) -> BinaryIO:
         """Open the object's content for streaming: ``read(n)``, ``seek(pos)``
         (for Range requests) and ``close()``. MUST raise
         ``IsADirectoryError`` for a collection. The stream SHOULD carry ``entry``:
         the ``Entry`` of the version it reads (it may differ from an earlier ``stat``
         when an overwrite came between); the gateway announces that size and ETag, so
-        a GET racing with an overwrite answers the old or the new content, whole."""
+        a GET racing with an overwrite answers the old or the new content, whole.
+
+        ``known`` is the caller's entry for ``path`` (from its ``stat``, perhaps out
+        of the listing cache, so up to ``listing_cache`` seconds old). A backend MAY
+        take it instead of looking the object up again, as long as a stale one never
+        yields a wrong body (Swift pins the GET to its ETag; a replaced object is
+        read whole in its current version, a deleted one is ``FileNotFoundError``)."""
 
     @abstractmethod
     def open_write(

@@ -285,7 +285,7 @@ class FileResource(_BackendResource, DAVNonCollection):
                 )
             if self._redirect:
                 return
-            self._stream = self.backend.open_read(self.path)
+            self._stream = self.backend.open_read(self.path, known=self.entry)
         opened = getattr(self._stream, "entry", None)
         if isinstance(opened, Entry):
             self.entry = opened

@@ -80,8 +80,10 @@ class IrodsBackend(SyncExtensions, Backend):
         return entries
 
     @retried
-    def open_read(self, path: str) -> BinaryIO:
-        """An open that meets an overwrite between its renames looks again."""
+    def open_read(self, path: str, *, known: Entry | None = None) -> BinaryIO:
+        """An open that meets an overwrite between its renames looks again (the
+        object's row is looked up here: its replica and size decide the read)."""
+        del known
         settle = self.settle(path)
         while True:
             try:

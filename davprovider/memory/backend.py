@@ -96,7 +96,8 @@ class MemoryBackend(Backend):
             folder = self._tree.folder(path)
             return [_entry(name, node) for name, node in sorted(folder.children.items())]
 
-    def open_read(self, path: str) -> BinaryIO:
+    def open_read(self, path: str, *, known: Entry | None = None) -> BinaryIO:
+        del known  # the tree is at hand
         with self._tree.lock:
             node = self._tree.find(path)
         if isinstance(node, Folder):

@@ -76,8 +76,8 @@ class TimedBackend:
         self.inner = inner
         self.name = name
 
-    def open_read(self, path: str) -> BinaryIO:
-        reader = _timed(self.name, "open_read", self.inner.open_read, path)
+    def open_read(self, path: str, **options: Any) -> BinaryIO:
+        reader = _timed(self.name, "open_read", self.inner.open_read, path, **options)
         return cast(BinaryIO, TimedReader(reader, self.name))
 
     def open_write(self, path: str, **options: Any) -> Upload:

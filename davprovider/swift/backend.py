@@ -87,12 +87,15 @@ class SwiftBackend(SyncExtensions, Backend):
             marker = page[-1]["name"]
 
     @translated
-    def open_read(self, path: str) -> BinaryIO:
-        """The size and ETag come from this request's ``stat`` of ``path`` when there
-        was one; the GET starts here (a deleted object is a 404 now, not a failed body)
-        and carries ``If-Match`` (see ``SwiftReader``)."""
+    def open_read(self, path: str, *, known: Entry | None = None) -> BinaryIO:
+        """The size and ETag come from ``known`` (the caller's stat, perhaps cached)
+        or this request's lookup of ``path``; the GET starts here (a deleted object is
+        a 404 now, not a failed body) and carries ``If-Match`` (see ``SwiftReader``:
+        an object replaced since is read whole in its current version)."""
         loc = self.locate(path)
-        entry = self.lookup(loc)[0]
+        if loc.is_account or loc.is_container:
+            raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
+        entry = known if known is not None and known.etag else self.lookup(loc)[0]
         if entry.is_dir:
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
         conn = self.pool.acquire(self.identity)

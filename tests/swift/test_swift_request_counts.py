@@ -119,8 +119,12 @@ def test_an_overwrite_costs_a_listing_a_head_and_the_put_keeping_properties(gw, 
 def test_get_and_propfind_depth_0_cost_two_requests(gw, box, swift_calls):
     assert gw.request("PUT", box + "f.bin", DATA).status == 201
     swift_calls.clear()
-    assert gw.request("GET", box + "f.bin").body == DATA
+    fresh = {"Cache-Control": "no-cache"}  # past the listing cache
+    assert gw.request("GET", box + "f.bin", headers=fresh).body == DATA
     assert swift_calls.counts() == {"get_container": 1, "get_object": 1}
+    swift_calls.clear()
+    assert gw.request("GET", box + "f.bin").body == DATA  # known from the upload
+    assert swift_calls.counts() == {"get_object": 1}
     swift_calls.clear()
     assert gw.request("PROPFIND", box + "f.bin", headers={"Depth": "0"}).status == 207
     assert swift_calls.counts() == {"get_container": 1, "head_object": 1}
@@ -277,3 +281,17 @@ def test_stats_of_one_member_after_another_list_the_folder_once(gw, box, alice, 
     # f00: its listing row; f01: the folder listed; then nothing
     assert swift_calls.counts() == {"get_container": 2}
     assert gw.request("PROPFIND", box + "d/missing", headers={"Depth": "0"}).status == 404
+
+
+def test_a_get_of_a_cached_entry_reads_what_swift_holds_now(gw, box, alice):
+    """The GET takes size and ETag from the listing cache; an object replaced or
+    deleted outside the gateway since is still answered correctly: whole in its
+    current version, or 404."""
+    assert gw.request("PUT", box + "f.bin", DATA).status == 201
+    assert gw.request("GET", box + "f.bin").body == DATA  # cached: no lookup
+    alice.put_object(container_of(box), "f.bin", b"replaced outside, another size")
+    reply = gw.request("GET", box + "f.bin")
+    assert reply.status == 200 and reply.body == b"replaced outside, another size"
+    assert reply.header("Content-Length") == str(len(reply.body))
+    alice.delete_object(container_of(box), "f.bin")
+    assert gw.request("GET", box + "f.bin").status == 404
