@@ -47,7 +47,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from davprovider.backend import DIGEST_ALGORITHMS, Backend, Entry, Upload
 from davprovider.digests import checksum_digests
@@ -55,6 +55,10 @@ from davprovider.fleet.invalidation import ChangeFeed, feed_for
 from davprovider.settings import Settings
 
 MAX_ENTRIES = 200_000
+#: A folder whose listing has more entries than this is not listed for a member's stat
+#: again for ``BIG_FOLDER_PAUSE`` listing-cache times (its members are stat'ed one by one).
+BIG_FOLDER = 10_000
+BIG_FOLDER_PAUSE = 12
 #: Backend methods that change nothing (everything else forgets the cache).
 READS = frozenset(
     {"stat", "list", "open_read", "get_meta", "list_meta", "list_digests", "quota"}
@@ -64,6 +68,7 @@ READS = frozenset(
 
 Key = tuple[str, ...]  # (provider, method, user, ticket hash, path)
 ALL_DIGESTS = frozenset(DIGEST_ALGORITHMS)
+T = TypeVar("T")
 
 
 class ListingCache:
@@ -81,6 +86,7 @@ class ListingCache:
         self._digests: dict[tuple[Key, str], tuple[float, dict[str, str], frozenset[str]]] = {}
         # folder -> (when, name): the last member stat that went to the backend
         self._misses: dict[Key, tuple[float, str]] = {}
+        self._big: dict[Key, float] = {}  # folder -> when its listing was found too big
         self._size = 0
         self.generation = 0
 
@@ -128,10 +134,22 @@ class ListingCache:
 
     def another_fetched(self, folder: Key, name: str, seconds: float) -> bool:
         """True when a stat of another member of ``folder`` went to the backend within
-        ``seconds`` (``CachingBackend._from_folder``)."""
+        ``seconds``, and the folder is not one found too big to list for a stat
+        (``CachingBackend._from_folder``)."""
+        now = time.monotonic()
         with self._lock:
             last = self._misses.get(folder)
-        return last is not None and last[1] != name and time.monotonic() - last[0] <= seconds
+            big = self._big.get(folder)
+        if big is not None and now - big <= seconds * BIG_FOLDER_PAUSE:
+            return False
+        return last is not None and last[1] != name and now - last[0] <= seconds
+
+    def too_big(self, folder: Key) -> None:
+        """``folder``'s listing was too long to fetch for its members' stats."""
+        with self._lock:
+            if len(self._big) >= MAX_ENTRIES:
+                self._big.clear()
+            self._big[folder] = time.monotonic()
 
     def listed(self, key: Key, seconds: float) -> tuple[Entry, ...] | None:
         with self._lock:
@@ -295,9 +313,11 @@ class CachingBackend:
         if parent in ("", "/") or not CACHE.another_fetched(self._key(parent), name, self.seconds):
             return None
         try:
-            entries = self.list(parent or "/")
+            entries = self.list(parent)
         except (OSError, ValueError):
             return None
+        if len(entries) > BIG_FOLDER:  # one listing of it now and then, not per stat
+            CACHE.too_big(self._key(parent))
         return next((e for e in entries if e.name == name), None)
 
     def stat_target(self, path: str) -> Entry:
@@ -312,28 +332,35 @@ class CachingBackend:
         return self.inner.stat_target(path)
 
     def list(self, path: str) -> Sequence[Entry]:
-        key = self._key(path)
-        usable = self._usable()
-        hit = CACHE.listed(key, self.seconds) if usable and not self.fresh else None
-        cached = None if self.fresh else _seen("list", hit)
-        if cached is not None:
-            return cached
-        generation = CACHE.generation
-        listed = self.inner.list(path)
-        if usable:
-            CACHE.keep_list(key, listed, generation)
-        return listed
+        def cached(key: Key) -> tuple[Entry, ...] | None:
+            return cast(tuple[Entry, ...] | None, _seen("list", CACHE.listed(key, self.seconds)))
+
+        return self._through(path, cached, self.inner.list, CACHE.keep_list)
 
     def get_meta(self, path: str) -> dict[str, str]:
+        def cached(key: Key) -> dict[str, str] | None:
+            return CACHE.meta(key, self.seconds)
+
+        return self._through(path, cached, self.inner.get_meta, CACHE.keep_meta)
+
+    def _through(
+        self,
+        path: str,
+        cached: Callable[[Key], T | None],
+        fetch: Callable[[str], T],
+        keep: Callable[[Key, T, int], None],
+    ) -> T:
+        """``cached``'s answer when the cache may answer, else ``fetch``'s, kept
+        unless something changed meanwhile (``ListingCache.generation``)."""
         key = self._key(path)
         usable = self._usable()
-        if usable and not self.fresh and (meta := CACHE.meta(key, self.seconds)) is not None:
-            return meta
+        if usable and not self.fresh and (found := cached(key)) is not None:
+            return found
         generation = CACHE.generation
-        meta = self.inner.get_meta(path)
+        value = fetch(path)
         if usable:
-            CACHE.keep_meta(key, meta, generation)
-        return meta
+            keep(key, value, generation)
+        return value
 
     def digests(
         self, path: str, entry: Entry, algorithms: Collection[str], *, compute: bool = False

@@ -95,3 +95,13 @@ def test_an_upload_keeps_the_callers_other_entries_and_drops_everyone_elses() ->
     for path in ("/d/other.txt", "/d", "/d/new.txt"):
         assert cache.stated((*theirs, path), 60) is None
     assert cache.listed((*theirs, "/e"), 60) is None
+
+
+def test_a_folder_too_big_to_list_is_not_listed_for_its_members_stats() -> None:
+    cache = ListingCache()
+    folder = ("/share", "basic", "alice", "", "/big")
+    cache.fetched_member(folder, "a")
+    assert cache.another_fetched(folder, "b", 5)  # b's stat would list the folder
+    assert not cache.another_fetched(folder, "a", 5)  # the same member again: no
+    cache.too_big(folder)
+    assert not cache.another_fetched(folder, "b", 5)  # for a while, one by one
