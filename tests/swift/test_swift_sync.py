@@ -62,6 +62,21 @@ def test_put_with_x_oc_mtime_is_listed_at_depth_1_and_kept_as_rclone_metadata(gw
     assert get.header("Content-Type") == "text/plain" and get.body == b"abc"
 
 
+def test_x_oc_mtime_travels_with_a_large_object_s_manifest(gw, box, alice):
+    """Above the spool (4 MiB) a body that keeps digests is a one-segment SLO: the
+    pinned mtime goes with its manifest, beside the digests (no POST afterwards)."""
+    body = os.urandom((4 << 20) + 1000)
+    reply = gw.put(box + "big.bin", body, headers={"X-OC-Mtime": "1500000000"})
+    assert (reply.status, reply.header("X-OC-Mtime")) == (201, "accepted")
+    head = alice.head_object(container_of(box), "big.bin")
+    assert "x-static-large-object" in head
+    assert head["x-object-meta-mtime"] == "1500000000.000000000"
+    props = listed(gw, box)[box + "big.bin"]
+    assert seconds(props["{DAV:}getlastmodified"]) == 1500000000
+    assert props["{DAV:}getcontenttype"] == "application/octet-stream"
+    assert gw.get(box + "big.bin").body == body
+
+
 def test_proppatch_of_rclone_lastmodified_and_of_getlastmodified(gw, box, alice):
     gw.put(box + "a.bin", DATA)
     reply = gw.request("PROPPATCH", box + "a.bin", rclone_proppatch(1600000000, "MD5:" + MD5))
