@@ -92,9 +92,13 @@ class ChangeFeed:
         return int(value) if value is not None else 0
 
     def align(self, mark: int | None) -> None:
-        """The cache belongs to counter ``mark`` from now on (dropped if it was another)."""
+        """The cache belongs to counter ``mark`` from now on (dropped if it was another).
+        ``None`` twice drops nothing the second time: while the mark is ``None`` no
+        request answers from or fills the cache (``current()`` is ``None``), and a
+        listener retrying an unreachable Redis must not keep emptying the process's
+        cache (other shares' entries, in a process serving more than one config)."""
         with self._guard:
-            if mark == self.mark and mark is not None:
+            if mark == self.mark:
                 return
             self.mark = mark
         self.on_change()

@@ -75,7 +75,7 @@ def test_a_change_elsewhere_drops_the_cache_and_redis_loss_stops_caching(redis: 
         other.changed()  # ...and says so, as its CachingBackend does after a change
         assert request(inner, mine) == ["a", "b"]  # at once: the counter check
         assert inner.lists == 2
-        wait_for(lambda: len(other_drops) >= 2)  # the message reached the listeners too
+        wait_for(lambda: len(other_drops) >= 1)  # the message reached the listeners too
         # a change through this gateway reaches the other one's listener
         backend = CachingBackend(_Changing(inner), ("share", "basic", "alice"), 60, False, mine)
         before = len(other_drops)
