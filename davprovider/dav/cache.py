@@ -58,6 +58,9 @@ MAX_ENTRIES = 200_000
 #: A folder whose listing has more entries than this is not listed for a member's stat
 #: again for ``BIG_FOLDER_PAUSE`` listing-cache times (its members are stat'ed one by one).
 BIG_FOLDER = 10_000
+#: An upload's scoped forgetting walks every remembered key (twice per upload); above
+#: this many it empties the cache instead, which also clears entries left to expire.
+SCOPED_FORGET_MAX = 2_000
 BIG_FOLDER_PAUSE = 12
 #: Backend methods that change nothing (everything else forgets the cache).
 READS = frozenset(
@@ -93,12 +96,15 @@ class ListingCache:
     def forget(self) -> None:
         """Drop everything (a change is about to happen, or just happened)."""
         with self._lock:
-            self.generation += 1
-            self._lists.clear()
-            self._stats.clear()
-            self._metas.clear()
-            self._digests.clear()
-            self._size = 0
+            self._drop_all()
+
+    def _drop_all(self) -> None:  # with the lock held
+        self.generation += 1
+        self._lists.clear()
+        self._stats.clear()
+        self._metas.clear()
+        self._digests.clear()
+        self._size = 0
 
     def forget_upload(self, key: Key) -> None:
         """An upload to ``key`` is about to commit, or just did: drop what it may
@@ -118,6 +124,10 @@ class ListingCache:
             return not (listing and other_path in touched)
 
         with self._lock:
+            held = len(self._lists) + len(self._stats) + len(self._metas) + len(self._digests)
+            if held > SCOPED_FORGET_MAX:
+                self._drop_all()
+                return
             self.generation += 1
             self._lists = OrderedDict((k, v) for k, v in self._lists.items() if kept(k, True))
             self._stats = {k: v for k, v in self._stats.items() if kept(k)}

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from davprovider.backend import Entry
-from davprovider.dav.cache import CACHE, CachingBackend, ListingCache
+from davprovider.dav.cache import CACHE, SCOPED_FORGET_MAX, CachingBackend, ListingCache
 
 
 def entry(name: str) -> Entry:
@@ -105,3 +105,18 @@ def test_a_folder_too_big_to_list_is_not_listed_for_its_members_stats() -> None:
     assert not cache.another_fetched(folder, "a", 5)  # the same member again: no
     cache.too_big(folder)
     assert not cache.another_fetched(folder, "b", 5)  # for a while, one by one
+
+
+def test_an_upload_empties_a_cache_too_large_to_walk() -> None:
+    """Scoped forgetting walks every key; past ``SCOPED_FORGET_MAX`` it empties the
+    cache instead (entries left to expire go with it)."""
+    cache = ListingCache()
+    mine = ("/share", "basic", "alice", "")
+    entry = Entry("x", False, 1, 1.0, "e", None, None)
+    for index in range(SCOPED_FORGET_MAX + 1):
+        cache.keep_stat((*mine, f"/d/f{index}"), entry, cache.generation)
+    cache.forget_upload((*mine, "/e/new.txt"))
+    assert cache.stated((*mine, "/d/f0"), 60) is None
+    cache.keep_stat((*mine, "/d/f0"), entry, cache.generation)
+    cache.forget_upload((*mine, "/e/new.txt"))
+    assert cache.stated((*mine, "/d/f0"), 60) == entry  # small again: scoped
