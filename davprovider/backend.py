@@ -276,14 +276,25 @@ class Backend(ABC):
 
     @abstractmethod
     def open_write(
-        self, path: str, *, size: int | None = None, content_type: str | None = None
+        self,
+        path: str,
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        absent: bool = False,
     ) -> Upload:
         """Start writing the object at ``path`` (created or replaced on
         commit). ``size`` is the announced length (Content-Length); when it is
         given, ``commit()`` MUST refuse any other byte count. MUST raise
         ``FileNotFoundError``/``NotADirectoryError`` when the parent is not a
         collection and ``IsADirectoryError`` when ``path`` is one. Dead
-        properties of an existing object SHOULD survive an overwrite."""
+        properties of an existing object SHOULD survive an overwrite.
+
+        ``absent``: the caller has a listing of the parent, at most ``listing_cache``
+        seconds old, that does not show ``path`` (``dav/cache.py``). A backend MAY
+        then skip its lookups of the target and of the parent; the write still
+        MUST NOT leave a half-written object visible, and an object made outside
+        the gateway since that listing is replaced as an overwrite would."""
 
     @abstractmethod
     def mkdir(self, path: str) -> None:

@@ -42,6 +42,8 @@ computed of its bytes. A sync client's next steps (a PROPFIND of the new file wi
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import posixpath
 import threading
 import time
@@ -106,15 +108,22 @@ class ListingCache:
         self._digests.clear()
         self._size = 0
 
-    def forget_upload(self, key: Key) -> None:
-        """An upload to ``key`` is about to commit, or just did: drop what it may
-        change for its own caller (the object and anything under its name, its
-        folder's listing) and everything of every other caller and share; keep the
-        rest of the caller's own (the same share and identity name the same objects
-        by the same paths, and a new or replaced object changes no other path)."""
+    def forget_upload(
+        self, key: Key, *, keep_folder: bool = False, added: Entry | None = None
+    ) -> None:
+        """An upload to ``key`` is about to start, or just committed (or failed): drop
+        what it may change for its own caller (the object and anything under its
+        name, its folder's listing unless ``keep_folder``) and everything of every
+        other caller and share; keep the rest of the caller's own (the same share and
+        identity name the same objects by the same paths, and a new or replaced
+        object changes no other path). ``added``: the committed object's entry, put
+        into its folder's listing in place of the name's old entry (the listing keeps
+        its age)."""
         *scope, raw = key
         path = raw.rstrip("/") or "/"
-        touched, below = (path, posixpath.dirname(path)), path.rstrip("/") + "/"
+        folder = posixpath.dirname(path)
+        touched = (path,) if keep_folder or added is not None else (path, folder)
+        below = path.rstrip("/") + "/"
 
         def kept(other: Key, listing: bool = False) -> bool:
             *other_scope, other_raw = other
@@ -133,7 +142,27 @@ class ListingCache:
             self._stats = {k: v for k, v in self._stats.items() if kept(k)}
             self._metas = {k: v for k, v in self._metas.items() if kept(k)}
             self._digests = {k: v for k, v in self._digests.items() if kept(k[0])}
+            if added is not None:
+                self._add(tuple((*scope, folder)), added)
             self._size = sum(len(entries) for _, entries, _ in self._lists.values())
+
+    def _add(self, folder: Key, entry: Entry) -> None:  # with the lock held
+        found = self._lists.get(folder)
+        if found is not None:
+            when, entries, by_name = found
+            kept = tuple(e for e in entries if e.name != entry.name)
+            self._lists[folder] = (when, (*kept, entry), {**by_name, entry.name: entry})
+
+    def absent(self, key: Key, seconds: float) -> bool:
+        """True when the listing of ``key``'s folder, at most ``seconds`` old, does
+        not show its name."""
+        *scope, path = key
+        folder, name = posixpath.split(path.rstrip("/"))
+        with self._lock:
+            found = self._lists.get((*scope, folder))
+        return (
+            found is not None and time.monotonic() - found[0] <= seconds and (name not in found[2])
+        )
 
     def fetched_member(self, folder: Key, name: str) -> None:
         """Note that a stat of member ``name`` of ``folder`` went to the backend."""
@@ -278,6 +307,7 @@ class CachingBackend:
         self.inner, self.scope, self.seconds, self.fresh = inner, scope, seconds, fresh
         self.feed = feed  # the fleet's (``redis:``), or None
         self._shared: bool | None = None  # may this request use the cache (fleet checked)
+        self._missing: set[str] = set()  # targets found missing from a folder's listing
 
     def _key(self, path: str) -> Key:
         return (*self.scope, path)
@@ -332,14 +362,49 @@ class CachingBackend:
 
     def stat_target(self, path: str) -> Entry:
         """The target of a PUT or MKCOL: a folder the cache knows is answered from it
-        (MKCOL's 405, a PUT's 405, with no backend call); a file is asked of the
-        backend, whose upload reads its row anyway (this request's lookup then
-        serves both)."""
+        (MKCOL's 405, a PUT's 405, with no backend call); so is a name that the
+        folder's listing, at most ``seconds`` old, does not show: missing, and the
+        upload is told so (``open_write(absent=True)``: no lookups, the write alone).
+        A caller writing one new member after another gets the folder listed once
+        for that (as ``_from_folder`` for stats), and each commit puts its entry
+        into the listing. Anything else is asked of the backend, whose upload reads
+        its row anyway (this request's lookup then serves both)."""
         key = self._key(path)
-        entry = None if self.fresh else CACHE.stated(key, self.seconds)
-        if entry is not None and entry.is_dir:
-            return entry
-        return self.inner.stat_target(path)
+        usable = self._usable() and not self.fresh
+        if usable:
+            entry = CACHE.stated(key, self.seconds)
+            if entry is not None and entry.is_dir:
+                return entry
+            if entry is None and self._absent(path):
+                self._missing.add(path)
+                raise FileNotFoundError(errno.ENOENT, f"not in its folder's listing: {path}")
+        folder, name = posixpath.split(path.rstrip("/"))
+        try:
+            return self.inner.stat_target(path)
+        except NotImplementedError:
+            return self.stat(path)
+        finally:
+            if usable:
+                CACHE.fetched_member(self._key(folder), name)
+
+    def _absent(self, path: str) -> bool:
+        """True when the cached listing of the folder does not show ``path``'s name
+        (listed now when another member was asked of the backend lately)."""
+        key = self._key(path)
+        if CACHE.absent(key, self.seconds):
+            return True
+        folder, name = posixpath.split(path.rstrip("/"))
+        if folder in ("", "/") or CACHE.listed(self._key(folder), self.seconds) is not None:
+            return False
+        if not CACHE.another_fetched(self._key(folder), name, self.seconds):
+            return False
+        try:
+            entries = self.list(folder)
+        except (OSError, ValueError):
+            return False
+        if len(entries) > BIG_FOLDER:
+            CACHE.too_big(self._key(folder))
+        return CACHE.absent(key, self.seconds)
 
     def list(self, path: str) -> Sequence[Entry]:
         def cached(key: Key) -> tuple[Entry, ...] | None:
@@ -397,8 +462,11 @@ class CachingBackend:
 
     def open_write(self, path: str, **options: Any) -> Upload:
         key = self._key(path)
-        CACHE.forget_upload(key)
+        CACHE.forget_upload(key, keep_folder=True)
+        if path in self._missing:  # this request's ``stat_target`` found it missing
+            options["absent"] = True
         upload = _ForgettingUpload(self.inner.open_write(path, **options), key, self.feed)
+        upload.keep = not self.fresh and self.feed is None
         upload.proven = lambda entry, digests: self._proven(path, entry, digests)
         return cast(Upload, upload)
 
@@ -448,18 +516,25 @@ class _ForgettingUpload:
         self.inner, self.key, self.feed = inner, key, feed
         self.digests: dict[str, str] = {}
         self.proven: Callable[[Entry, Mapping[str, str]], None] | None = None
+        self.keep = False  # may the new entry go into its folder's cached listing
 
     def set_digests(self, digests: Mapping[str, str]) -> None:
         self.inner.set_digests(digests)
         self.digests = dict(digests)  # kept by the backend (it did not refuse them)
 
     def commit(self) -> Entry:
+        entry: Entry | None = None
         try:
             entry = self.inner.commit()
         finally:
-            CACHE.forget_upload(self.key)
+            added = None
+            if entry is not None and self.keep:
+                name = posixpath.basename(self.key[-1].rstrip("/"))
+                added = dataclasses.replace(entry, name=name)
+            CACHE.forget_upload(self.key, added=added)
             if self.feed is not None:
                 self.feed.changed()
+        assert entry is not None  # the commit returned
         if self.proven is not None:
             self.proven(entry, self.digests if self.inner.digests_as_given else {})
         return entry

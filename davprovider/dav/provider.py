@@ -63,12 +63,17 @@ StartResponse = Callable[..., Any]
 
 #: Methods whose target is about to be written: its lookup may be cheaper (``stat_target``).
 WRITE_TARGETS = frozenset({"PUT", "MKCOL"})
+#: Conditions on the target's current state: its lookup must be the full ``stat``.
+CONDITIONS = ("HTTP_IF", "HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
 
 def _stat(backend: Backend, key: str, environ: dict[str, Any]) -> Any:
-    """The entry at ``key``: ``stat_target`` for the target of a PUT or MKCOL."""
-    if environ.get("REQUEST_METHOD") in WRITE_TARGETS and key == backend_path(
-        environ.get("PATH_INFO", "")
+    """The entry at ``key``: ``stat_target`` for the target of a PUT or MKCOL that
+    states no condition on it."""
+    if (
+        environ.get("REQUEST_METHOD") in WRITE_TARGETS
+        and key == backend_path(environ.get("PATH_INFO", ""))
+        and not any(environ.get(name) for name in CONDITIONS)
     ):
         return optional(lambda: backend.stat_target(key), lambda: backend.stat(key), "stat_target")
     return backend.stat(key)

@@ -38,7 +38,7 @@ from .catalog import (
     data_entry,
 )
 from .errors import DENIED, NOT_FOUND, retried
-from .memo import changing
+from .memo import DATA, changing
 from .parallel import ParallelReader, ParallelWriter
 from .sync import SyncExtensions
 from .upload import IrodsUpload
@@ -141,13 +141,23 @@ class IrodsBackend(SyncExtensions, Backend):
 
     @retried
     def open_write(
-        self, path: str, *, size: int | None = None, content_type: str | None = None
+        self,
+        path: str,
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        absent: bool = False,
     ) -> Upload:
-        if path in ("", "/") or self.coll_row(path) is not None:
+        """``absent`` (the caller's fresh listing of the parent lacks the name): no
+        GenQuery of the target or its parent; the commit's rename finds an object
+        made since and replaces it then (``IrodsUpload._place``)."""
+        if path in ("", "/"):
             raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
+        if absent:
+            self.rows.keep(DATA, path, None)
+        else:
+            self._check_target(path)
         parent, name = self.split(path)
-        if self.coll_row(posixpath.dirname(path) or "/") is None:
-            raise FileNotFoundError(errno.ENOENT, f"parent collection missing: {path}")
         temp = f"{parent}/{TEMP_PREFIX}{uuid.uuid4().hex}-{name}"[:1024]
         options = {kw.REG_CHKSUM_KW: ""} if self.register_checksums else {}
         if self.streams > 1 and size is not None and size >= self.threshold:
@@ -162,6 +172,12 @@ class IrodsBackend(SyncExtensions, Backend):
             self.session.data_objects.unlink(temp, force=True)
             raise
         return IrodsUpload(self, path, temp, handle, size, behind)
+
+    def _check_target(self, path: str) -> None:
+        if self.coll_row(path) is not None:
+            raise IsADirectoryError(errno.EISDIR, f"is a collection: {path}")
+        if self.coll_row(posixpath.dirname(path) or "/") is None:
+            raise FileNotFoundError(errno.ENOENT, f"parent collection missing: {path}")
 
     @changing
     @retried

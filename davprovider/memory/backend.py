@@ -106,8 +106,14 @@ class MemoryBackend(Backend):
         return io.BytesIO(node.data)
 
     def open_write(
-        self, path: str, *, size: int | None = None, content_type: str | None = None
+        self,
+        path: str,
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        absent: bool = False,
     ) -> Upload:
+        del absent  # the tree is at hand: the commit checks the target
         self._check_writable(path)
         with self._tree.lock:
             self._check_target(path)

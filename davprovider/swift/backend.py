@@ -39,6 +39,7 @@ from .upload import SwiftUpload
 
 if TYPE_CHECKING:
     from .account import Account
+    from .names import Location
 
 
 class SwiftBackend(SyncExtensions, Backend):
@@ -113,10 +114,17 @@ class SwiftBackend(SyncExtensions, Backend):
 
     @translated
     def open_write(
-        self, path: str, *, size: int | None = None, content_type: str | None = None
+        self,
+        path: str,
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        absent: bool = False,
     ) -> Upload:
         """The target and its parent as this request looked them up; a HEAD only for
-        an object being replaced (its dead properties stay, an SLO's segments go)."""
+        an object being replaced (its dead properties stay, an SLO's segments go).
+        ``absent`` (the caller's fresh listing of the parent lacks the name): no
+        lookup at all, the PUT alone."""
         loc = self.locate(path)
         if loc.is_account or loc.is_container:
             if path in ("", "/") or self.find(loc) is not None:
@@ -124,6 +132,8 @@ class SwiftBackend(SyncExtensions, Backend):
             raise PermissionError(errno.EACCES, "the share root holds containers only")
         if size is not None and size < 0:
             raise ValueError("negative Content-Length")
+        if absent:
+            return SwiftUpload(self, path, loc, size, self._type_header(loc, content_type), None)
         found = self.find(loc)
         old = self.head_object(loc.container, loc.obj) if found and not found[0].is_dir else None
         if (found and found[0].is_dir) or (old and is_dir_type(old.get("content-type"))):
@@ -132,11 +142,15 @@ class SwiftBackend(SyncExtensions, Backend):
         kept = {k: v for k, v in user_meta(old or {}, "object").items() if k.startswith("dav-")}
         if kept:
             flag(self, loc.container)
-        guessed = mimetypes.guess_type(loc.name)[0]
-        headers = {"Content-Type": content_type or guessed or "application/octet-stream"}
+        headers = self._type_header(loc, content_type)
         headers.update({f"X-Object-Meta-{k}": v for k, v in kept.items()})
         old_slo = old.get("x-manifest-etag") if old else None
         return SwiftUpload(self, path, loc, size, headers, old_slo)
+
+    @staticmethod
+    def _type_header(loc: Location, content_type: str | None) -> dict[str, str]:
+        guessed = mimetypes.guess_type(loc.name)[0]
+        return {"Content-Type": content_type or guessed or "application/octet-stream"}
 
     @translated
     @writes

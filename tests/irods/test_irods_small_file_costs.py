@@ -130,3 +130,18 @@ def test_put_over_an_object_the_caller_cannot_see_is_refused_and_changes_nothing
         with bob.data_objects.open(f"{folder}/hidden.txt", "r") as handle:
             assert handle.read() == b"bob's"
     assert names == ["hidden.txt"]
+
+
+def test_new_small_puts_one_after_another_cost_six_requests(
+    counted_gw: Any, api_calls: Counter[int], folder: str
+) -> None:
+    """The second new name lists the folder (``dav/cache.py``); from then on a name
+    the listing lacks is written with no lookup of the target or its parent: the
+    open, the bytes, the close, the temporary object's row, its digests, the rename."""
+    costs = []
+    for index in range(4):
+        api_calls.clear()
+        assert counted_gw.put(folder + f"n{index}.bin", b"n" * 4096).status == 201
+        costs.append(spent(api_calls))
+    alone = {GENQUERY: 1, OPEN: 1, WRITE: 1, CLOSE: 1, ATOMIC_AVUS: 1, RENAME: 1}
+    assert costs[2:] == [alone, alone], costs

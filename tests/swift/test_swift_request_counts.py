@@ -220,9 +220,12 @@ def test_rclones_steps_for_a_new_small_file_cost_three_swift_requests(gw, box, s
     """rclone (owncloud vendor) per file: MKCOL of the folder (405), PUT with
     X-OC-Mtime and OC-Checksum, PROPFIND of the new file with oc:checksums. The mtime
     and digests travel in the object's PUT; the folder and the new file's entry and
-    digests are known from the upload (``dav/cache.py``)."""
+    digests are known from the upload (``dav/cache.py``). From the second file on, the
+    folder's listing (taken once, and kept up to date by each commit) shows the name
+    missing: the PUT alone."""
     assert gw.request("MKCOL", box + "tree/").status == 201
-    for index in range(3):
+    costs = []
+    for index in range(4):
         data = os.urandom(4096)
         sha1 = hashlib.sha1(data).hexdigest()
         swift_calls.clear()
@@ -235,8 +238,16 @@ def test_rclones_steps_for_a_new_small_file_cost_three_swift_requests(gw, box, s
         assert found.status == 207
         assert f"SHA1:{sha1}".encode() in found.body
         assert b"Fri, 14 Jul 2017 02:40:00 GMT" in found.body
-    # the new name's listing, the folder's (the PUT checks it is one), the PUT
-    assert swift_calls.counts() == {"get_container": 2, "put_object": 1}
+        costs.append(swift_calls.counts())
+    assert costs == [
+        # the folder for the 405 (the MKCOL that made it emptied the cache), the new
+        # name's listing, the folder's (the PUT checks it is one), the PUT
+        {"get_container": 3, "put_object": 1},
+        # a second member asked of Swift: the folder is listed, and lacks the name
+        {"get_container": 1, "put_object": 1},
+        {"put_object": 1},  # the listing, with the files put since
+        {"put_object": 1},
+    ]
 
 
 #: what davix (gfal2's stat) sends: it names properties no server keeps (LCGDM:mode,
@@ -295,3 +306,17 @@ def test_a_get_of_a_cached_entry_reads_what_swift_holds_now(gw, box, alice):
     assert reply.header("Content-Length") == str(len(reply.body))
     alice.delete_object(container_of(box), "f.bin")
     assert gw.request("GET", box + "f.bin").status == 404
+
+
+def test_a_put_stating_a_condition_looks_the_target_up_despite_the_listing(gw, box, alice):
+    """The folder's cached listing lacks a name made outside the gateway since: a PUT
+    with ``If-None-Match: *`` still sees it (412); a plain PUT replaces it whole."""
+    assert gw.request("MKCOL", box + "d").status == 201
+    assert gw.request("PUT", box + "d/one.bin", DATA).status == 201
+    assert gw.request("PROPFIND", box + "d", headers={"Depth": "1"}).status == 207
+    alice.put_object(container_of(box), "d/outside.bin", b"made outside")
+    taken = gw.request("PUT", box + "d/outside.bin", DATA, headers={"If-None-Match": "*"})
+    assert taken.status == 412
+    assert gw.request("PUT", box + "d/outside.bin", DATA).status in (201, 204)
+    fresh = {"Cache-Control": "no-cache"}
+    assert gw.request("GET", box + "d/outside.bin", headers=fresh).body == DATA

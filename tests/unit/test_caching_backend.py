@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -120,3 +121,79 @@ def test_an_upload_empties_a_cache_too_large_to_walk() -> None:
     cache.keep_stat((*mine, "/d/f0"), entry, cache.generation)
     cache.forget_upload((*mine, "/e/new.txt"))
     assert cache.stated((*mine, "/d/f0"), 60) == entry  # small again: scoped
+
+
+class Upload:
+    digests_as_given = False
+
+    def __init__(self, path: str) -> None:
+        self.name = path.rsplit("/", 1)[-1]
+
+    def commit(self) -> Entry:
+        return entry(self.name)
+
+
+class Writable(Inner):
+    """``Inner`` that writes: ``stat_target`` finds nothing, ``open_write`` notes
+    whether it was told the target is absent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.absent: list[bool] = []
+
+    def stat_target(self, path: str) -> Entry:
+        self.calls["stat_target"] += 1
+        raise FileNotFoundError(path)
+
+    def open_write(self, path: str, **options: Any) -> Upload:
+        self.absent.append(options.get("absent", False))
+        return Upload(path)
+
+
+def put(backend: Any, path: str) -> None:
+    """What a PUT does: the target's lookup, then the upload."""
+    try:
+        backend.stat_target(path)
+    except FileNotFoundError:
+        pass
+    backend.open_write(path, size=1).commit()
+
+
+def test_a_name_missing_from_a_fresh_listing_is_written_with_no_lookup() -> None:
+    """A PUT target the folder's cached listing does not show is missing (the upload
+    is told: ``absent``), and the commit puts it into that listing."""
+    CACHE.forget()
+    inner = Writable()
+    cached(inner).list("/d")
+    put(cached(inner), "/d/c")
+    assert inner.absent == [True] and inner.calls["stat_target"] == 0
+    assert [e.name for e in cached(inner).list("/d")] == ["a", "b", "c"]
+    assert cached(inner).stat("/d/c").name == "c"
+    put(cached(inner), "/d/a")  # shown: an overwrite, looked up by the backend
+    put(cached(inner, fresh=True), "/d/e")  # a browser's reload: asked too
+    assert inner.absent == [True, False, False]
+    assert inner.calls == Counter({"list": 1, "stat_target": 2})
+    put(cached(inner, user="bob"), "/d/f")  # bob has no listing of /d: asked
+    assert inner.calls == Counter({"list": 1, "stat_target": 3})
+
+
+def test_new_members_written_one_after_another_list_the_folder_once() -> None:
+    CACHE.forget()
+    inner = Writable()
+    for name in ("x1", "x2", "x3", "x4"):
+        put(cached(inner, user="carol"), f"/d/{name}")
+    # x1 asked of the backend; x2 lists the folder; x3, x4 from that listing
+    assert inner.absent == [False, True, True, True]
+    assert inner.calls == Counter({"stat_target": 1, "list": 1})
+    listed = cached(inner, user="carol").list("/d")
+    assert [e.name for e in listed] == ["a", "b", "x2", "x3", "x4"]
+
+
+def test_a_listing_older_than_the_cache_time_says_nothing_of_a_target() -> None:
+    CACHE.forget()
+    inner = Writable()
+    short = CachingBackend(inner, ("test-share", "basic", "alice"), 0.05, False)
+    short.list("/d")
+    time.sleep(0.1)
+    put(CachingBackend(inner, ("test-share", "basic", "alice"), 0.05, False), "/d/c")
+    assert inner.absent == [False] and inner.calls["stat_target"] == 1
