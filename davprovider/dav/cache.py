@@ -14,10 +14,11 @@ Rules that keep it correct:
   everything, in every share of the process, before and after it runs; a read that
   overlapped a change is not kept (generation count). An upload forgets less: for its
   own caller (same share, same identity: the same objects under the same paths) only
-  the object, anything under its name and its folder's listing; every other caller's
-  entries all the same. So what a client changes through this gateway shows at once, to
-  everyone. (A folder's own entry may then keep its time from before the upload, for at
-  most ``listing_cache`` seconds.)
+  the object's own entries, and its folder's listing gets the new entry in place of the
+  old one; every other caller's entries all go. So what a client changes through this
+  gateway shows at once, to everyone. (A folder's own entry may then keep its time from
+  before the upload, for at most ``listing_cache`` seconds.) An upload is never the
+  cause of a walk of the whole cache, unless other callers' entries are in it.
 - With ``redis:`` (a fleet), a change through any gateway drops every gateway's cached
   listings (``fleet/invalidation.py``: pub/sub, and a counter each request checks before
   answering from the cache); a gateway that cannot reach Redis does not cache at all.
@@ -25,7 +26,13 @@ Rules that keep it correct:
   without ``redis:``) show after at most ``listing_cache`` seconds; a request with
   ``Cache-Control: no-cache`` or ``max-age=0`` (a browser's reload) is answered fresh.
 - A stat that the cached parent listing does not answer goes to the backend: a missing
-  member is never inferred from a listing (listings hide some names).
+  member is never inferred from a listing (listings hide some names). The one
+  exception is the target of a PUT or MKCOL with no condition on it (``stat_target``):
+  a name the caller's listing of the folder does not show is taken as missing, and the
+  upload is told (``open_write(absent=True)``), so a new file costs the write alone.
+  The names a listing hides are none a PUT can name (Swift: ``.``, ``..``, names with
+  an empty segment; iRODS: the uploads' hidden temporary objects), and an object made
+  outside the gateway since the listing is replaced as a plain PUT would replace it.
 - At most ``MAX_ENTRIES`` entries are kept; the oldest listings go first.
 
 Besides listings and stats, for the same time and under the same rules: an object's
@@ -60,8 +67,8 @@ MAX_ENTRIES = 200_000
 #: A folder whose listing has more entries than this is not listed for a member's stat
 #: again for ``BIG_FOLDER_PAUSE`` listing-cache times (its members are stat'ed one by one).
 BIG_FOLDER = 10_000
-#: An upload's scoped forgetting walks every remembered key (twice per upload); above
-#: this many it empties the cache instead, which also clears entries left to expire.
+#: An upload drops every other caller's entries; when there are some, that walks every
+#: remembered key, and above this many keys it empties the cache instead.
 SCOPED_FORGET_MAX = 2_000
 BIG_FOLDER_PAUSE = 12
 #: Backend methods that change nothing (everything else forgets the cache).
@@ -76,23 +83,46 @@ ALL_DIGESTS = frozenset(DIGEST_ALGORITHMS)
 T = TypeVar("T")
 
 
+class _Listing:
+    """One folder's remembered listing: its entries in order, and by name (the first
+    of a name, as a scan of the listing finds). Changed only with the cache's lock
+    held; readers get a copy of the entries."""
+
+    def __init__(self, when: float, entries: Sequence[Entry]) -> None:
+        self.when = when
+        self.entries = list(entries)
+        self.by_name: dict[str, Entry] = {}
+        for entry in self.entries:
+            self.by_name.setdefault(entry.name, entry)
+
+    def put(self, entry: Entry) -> int:
+        """``entry`` in place of its name's entries (at the end when new); the change
+        in length."""
+        if entry.name not in self.by_name:
+            self.entries.append(entry)
+            self.by_name[entry.name] = entry
+            return 1
+        before = len(self.entries)
+        self.entries = [e for e in self.entries if e.name != entry.name] + [entry]
+        self.by_name[entry.name] = entry
+        return len(self.entries) - before
+
+
 class ListingCache:
     """The remembered listings of one gateway process (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # key -> (when, entries, entries by name)
-        self._lists: OrderedDict[Key, tuple[float, tuple[Entry, ...], dict[str, Entry]]] = (
-            OrderedDict()
-        )
+        self._lists: OrderedDict[Key, _Listing] = OrderedDict()  # oldest first
         self._stats: dict[Key, tuple[float, Entry]] = {}
         self._metas: dict[Key, tuple[float, dict[str, str]]] = {}
-        # (key, etag) -> (when, digests known, algorithms asked)
-        self._digests: dict[tuple[Key, str], tuple[float, dict[str, str], frozenset[str]]] = {}
+        # key -> etag -> (when, digests known, algorithms asked)
+        self._digests: dict[Key, dict[str, tuple[float, dict[str, str], frozenset[str]]]] = {}
         # folder -> (when, name): the last member stat that went to the backend
         self._misses: dict[Key, tuple[float, str]] = {}
         self._big: dict[Key, float] = {}  # folder -> when its listing was found too big
         self._size = 0
+        self._only: Key | None = None  # the one scope every key is of, when known
         self.generation = 0
 
     def forget(self) -> None:
@@ -107,51 +137,59 @@ class ListingCache:
         self._metas.clear()
         self._digests.clear()
         self._size = 0
+        self._only = None
+
+    def _noted(self, key: Key) -> None:  # with the lock held: ``key`` is being kept
+        if self._only != key[:-1]:
+            self._only = None
 
     def forget_upload(
         self, key: Key, *, keep_folder: bool = False, added: Entry | None = None
     ) -> None:
         """An upload to ``key`` is about to start, or just committed (or failed): drop
-        what it may change for its own caller (the object and anything under its
-        name, its folder's listing unless ``keep_folder``) and everything of every
-        other caller and share; keep the rest of the caller's own (the same share and
-        identity name the same objects by the same paths, and a new or replaced
-        object changes no other path). ``added``: the committed object's entry, put
-        into its folder's listing in place of the name's old entry (the listing keeps
-        its age)."""
-        *scope, raw = key
-        path = raw.rstrip("/") or "/"
-        folder = posixpath.dirname(path)
-        touched = (path,) if keep_folder or added is not None else (path, folder)
-        below = path.rstrip("/") + "/"
-
-        def kept(other: Key, listing: bool = False) -> bool:
-            *other_scope, other_raw = other
-            other_path = other_raw.rstrip("/") or "/"
-            if other_scope != scope or other_path == path or other_path.startswith(below):
-                return False
-            return not (listing and other_path in touched)
-
+        what it may change for its own caller (the object's entries, its folder's
+        listing unless ``keep_folder``) and everything of every other caller and
+        share; keep the rest of the caller's own (the same share and identity name
+        the same objects by the same paths, and a new or replaced object changes no
+        other path: an upload onto a collection fails). ``added``: the committed
+        object's entry, put into its folder's listing in place of the name's old
+        entry (the listing keeps its age)."""
+        scope = key[:-1]
+        path = key[-1].rstrip("/") or "/"
         with self._lock:
-            held = len(self._lists) + len(self._stats) + len(self._metas) + len(self._digests)
-            if held > SCOPED_FORGET_MAX:
-                self._drop_all()
-                return
             self.generation += 1
-            self._lists = OrderedDict((k, v) for k, v in self._lists.items() if kept(k, True))
-            self._stats = {k: v for k, v in self._stats.items() if kept(k)}
-            self._metas = {k: v for k, v in self._metas.items() if kept(k)}
-            self._digests = {k: v for k, v in self._digests.items() if kept(k[0])}
-            if added is not None:
-                self._add(tuple((*scope, folder)), added)
-            self._size = sum(len(entries) for _, entries, _ in self._lists.values())
+            if self._only != scope and not self._keep_only(scope):
+                return  # emptied: too many keys to walk
+            for own in {(*scope, path), (*scope, path + "/"), key}:
+                self._stats.pop(own, None)
+                self._metas.pop(own, None)
+                self._digests.pop(own, None)
+                self._drop_list(own)
+            folder = (*scope, posixpath.dirname(path))
+            if added is not None and (listing := self._lists.get(folder)) is not None:
+                self._size += listing.put(added)
+            elif added is not None or not keep_folder:
+                self._drop_list(folder)
 
-    def _add(self, folder: Key, entry: Entry) -> None:  # with the lock held
-        found = self._lists.get(folder)
-        if found is not None:
-            when, entries, by_name = found
-            kept = tuple(e for e in entries if e.name != entry.name)
-            self._lists[folder] = (when, (*kept, entry), {**by_name, entry.name: entry})
+    def _keep_only(self, scope: Key) -> bool:  # with the lock held
+        """Drop every other scope's keys (a walk of them all); past
+        ``SCOPED_FORGET_MAX`` keys empty the cache instead (and answer False)."""
+        held = len(self._lists) + len(self._stats) + len(self._metas) + len(self._digests)
+        if held > SCOPED_FORGET_MAX:
+            self._drop_all()
+            return False
+        self._lists = OrderedDict((k, v) for k, v in self._lists.items() if k[:-1] == scope)
+        self._stats = {k: v for k, v in self._stats.items() if k[:-1] == scope}
+        self._metas = {k: v for k, v in self._metas.items() if k[:-1] == scope}
+        self._digests = {k: v for k, v in self._digests.items() if k[:-1] == scope}
+        self._size = sum(len(listing.entries) for listing in self._lists.values())
+        self._only = scope
+        return True
+
+    def _drop_list(self, key: Key) -> None:  # with the lock held
+        dropped = self._lists.pop(key, None)
+        if dropped is not None:
+            self._size -= len(dropped.entries)
 
     def absent(self, key: Key, seconds: float) -> bool:
         """True when the listing of ``key``'s folder, at most ``seconds`` old, does
@@ -160,9 +198,11 @@ class ListingCache:
         folder, name = posixpath.split(path.rstrip("/"))
         with self._lock:
             found = self._lists.get((*scope, folder))
-        return (
-            found is not None and time.monotonic() - found[0] <= seconds and (name not in found[2])
-        )
+            return (
+                found is not None
+                and time.monotonic() - found.when <= seconds
+                and name not in found.by_name
+            )
 
     def fetched_member(self, folder: Key, name: str) -> None:
         """Note that a stat of member ``name`` of ``folder`` went to the backend."""
@@ -193,25 +233,25 @@ class ListingCache:
     def listed(self, key: Key, seconds: float) -> tuple[Entry, ...] | None:
         with self._lock:
             found = self._lists.get(key)
-        if found is None or time.monotonic() - found[0] > seconds:
-            return None
-        return found[1]
+            if found is None or time.monotonic() - found.when > seconds:
+                return None
+            return tuple(found.entries)
 
     def stated(self, key: Key, seconds: float) -> Entry | None:
         """The entry at ``key``: remembered from a stat, or from its parent's listing
         (the newer of the two)."""
         *scope, path = key
+        now = time.monotonic()
         with self._lock:
             found = self._stats.get(key)
             parent = self._lists.get((*scope, posixpath.dirname(path)))
-        now = time.monotonic()
-        if found is not None and now - found[0] > seconds:
-            found = None
-        if path == "/" or parent is None or now - parent[0] > seconds:
-            return None if found is None else found[1]
-        if found is None or parent[0] > found[0]:
-            return parent[2].get(posixpath.basename(path))
-        return found[1]
+            if found is not None and now - found[0] > seconds:
+                found = None
+            if path == "/" or parent is None or now - parent.when > seconds:
+                return None if found is None else found[1]
+            if found is None or parent.when > found[0]:
+                return parent.by_name.get(posixpath.basename(path))
+            return found[1]
 
     def meta(self, key: Key, seconds: float) -> dict[str, str] | None:
         with self._lock:
@@ -222,7 +262,10 @@ class ListingCache:
 
     def keep_meta(self, key: Key, meta: dict[str, str], generation: int) -> None:
         with self._lock:
-            if generation == self.generation and len(self._metas) < MAX_ENTRIES:
+            if generation == self.generation:
+                if len(self._metas) >= MAX_ENTRIES:  # expired ones too: start again
+                    self._metas.clear()
+                self._noted(key)
                 self._metas[key] = (time.monotonic(), dict(meta))
 
     def known_digests(
@@ -230,7 +273,7 @@ class ListingCache:
     ) -> tuple[dict[str, str], frozenset[str]] | None:
         """The digests known of version ``etag`` at ``key``, and the algorithms asked."""
         with self._lock:
-            found = self._digests.get((key, etag))
+            found = self._digests.get(key, {}).get(etag)
         if found is None or time.monotonic() - found[0] > seconds:
             return None
         return found[1], found[2]
@@ -239,29 +282,35 @@ class ListingCache:
         self, key: Key, etag: str, digests: dict[str, str], asked: frozenset[str], generation: int
     ) -> None:
         with self._lock:
-            if generation == self.generation and len(self._digests) < MAX_ENTRIES:
-                old = self._digests.get((key, etag))
-                if old is not None:  # what an earlier ask of this version found stays
-                    digests, asked = {**old[1], **digests}, old[2] | asked
-                self._digests[(key, etag)] = (time.monotonic(), dict(digests), asked)
+            if generation != self.generation:
+                return
+            if len(self._digests) >= MAX_ENTRIES:
+                self._digests.clear()
+            self._noted(key)
+            versions = self._digests.setdefault(key, {})
+            old = versions.get(etag)
+            if old is not None:  # what an earlier ask of this version found stays
+                digests, asked = {**old[1], **digests}, old[2] | asked
+            versions[etag] = (time.monotonic(), dict(digests), asked)
 
     def keep_list(self, key: Key, entries: Sequence[Entry], generation: int) -> None:
         with self._lock:
             if generation != self.generation or len(entries) > MAX_ENTRIES:
                 return
-            old = self._lists.pop(key, None)
-            self._size += len(entries) - (len(old[1]) if old else 0)
-            by_name: dict[str, Entry] = {}
-            for entry in entries:  # the first of a name, as a scan of the listing finds
-                by_name.setdefault(entry.name, entry)
-            self._lists[key] = (time.monotonic(), tuple(entries), by_name)
+            self._noted(key)
+            self._drop_list(key)
+            self._lists[key] = _Listing(time.monotonic(), entries)
+            self._size += len(entries)
             while self._size > MAX_ENTRIES and self._lists:
-                _, (_, dropped, _) = self._lists.popitem(last=False)
-                self._size -= len(dropped)
+                _, dropped = self._lists.popitem(last=False)
+                self._size -= len(dropped.entries)
 
     def keep_stat(self, key: Key, entry: Entry, generation: int) -> None:
         with self._lock:
-            if generation == self.generation and len(self._stats) < MAX_ENTRIES:
+            if generation == self.generation:
+                if len(self._stats) >= MAX_ENTRIES:
+                    self._stats.clear()
+                self._noted(key)
                 self._stats[key] = (time.monotonic(), entry)
 
 

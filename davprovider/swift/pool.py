@@ -56,10 +56,20 @@ class Connection(swiftclient.Connection):
         return result
 
     def http_connection(self, url: str | None = None) -> Any:
+        """swiftclient's, with large send blocks, and the environment's proxies and CA
+        bundle (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``...) read once for
+        the connection's URL: requests reads them again for every request otherwise (a
+        walk of ``os.environ``, the larger part of a small request's own time)."""
         parsed, conn = super().http_connection(url)
+        session = conn.request_session
         adapter = _LargeBlocks()
-        conn.request_session.mount("http://", adapter)
-        conn.request_session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        args = conn.requests_args
+        found = session.merge_environment_settings(conn.url, {}, None, args.get("verify"), None)
+        session.trust_env = False
+        args.setdefault("proxies", found["proxies"])  # a configured proxy goes first
+        args["verify"] = found["verify"]
         return parsed, conn
 
 
