@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("davprovider.swift")
 CHUNK = 256 * 1024
+#: An object larger than this is read as two ranged GETs: its first ``HEAD_PART`` bytes,
+#: then the rest. A GET that starts at byte 0 makes the object server compute the MD5 of
+#: everything it reads (Swift's ``etag_validate_pct``: it quarantines the object after a
+#: whole read that does not match, which protects later readers, not this one); a range
+#: that starts further on does not. The object server's CPU is then spent on this
+#: part's MD5 only (rclone reads in ranged chunks too).
+HEAD_PART = 8 << 20
 
 
 class SwiftReader(io.RawIOBase):
@@ -51,6 +58,8 @@ class SwiftReader(io.RawIOBase):
         self._pos = 0
         self._body: Any = None
         self._served = False  # whether a byte went out: the size is then fixed
+        self._end: int | None = None  # where the current answer's range ends, if before EOF
+        self._version: str | None = None  # the ETag header of the version being read
         self.etag: str | None = None  # of the version being read, once opened
 
     @translated
@@ -85,13 +94,19 @@ class SwiftReader(io.RawIOBase):
             size = self.size - self._pos  # the caller asked for everything that is left
         if size == 0 or self._pos >= self.size:
             return b""
-        return self._read(size)
+        data = self._read(size)
+        if len(data) < size and self._pos == self._end:  # the head part ends: the rest
+            return data + self._read(size - len(data))
+        return data
 
     @translated
     def _read(self, size: int) -> bytes:
+        if self._body is not None and self._pos == self._end:
+            self._drop_body()
+            self._open_rest()
         if self._body is None:
             self._open()
-        data = self._body.read(min(size, self.size - self._pos))
+        data = self._body.read(min(size, (self._end or self.size) - self._pos))
         self._pos += len(data)
         self._served = True
         if not data:
@@ -111,6 +126,9 @@ class SwiftReader(io.RawIOBase):
         ``OSError(EAGAIN)`` (503: changed while being read, try again)."""
         assert self._conn is not None
         headers = {"Range": f"bytes={self._pos}-"} if self._pos else {}
+        self._end = None
+        if not self._pos and self.size > HEAD_PART:
+            headers, self._end = {"Range": f"bytes=0-{HEAD_PART - 1}"}, HEAD_PART
         try:
             answer, self._body = self._get({**headers, **self._pinned()})
         except ClientException as exc:
@@ -124,11 +142,31 @@ class SwiftReader(io.RawIOBase):
                 self._drop_body()
                 raise OSError(errno.EAGAIN, f"{self.path} changed while being read") from exc
         etag = answer.get("etag")
+        self._version = etag
+        if self._end is not None and self._end > self.size:  # another version, smaller
+            self._end = None
         self.etag = etag.strip('"') if etag else None
         if self.etag and answer.get("x-static-large-object"):
             self.etag = slo_shown(self.etag)  # as ``entries`` shows it
         elif etag:
             self._if_match = f'"{etag.strip(chr(34))}"'  # later seeks: this same version
+
+    def _open_rest(self) -> None:
+        """The rest of the object after ``HEAD_PART``: the same version, or
+        ``OSError(EAGAIN)`` (bytes of it went out already)."""
+        headers = {"Range": f"bytes={self._pos}-"}
+        if self._version:
+            headers["If-Match"] = self._version
+        self._end = None
+        try:
+            answer, self._body = self._get(headers)
+        except ClientException as exc:
+            if status_of(exc) != 412:
+                raise
+            raise OSError(errno.EAGAIN, f"{self.path} changed while being read") from exc
+        if self._version and answer.get("etag") != self._version:
+            self._drop_body()
+            raise OSError(errno.EAGAIN, f"{self.path} changed while being read")
 
     def _pinned(self) -> dict[str, str]:
         return {"If-Match": self._if_match} if self._if_match else {}
