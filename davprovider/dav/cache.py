@@ -12,7 +12,10 @@ Rules that keep it correct:
   sees what was listed for another (their permissions differ).
 - Any call that may change something (every backend method but the reads below) forgets
   everything, in every share of the process, before and after it runs; a read that
-  overlapped a change is not kept (generation count). An upload forgets less: for its
+  overlapped a change is not kept (generation count; a read that overlapped only its
+  own caller's uploads of other paths is kept, with the files they committed into the
+  folder it listed: parallel transfers into one folder would otherwise never keep a
+  listing of it). An upload forgets less: for its
   own caller (same share, same identity: the same objects under the same paths) only
   the object's own entries, and its folder's listing gets the new entry in place of the
   old one; every other caller's entries all go. So what a client changes through this
@@ -54,7 +57,7 @@ import errno
 import posixpath
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
@@ -71,6 +74,8 @@ BIG_FOLDER = 10_000
 #: remembered key, and above this many keys it empties the cache instead.
 SCOPED_FORGET_MAX = 2_000
 BIG_FOLDER_PAUSE = 12
+#: Uploads remembered for the reads that overlapped them (``ListingCache._since``).
+JOURNAL = 256
 #: Backend methods that change nothing (everything else forgets the cache).
 READS = frozenset(
     {"stat", "list", "open_read", "get_meta", "list_meta", "list_digests", "quota"}
@@ -124,6 +129,11 @@ class ListingCache:
         self._size = 0
         self._only: Key | None = None  # the one scope every key is of, when known
         self.generation = 0
+        # the uploads' forgetting since the last other change: (generation it made,
+        # scope, path, the committed entry or None); a read that overlapped only those
+        # may still be kept (``_since``)
+        self._uploads: deque[tuple[int, Key, str, Entry | None]] = deque(maxlen=JOURNAL)
+        self._settled = 0  # the generation made by the last change of any other kind
 
     def forget(self) -> None:
         """Drop everything (a change is about to happen, or just happened)."""
@@ -132,6 +142,7 @@ class ListingCache:
 
     def _drop_all(self) -> None:  # with the lock held
         self.generation += 1
+        self._settled = self.generation
         self._lists.clear()
         self._stats.clear()
         self._metas.clear()
@@ -157,9 +168,10 @@ class ListingCache:
         scope = key[:-1]
         path = key[-1].rstrip("/") or "/"
         with self._lock:
-            self.generation += 1
             if self._only != scope and not self._keep_only(scope):
                 return  # emptied: too many keys to walk
+            self.generation += 1
+            self._uploads.append((self.generation, scope, path, added))
             for own in {(*scope, path), (*scope, path + "/"), key}:
                 self._stats.pop(own, None)
                 self._metas.pop(own, None)
@@ -185,6 +197,23 @@ class ListingCache:
         self._size = sum(len(listing.entries) for listing in self._lists.values())
         self._only = scope
         return True
+
+    def _since(self, key: Key, generation: int) -> list[Entry] | None:  # with the lock held
+        """For a read of ``key`` that started at ``generation``: ``None`` when it must
+        not be kept (something changed since that may touch ``key``: any change but
+        this scope's uploads of other paths); else the entries those uploads committed
+        into ``key`` as a folder (a listing of it may or may not show them)."""
+        if generation == self.generation:
+            return []
+        if generation < self._settled:
+            return None
+        scope, path = key[:-1], key[-1].rstrip("/") or "/"
+        since = [u for u in self._uploads if u[0] > generation]
+        if len(since) != self.generation - generation:  # older than the journal
+            return None
+        if any(u[1] != scope or u[2] == path for u in since):
+            return None
+        return [u[3] for u in since if u[3] is not None and posixpath.dirname(u[2]) == path]
 
     def _drop_list(self, key: Key) -> None:  # with the lock held
         dropped = self._lists.pop(key, None)
@@ -262,7 +291,7 @@ class ListingCache:
 
     def keep_meta(self, key: Key, meta: dict[str, str], generation: int) -> None:
         with self._lock:
-            if generation == self.generation:
+            if self._since(key, generation) is not None:
                 if len(self._metas) >= MAX_ENTRIES:  # expired ones too: start again
                     self._metas.clear()
                 self._noted(key)
@@ -282,7 +311,7 @@ class ListingCache:
         self, key: Key, etag: str, digests: dict[str, str], asked: frozenset[str], generation: int
     ) -> None:
         with self._lock:
-            if generation != self.generation:
+            if self._since(key, generation) is None:
                 return
             if len(self._digests) >= MAX_ENTRIES:
                 self._digests.clear()
@@ -295,19 +324,22 @@ class ListingCache:
 
     def keep_list(self, key: Key, entries: Sequence[Entry], generation: int) -> None:
         with self._lock:
-            if generation != self.generation or len(entries) > MAX_ENTRIES:
+            added = self._since(key, generation)
+            if added is None or len(entries) > MAX_ENTRIES:
                 return
             self._noted(key)
             self._drop_list(key)
-            self._lists[key] = _Listing(time.monotonic(), entries)
+            listing = self._lists[key] = _Listing(time.monotonic(), entries)
             self._size += len(entries)
+            for entry in added:  # committed while it was being listed
+                self._size += listing.put(entry)
             while self._size > MAX_ENTRIES and self._lists:
                 _, dropped = self._lists.popitem(last=False)
                 self._size -= len(dropped.entries)
 
     def keep_stat(self, key: Key, entry: Entry, generation: int) -> None:
         with self._lock:
-            if generation == self.generation:
+            if self._since(key, generation) is not None:
                 if len(self._stats) >= MAX_ENTRIES:
                     self._stats.clear()
                 self._noted(key)

@@ -197,3 +197,33 @@ def test_a_listing_older_than_the_cache_time_says_nothing_of_a_target() -> None:
     time.sleep(0.1)
     put(CachingBackend(inner, ("test-share", "basic", "alice"), 0.05, False), "/d/c")
     assert inner.absent == [False] and inner.calls["stat_target"] == 1
+
+
+def test_a_read_that_overlapped_only_the_callers_uploads_of_other_paths_is_kept() -> None:
+    """Several transfers of one caller into one folder: a listing under way while
+    another file commits is kept, with that file in it; what an upload of the same
+    path, another caller's upload or any other change overlapped is not."""
+    cache = ListingCache()
+    mine, theirs = ("/share", "basic", "alice", ""), ("/share", "basic", "bob", "")
+    old, new = (
+        Entry("a", False, 1, 1.0, "e", None, None),
+        Entry("b", False, 2, 2.0, "f", None, None),
+    )
+    started = cache.generation
+    cache.forget_upload((*mine, "/d/b"), added=new)  # b commits while /d is being listed
+    cache.keep_list((*mine, "/d"), [old], started)
+    assert [e.name for e in cache.listed((*mine, "/d"), 60) or ()] == ["a", "b"]
+    cache.keep_stat((*mine, "/d/a"), old, started)  # another path: kept
+    assert cache.stated((*mine, "/d/a"), 60) == old
+    cache.keep_stat((*mine, "/d/b"), old, started)  # the uploaded path: a stale answer
+    assert cache._stats.get((*mine, "/d/b")) is None
+
+    started = cache.generation
+    cache.forget_upload((*theirs, "/d/c"), added=new)  # another caller's upload
+    cache.keep_list((*mine, "/e"), [old], started)
+    assert cache.listed((*mine, "/e"), 60) is None
+
+    started = cache.generation
+    cache.forget()  # any other change
+    cache.keep_list((*mine, "/e"), [old], started)
+    assert cache.listed((*mine, "/e"), 60) is None
