@@ -102,6 +102,24 @@ def test_a_new_small_put_in_a_folder_adds_the_folders_listing(gw, box, swift_cal
     assert swift_calls.counts() == {"get_container": 2, "put_object": 1}
 
 
+def test_new_small_puts_one_after_another_cost_the_put_alone(gw, box, swift_calls):
+    """The second new name lists the folder (``dav/cache.py``); every later one is
+    missing from that listing, which each commit keeps up to date: the PUT alone."""
+    assert gw.request("MKCOL", box + "run").status == 201
+    costs = []
+    for index in range(5):
+        swift_calls.clear()
+        assert gw.request("PUT", box + f"run/f{index}.bin", DATA).status == 201
+        costs.append(swift_calls.counts())
+    assert costs[0] == {"get_container": 2, "put_object": 1}  # the name's, the folder's
+    assert costs[1] == {"get_container": 1, "put_object": 1}  # the folder listed
+    assert costs[2:] == [{"put_object": 1}] * 3
+    listed = allprop(gw, box + "run/")
+    assert sorted(p for p in listed if p.endswith(".bin")) == [
+        box + f"run/f{index}.bin" for index in range(5)
+    ]
+
+
 def test_an_overwrite_costs_a_listing_a_head_and_the_put_keeping_properties(gw, box, swift_calls):
     assert gw.request("PUT", box + "f.bin", b"old").status == 201
     assert gw.request("PROPPATCH", box + "f.bin", SET_COLOUR).status == 207
@@ -216,7 +234,7 @@ RCLONE_PROPFIND = b"""<?xml version="1.0"?>
 <d:getcontenttype/><oc:checksums/><oc:permissions/></d:prop></d:propfind>"""
 
 
-def test_rclones_steps_for_a_new_small_file_cost_three_swift_requests(gw, box, swift_calls):
+def test_rclones_steps_for_new_small_files_cost_the_put_alone_once_listed(gw, box, swift_calls):
     """rclone (owncloud vendor) per file: MKCOL of the folder (405), PUT with
     X-OC-Mtime and OC-Checksum, PROPFIND of the new file with oc:checksums. The mtime
     and digests travel in the object's PUT; the folder and the new file's entry and
