@@ -220,18 +220,16 @@ class ListingCache:
         if dropped is not None:
             self._size -= len(dropped.entries)
 
-    def absent(self, key: Key, seconds: float) -> bool:
-        """True when the listing of ``key``'s folder, at most ``seconds`` old, does
-        not show its name."""
+    def shows(self, key: Key, seconds: float) -> bool | None:
+        """Whether the listing of ``key``'s folder shows its name; ``None`` when no
+        listing of the folder is at most ``seconds`` old."""
         *scope, path = key
         folder, name = posixpath.split(path.rstrip("/"))
         with self._lock:
             found = self._lists.get((*scope, folder))
-            return (
-                found is not None
-                and time.monotonic() - found.when <= seconds
-                and name not in found.by_name
-            )
+            if found is None or time.monotonic() - found.when > seconds:
+                return None
+            return name in found.by_name
 
     def fetched_member(self, folder: Key, name: str) -> None:
         """Note that a stat of member ``name`` of ``folder`` went to the backend."""
@@ -430,6 +428,14 @@ class CachingBackend:
         ask the backend (the first member, a member the listing does not show, a
         folder that cannot be listed, the share's root: its members are Swift
         containers or top collections, each a cheap lookup, and its listing is not)."""
+        entries = self._folder_for_member(path)
+        name = posixpath.basename(path.rstrip("/"))
+        return None if entries is None else next((e for e in entries if e.name == name), None)
+
+    def _folder_for_member(self, path: str) -> Sequence[Entry] | None:
+        """The listing of ``path``'s folder when another member of it was asked of
+        the backend within ``seconds`` (listed now unless cached), else ``None``; never
+        for the share's root."""
         parent, name = posixpath.split(path.rstrip("/"))
         if parent in ("", "/") or not CACHE.another_fetched(self._key(parent), name, self.seconds):
             return None
@@ -439,7 +445,7 @@ class CachingBackend:
             return None
         if len(entries) > BIG_FOLDER:  # one listing of it now and then, not per stat
             CACHE.too_big(self._key(parent))
-        return next((e for e in entries if e.name == name), None)
+        return entries
 
     def stat_target(self, path: str) -> Entry:
         """The target of a PUT or MKCOL: a folder the cache knows is answered from it
@@ -472,20 +478,10 @@ class CachingBackend:
         """True when the cached listing of the folder does not show ``path``'s name
         (listed now when another member was asked of the backend lately)."""
         key = self._key(path)
-        if CACHE.absent(key, self.seconds):
-            return True
-        folder, name = posixpath.split(path.rstrip("/"))
-        if folder in ("", "/") or CACHE.listed(self._key(folder), self.seconds) is not None:
-            return False
-        if not CACHE.another_fetched(self._key(folder), name, self.seconds):
-            return False
-        try:
-            entries = self.list(folder)
-        except (OSError, ValueError):
-            return False
-        if len(entries) > BIG_FOLDER:
-            CACHE.too_big(self._key(folder))
-        return CACHE.absent(key, self.seconds)
+        shown = CACHE.shows(key, self.seconds)
+        if shown is None and self._folder_for_member(path) is not None:
+            shown = CACHE.shows(key, self.seconds)
+        return shown is False
 
     def list(self, path: str) -> Sequence[Entry]:
         def cached(key: Key) -> tuple[Entry, ...] | None:
