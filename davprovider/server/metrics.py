@@ -79,13 +79,14 @@ class Metrics:
         self.handshakes = counter("tls_handshakes", "TLS handshakes", ("result",))
 
 
-_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+_children: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
 
 def child(metric: Any, *labels: str) -> Any:
     """``metric.labels(*labels)``, looked up once per label set (a dict read after
-    that: prometheus_client's own lookup takes a lock and checks every label)."""
-    key = (id(metric), labels)
+    that: prometheus_client's own lookup takes a lock and checks every label). Keyed by
+    the metric itself, not its ``id()``, which a later metric could reuse."""
+    key = (metric, labels)
     found = _children.get(key)
     if found is None:
         found = _children[key] = metric.labels(*labels)
