@@ -101,14 +101,21 @@ class SessionPool:
             return entry
 
     def put(self, identity: Identity, session: Any) -> None:
-        """Adopt a session that just logged in (so the first request reuses it)."""
+        """Adopt a session that just logged in (so the first request reuses it).
+
+        Logins of one identity may race (a client's first requests in parallel): the
+        first session pooled stays, since requests may hold it already; a later one is
+        closed. Only an expired entry is replaced."""
         key = self._key(identity)
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._retiring.append(old)
-            self._entries[key] = Pooled(key, session, time.monotonic())
-            done = self._trim()
+            old = self._entries.get(key)
+            if old is not None and time.monotonic() - old.last_used <= self.options.pool_ttl:
+                done = [Pooled(key, session, time.monotonic())]
+            else:
+                if old is not None:
+                    self._retiring.append(self._entries.pop(key))
+                self._entries[key] = Pooled(key, session, time.monotonic())
+                done = self._trim()
         for entry in done:
             self._dispose(entry)
 
@@ -139,6 +146,27 @@ class SessionPool:
             pass
 
     def _dispose(self, entry: Pooled) -> None:
+        """Close a retired session's idle connections.
+
+        They are taken under python-irodsclient's own pool lock, the one its checkout
+        holds, so a request that still holds this session and checks a connection out
+        meanwhile gets a new one rather than one shut under it. Connections out at that
+        moment close when the session is collected."""
+        pool: Any = getattr(entry.session, "pool", None)
+        lock = getattr(pool, "_lock", None)
+        if pool is None or lock is None:
+            self._cleanup(entry)
+            return
+        with lock:
+            idle = list(pool.idle)
+            pool.idle.clear()
+        for conn in idle:
+            try:
+                conn.disconnect()
+            except Exception as exc:  # noqa: BLE001 - a dead connection may fail any way
+                log.debug("closing an idle connection of a retired session failed: %r", exc)
+
+    def _cleanup(self, entry: Pooled) -> None:
         try:
             entry.session.cleanup()
         except Exception as exc:  # noqa: BLE001 - a dead session may fail any way on cleanup
@@ -150,4 +178,4 @@ class SessionPool:
             self._entries.clear()
             self._retiring = []
         for entry in entries:
-            self._dispose(entry)
+            self._cleanup(entry)
