@@ -42,8 +42,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(settings: Settings) -> None:
-    """Log to stderr at the configured level; WsgiDAV's own chatter at WARNING."""
+    """Log to stderr at the configured level; WsgiDAV's own chatter at WARNING.
+
+    No line names its source file or thread, so records skip looking them up (the
+    logging HOWTO's "Optimization": the caller's frame, the thread, the
+    multiprocessing name); the process id stays (``--workers`` tags lines with it)."""
     level = getattr(logging, settings.logging.level.upper())
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )

@@ -76,6 +76,12 @@ _HREF_SAFE = "/" + "!*'()," + "$-_|."  # as WsgiDAV's _DAVResource.get_href
 _PLAIN_HREF = re.compile(r"[A-Za-z0-9_.~/!*'(),$|-]*")  # what quote() leaves as it is
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+#: Bodies read before, and what they asked: a client sends the same few PROPFIND bodies
+#: over and over (davfs2, Finder, gfal2, rclone), so each is parsed once. Bounded: up
+#: to ``READ_MEMO`` bodies of ``READ_MEMO_BODY`` bytes at most, emptied when full.
+_READ: dict[bytes, tuple[bytes, tuple[str, ...] | None]] = {}
+READ_MEMO = 256
+READ_MEMO_BODY = 2048
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _OK = "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
@@ -196,18 +202,32 @@ def read_request(environ: dict[str, Any]) -> list[str] | None:
     if not length.isdigit() or int(length) == 0:
         return None
     body = environ["wsgi.input"].read(int(length))
+    known = _READ.get(body)
+    if known is None:
+        known = _parse(body)
+        if len(body) <= READ_MEMO_BODY:
+            if len(_READ) >= READ_MEMO:
+                _READ.clear()
+            _READ[body] = known
+    handed, names = known
+    environ["wsgi.input"] = io.BytesIO(handed)
+    environ["CONTENT_LENGTH"] = str(len(handed))
+    return None if names is None else list(names)
+
+
+def _parse(body: bytes) -> tuple[bytes, tuple[str, ...] | None]:
+    """The body to hand on (``propname`` renamed) and the fast path's names of it."""
     try:
         root = etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError:
-        root = None  # WsgiDAV answers the malformed body with 400
-    renamed = root is not None and root.tag == "{DAV:}propfind" and b"propname" in body
+        return body, None  # WsgiDAV answers the malformed body with 400
+    renamed = root.tag == "{DAV:}propfind" and b"propname" in body
     if renamed and (found := root.findall("{DAV:}propname")):
         for element in found:
             element.tag = "{DAV:}name"
         body = etree.tostring(root)
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-    return None if root is None else _fast_names(root)
+    names = _fast_names(root)
+    return body, None if names is None else tuple(names)
 
 
 def _fast_names(root: Any) -> list[str] | None:

@@ -96,6 +96,8 @@ def child(metric: Any, *labels: str) -> Any:
 def metrics() -> Metrics:
     """This process's metrics, made on first use."""
     global _made
+    if _made is not None:
+        return _made
     with _lock:
         if _made is None:
             _made = Metrics()

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import random
 import re
-import secrets
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -30,7 +30,8 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 def request_id(environ: dict[str, Any]) -> str:
     """The request's id: the client's when sane, else a new one; kept in the environ."""
     given = environ.get("HTTP_X_REQUEST_ID", "")
-    chosen = given if _SANE_ID.fullmatch(given) else secrets.token_hex(8)
+    # a log's correlation id, not a secret: the process's PRNG (no system call) will do
+    chosen = given if _SANE_ID.fullmatch(given) else f"{random.getrandbits(64):016x}"
     environ[ID_KEY] = chosen
     return chosen
 

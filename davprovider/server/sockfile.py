@@ -105,6 +105,23 @@ class SocketReader(StreamReader):
         selector for more bytes)."""
         return self.head_complete(1 << 30)
 
+    def readline(self, size: int | None = -1) -> bytes:
+        """A line the buffer already holds is cut out with one ``find``; otherwise
+        ``_pyio``'s own readline (which peeks and reads a piece at a time)."""
+        pyio: Any = self
+        limit = -1 if size is None else size
+        with pyio._read_lock:
+            buf, pos = pyio._read_buf, pyio._read_pos
+            stop = len(buf) if limit < 0 else min(len(buf), pos + limit)
+            end = buf.find(b"\n", pos, stop)
+            if end >= 0:
+                pyio._read_pos = end + 1
+                line: bytes = buf[pos : end + 1]
+                self.bytes_read += len(line)
+                return line
+        whole: bytes = super().readline(limit)
+        return whole
+
     def read(self, size: int | None = -1) -> bytes:
         pyio: Any = self  # _pyio's buffer state (cheroot's stubs leave it out)
         if size is None or size < 0 or size <= pyio.buffer_size:
