@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import hashlib
+import io
 import posixpath
 import time
 import uuid
@@ -43,6 +44,7 @@ from davprovider.backend import Entry
 from .avus import META_PREFIX, decode_meta
 from .errors import retried
 from .memo import COLL, DATA, Rows
+from .wire import close_message
 
 if TYPE_CHECKING:
     from davprovider.backend import Identity
@@ -123,10 +125,19 @@ def first_row(query: Any) -> Mapping[Any, Any] | None:
 
 def _ask(conn: Any, page: Any, *, counted: bool) -> Any:
     """One GenQuery page over ``conn``; ``None`` for CAT_NO_ROWS_FOUND."""
+    conn.send(_query_message(page, counted=counted))
+    return _answer(conn)
+
+
+def _query_message(page: Any, *, counted: bool) -> iRODSMessage:
     request = page._message()  # PRC builds the request; the connection is ours to choose
     if counted:
         request.options = int(request.options or 0) | RETURN_TOTAL_ROW_COUNT
-    conn.send(iRODSMessage("RODS_API_REQ", msg=request, int_info=api_number["GEN_QUERY_AN"]))
+    return iRODSMessage("RODS_API_REQ", msg=request, int_info=api_number["GEN_QUERY_AN"])
+
+
+def _answer(conn: Any) -> Any:
+    """A GenQuery page read from ``conn``; ``None`` for CAT_NO_ROWS_FOUND."""
     try:
         return conn.recv().get_main_message(GenQueryResponse)
     except ex.CAT_NO_ROWS_FOUND:
@@ -285,13 +296,40 @@ class Catalog:
             self.rows.keep(COLL, share_path, rows.get(name))
         return rows.get(self.irods_path(path))
 
-    def temp_row(self, temp: str) -> Mapping[Any, Any]:
-        """The row (``DATA_COLUMNS``) of an upload's temporary object, iRODS path ``temp``."""
+    def closed_temp_row(self, handle: Any, temp: str) -> Mapping[Any, Any]:
+        """Close ``handle``, an upload's raw handle, and read the row (``DATA_COLUMNS``)
+        of its temporary object, iRODS path ``temp``.
+
+        The GenQuery goes right behind the close on the handle's connection, before
+        the close is answered: the zone answers in order, so the row it reads has the
+        checksum the close registered. The handle is closed and its connection given
+        back whatever happens; after a failure the connection is dropped, and the
+        zone with it forgets the descriptor."""
         parent, name = posixpath.split(temp)
-        q = self.session.query(*DATA_COLUMNS).filter(
+        query = self.session.query(*DATA_COLUMNS).filter(
             Collection.name == parent, DataObject.name == name
         )
-        found = best_replicas(all_rows(q, counted=False))
+        conn, ok = handle.conn, False
+        try:
+            conn.send(close_message(handle))
+            conn.send(_query_message(query, counted=False))
+            closing: ex.iRODSException | None = None
+            try:
+                conn.recv()
+            except ex.iRODSException as exc:  # read whole: the next answer still follows
+                closing = exc
+            raw = _answer(conn)
+            if raw is not None and (cursor := ResultSet(raw).continue_index) > 0:
+                _ask(conn, query.continue_index(cursor).limit(0), counted=False)  # free it
+            if closing is not None:
+                raise closing
+            ok = True
+        finally:
+            conn.release(destroy=not ok)
+            if not ok:
+                conn.disconnect()
+            io.RawIOBase.close(handle)  # marked closed: its own close would send again
+        found = best_replicas(ResultSet(raw)) if raw is not None else []
         if not found:
             raise FileNotFoundError(errno.ENOENT, f"upload vanished: {temp}")
         return found[0]

@@ -36,7 +36,7 @@ from davprovider.pipeline import WriteBehind
 from .avus import add_dead, digest_binding, replace_digests
 from .catalog import data_entry
 from .errors import BROKEN, NOT_FOUND, translated
-from .wire import rename
+from .wire import apply_then_rename, rename
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -87,13 +87,12 @@ class IrodsUpload(Upload):
             raise ValueError(f"body has {self.written} bytes, Content-Length said {self.size}")
         try:
             self.behind.finish()
-            self.handle.close()
+            handle, self.handle = self.handle, None  # closed below, whatever happens
+            row = self.catalog.closed_temp_row(handle, self.temp)
         except BaseException:
             self.abort()
             raise
-        self.handle = None
         try:
-            row = self.catalog.temp_row(self.temp)
             self._check_checksum(row[DataObject.checksum] or None)
             ops = []
             binding = digest_binding(self.digests, row[DataObject.checksum] or None)
@@ -117,17 +116,24 @@ class IrodsUpload(Upload):
         old object (``_replace``, its dead properties kept) when there is one, else
         straight; a target that appears in between is replaced after all."""
         target = self.catalog.irods_path(self.path)
+        session = self.catalog.session
         if replacing:
             ops = [*ops, *add_dead(self._old_meta())]
-        if ops:
-            self.catalog.session.metadata.apply_atomic_operations(DataObject, self.temp, *ops)
-        if replacing:
+            if ops:
+                session.metadata.apply_atomic_operations(DataObject, self.temp, *ops)
             self._replace(target)
             return
         try:
-            rename(self.catalog.session, self.temp, target)
+            if not ops:
+                rename(session, self.temp, target)
+                return
+            failed = apply_then_rename(session, self.temp, [_as_json(op) for op in ops], target)
         except (ex.CAT_NAME_EXISTS_AS_DATAOBJ, ex.CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME):
             self._place(True, [])
+            return
+        if failed is not None:  # in place without them: digests are computed when asked
+            self.digests_as_given = False
+            log.warning("upload of %s: its digests were not kept: %r", self.path, failed)
 
     def _old_meta(self) -> dict[str, str]:
         try:
@@ -188,3 +194,11 @@ class IrodsUpload(Upload):
                 failure = exc
                 break
         log.warning("could not remove temporary upload %s: %r", self.temp, failure)
+
+
+def _as_json(op: AVUOperation) -> dict[str, str]:
+    """An AVU operation as the atomic metadata API takes it (as PRC sends it)."""
+    sent = {"operation": op.operation, "attribute": op.avu.name, "value": op.avu.value}
+    if op.avu.units:
+        sent["units"] = op.avu.units
+    return sent

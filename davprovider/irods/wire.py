@@ -9,6 +9,11 @@ own call costs more round trips than the request itself:
   is a collection, two GenQueries: the callers here know it is not).
 - ``create_collection``: COLL_CREATE alone (PRC's ``create`` reads the new collection
   back).
+- ``apply_then_rename``: an atomic AVU operation on a data object and its rename, sent
+  together on one connection. The zone answers requests on a connection one after
+  the other, in order, so the second needs no round trip of its own (so does an
+  upload's close with the GenQuery of its row: ``close_message``,
+  ``Catalog.closed_temp_row``).
 
 The requests are the ones PRC builds (its message classes); only the extra round
 trips around them are left out.
@@ -19,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from irods import exception as ex
 from irods import keywords as kw
 from irods.api_number import api_number
 from irods.data_object import iRODSDataObjectFileRaw
@@ -26,7 +32,9 @@ from irods.manager.data_object_manager import DataObjectManager as Objects
 from irods.message import (
     CollectionRequest,
     FileOpenRequest,
+    JSON_Message,
     ObjCopyRequest,
+    OpenedDataObjRequest,
     StringStringMap,
     iRODSMessage,
 )
@@ -78,9 +86,58 @@ def open_raw(
     return raw
 
 
+def close_message(handle: iRODSDataObjectFileRaw) -> iRODSMessage:
+    """The DATA_OBJ_CLOSE of an open raw handle, as PRC's ``close`` sends it."""
+    body = OpenedDataObjRequest(
+        l1descInx=handle.desc, len=0, whence=0, oprType=0, offset=0, bytesWritten=0,
+        KeyValPair_PI=StringStringMap(handle.options),
+    )  # fmt: skip
+    return iRODSMessage("RODS_API_REQ", msg=body, int_info=api_number["DATA_OBJ_CLOSE_AN"])
+
+
 def rename(session: Any, src: str, dst: str) -> None:
     """Rename the data object ``src`` to ``dst`` (full iRODS paths; ``dst`` is not a
     collection). Fails (``CAT_NAME_EXISTS_AS_DATAOBJ``) when ``dst`` exists."""
+    with session.pool.get_connection() as conn:
+        _request(conn, "DATA_OBJ_RENAME_AN", _rename_request(src, dst))
+
+
+def apply_then_rename(
+    session: Any, src: str, operations: list[dict[str, str]], dst: str
+) -> ex.iRODSException | None:
+    """The atomic AVU ``operations`` (PRC's JSON form) on the data object ``src``, then
+    its rename to ``dst``: both requests sent before either answer is read.
+
+    The rename's failure is raised (``src`` keeps the AVUs). The AVU operation's
+    failure is returned instead, since the object is renamed by then."""
+    request = {
+        "admin_mode": False,
+        "entity_name": src,
+        "entity_type": "data_object",
+        "operations": operations,
+    }
+    with session.pool.get_connection() as conn:
+        api = api_number["ATOMIC_APPLY_METADATA_OPERATIONS_APN"]
+        conn.send(
+            iRODSMessage("RODS_API_REQ", JSON_Message(request, conn.server_version), int_info=api)
+        )
+        conn.send(
+            iRODSMessage(
+                "RODS_API_REQ",
+                msg=_rename_request(src, dst),
+                int_info=api_number["DATA_OBJ_RENAME_AN"],
+            )
+        )
+        failed: ex.iRODSException | None = None
+        try:
+            conn.recv()
+        except ex.iRODSException as exc:  # a reply read whole: the connection is in step
+            failed = exc
+        conn.recv()
+    return failed
+
+
+def _rename_request(src: str, dst: str) -> Any:
     ends = [
         FileOpenRequest(
             objPath=path,
@@ -94,9 +151,7 @@ def rename(session: Any, src: str, dst: str) -> None:
         )  # fmt: skip
         for path in (src, dst)
     ]
-    body = ObjCopyRequest(srcDataObjInp_PI=ends[0], destDataObjInp_PI=ends[1])
-    with session.pool.get_connection() as conn:
-        _request(conn, "DATA_OBJ_RENAME_AN", body)
+    return ObjCopyRequest(srcDataObjInp_PI=ends[0], destDataObjInp_PI=ends[1])
 
 
 def create_collection(session: Any, path: str) -> None:

@@ -292,11 +292,14 @@ class GatewayConnection(TLSConnection):
             return True
         sock = self.socket
         pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
-        try:
-            if not pending and not select.select([sock], [], [], LINGER)[0]:
+        if not pending:
+            waiting = select.poll()  # not select(): descriptors above 1023 are common here
+            try:
+                waiting.register(sock, select.POLLIN)
+                if not waiting.poll(LINGER * 1000):
+                    return False
+            except (OSError, ValueError):
                 return False
-        except (OSError, ValueError):
-            return False
         return rfile.fill_available() and rfile.head_complete(limits.header_size)
 
     def _serve_one(self) -> bool:
