@@ -370,10 +370,11 @@ def gateway_settings(
 
 
 def start_gateway(
-    root: Path, name: str, config: dict[str, Any], pki: DemoPKI | None = None
+    root: Path, name: str, config: dict[str, Any], pki: DemoPKI | None = None, workers: int = 1
 ) -> Server:
     """``davprovider serve`` (counting iRODS requests) with MALLOC_ARENA_MAX=2, as the
-    systemd unit in config/ runs it; the port is read from its log."""
+    systemd unit in config/ runs it (``--workers`` when ``workers`` > 1); the port is
+    read from its log."""
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     config_path = folder / "gateway.yaml"
@@ -385,6 +386,7 @@ def start_gateway(
         "serve",
         "--config",
         str(config_path),
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]
     env = {"MALLOC_ARENA_MAX": "2", "BENCH_COUNTS": str(counts), "PYTHONPATH": str(REPO)}
     process = _spawn(argv, log_path, env)
@@ -737,6 +739,16 @@ class Environment:
             *self.stock.values(),
             *self.extra.values(),
         ]
+
+    def workers_gateway(self) -> Server:
+        """A second gateway (HTTP) as ``serve --workers 2`` runs it: two processes on one
+        port. Its locks are off (``lock_storage: none``; a fleet keeps them in Redis), which
+        no request of the benchmarks takes."""
+        if "gw-2-workers" not in self.extra:
+            config = gateway_settings(self.zone, self.swift, None)
+            config["lock_storage"] = "none"
+            self.extra["gw-2-workers"] = start_gateway(self.root, "gw-2-workers", config, workers=2)
+        return self.extra["gw-2-workers"]
 
     def swift_conn(self) -> Any:
         from swiftclient.client import Connection

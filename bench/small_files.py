@@ -52,6 +52,7 @@ SYSTEMS = {
     "gw-irods": "gateway /irods (iRODS)",
     "prc": "python-irodsclient (iRODS)",
     "gw-swift": "gateway /swift (Swift)",
+    "gw-swift-w2": "gateway /swift, serve --workers 2 (Swift)",
     "rclone": "rclone serve webdav (Swift)",
     "stock": "stock WsgiDAV (local folder)",
 }
@@ -124,6 +125,8 @@ def front(env: Environment, key: str) -> tuple[Any, str, tuple[str, str] | None]
         return env.gateway["http"], "/irods/bob/", BOB
     if key == "gw-swift":
         return env.gateway["http"], "/swift/", ALICE
+    if key == "gw-swift-w2":
+        return env.workers_gateway(), "/swift/", ALICE
     if key == "rclone":
         return env.rclone["http"], "/", None
     return env.stock["http"], "/", None
@@ -217,19 +220,18 @@ def make_folder(server: Any, auth: tuple[str, str] | None, path: str) -> None:
         raise RuntimeError(f"MKCOL {path} on {server.name}: {status}")
 
 
-#: Systems measured together, slice by slice (their ratio taken under the same load).
-PAIRED = ("gw-irods", "prc")
+#: Systems measured together, slice by slice (their ratios taken under the same load).
+PAIRED = (("gw-irods", "prc"), ("gw-swift", "gw-swift-w2", "rclone"))
 
 
 def groups(systems: list[str]) -> list[list[str]]:
-    """The systems in the order of one run: ``PAIRED`` ones as one group."""
-    paired = [key for key in PAIRED if key in systems]
+    """The systems in the order of one run: each of ``PAIRED`` as one group."""
     out: list[list[str]] = []
     for key in systems:
-        if key not in paired:
-            out.append([key])
-        elif key == paired[0]:
-            out.append(paired)
+        together = next((group for group in PAIRED if key in group), (key,))
+        members = [k for k in together if k in systems]
+        if key == members[0]:
+            out.append(members)
     return out
 
 
@@ -339,6 +341,20 @@ def prc_report(result: dict[str, Any]) -> str:
     return md_table(header, rows)
 
 
+def stat_report(result: dict[str, Any]) -> str:
+    """PROPFIND Depth 0 on /swift ÷ rclone serve webdav's, slice by slice (the systems take
+    turns slice by slice), one process and two workers."""
+    rows = []
+    for key in ("gw-swift", "gw-swift-w2"):
+        for count, runs in result["passes"].get(key, {}).items():
+            theirs = ops(result["passes"]["rclone"][count], "PROPFIND")
+            ratio = [g / r for g, r in zip(ops(runs, "PROPFIND"), theirs, strict=True)]
+            mark = " ✓" if statistics.median(ratio) >= 0.5 else " ✗"
+            rows.append([SYSTEMS[key], count, fmt3(ratio, 2) + mark])
+    header = ["gateway", "clients", "PROPFIND Depth 0 ÷ rclone serve webdav (target ≥ 0.5)"]
+    return md_table(header, rows)
+
+
 def report(result: dict[str, Any]) -> str:
     rows = []
     for key, per_count in result["passes"].items():
@@ -357,6 +373,8 @@ def report(result: dict[str, Any]) -> str:
     out = [md_table(header, rows)]
     if {"gw-irods", "prc"} <= set(result["passes"]):
         out.append(prc_report(result))
+    if "rclone" in result["passes"] and {"gw-swift", "gw-swift-w2"} & set(result["passes"]):
+        out.append(stat_report(result))
     if not result["anonymous"]:
         return "\n\n".join(out) + "\n"
     anon = result["anonymous"]
