@@ -136,6 +136,14 @@ def _query_message(page: Any, *, counted: bool) -> iRODSMessage:
     return iRODSMessage("RODS_API_REQ", msg=request, int_info=api_number["GEN_QUERY_AN"])
 
 
+def _drop(conn: Any) -> None:
+    """Close a connection that may be broken already."""
+    try:
+        conn.disconnect()
+    except (ex.NetworkException, OSError):
+        pass  # gone already
+
+
 def _answer(conn: Any) -> Any:
     """A GenQuery page read from ``conn``; ``None`` for CAT_NO_ROWS_FOUND."""
     try:
@@ -327,7 +335,7 @@ class Catalog:
         finally:
             conn.release(destroy=not ok)
             if not ok:
-                conn.disconnect()
+                _drop(conn)
             io.RawIOBase.close(handle)  # marked closed: its own close would send again
         found = best_replicas(ResultSet(raw)) if raw is not None else []
         if not found:
