@@ -282,10 +282,10 @@ class GatewayConnection(TLSConnection):
 
     def _next_head_soon(self) -> bool:
         """Whether a whole request head is here, or arrives within ``LINGER`` seconds,
-        with no other connection waiting for a worker meanwhile."""
+        unless other connections wait for a worker and none is idle."""
         limits: ConnectionLimits | None = getattr(self.server, "limits", None)
         requests = getattr(self.server, "requests", None)
-        if limits is None or requests is None or requests.qsize:
+        if limits is None or requests is None or (requests.qsize and not requests.idle):
             return False
         rfile = self.rfile
         if rfile.head_complete(limits.header_size):
