@@ -36,17 +36,20 @@ class StrictHeaderReader(HeaderReader):
     """cheroot's header reader, refusing what RFC 9112 says a server must refuse."""
 
     def __call__(self, rfile: Any, hdict: Any = None) -> Any:
-        seen: set[bytes] = set()
+        return super().__call__(_CheckedLines(rfile), hdict)
 
-        class Lines:
-            """``rfile`` whose header lines are checked as they are read."""
 
-            def readline(self, size: int | None = None) -> bytes:
-                line: bytes = rfile.readline() if size is None else rfile.readline(size)
-                _check_line(line, seen)
-                return line
+class _CheckedLines:
+    """``rfile`` whose header lines are checked as they are read."""
 
-        return super().__call__(Lines(), hdict)
+    def __init__(self, rfile: Any) -> None:
+        self.rfile = rfile
+        self.seen: set[bytes] = set()
+
+    def readline(self, size: int | None = None) -> bytes:
+        line: bytes = self.rfile.readline() if size is None else self.rfile.readline(size)
+        _check_line(line, self.seen)
+        return line
 
 
 def _check_line(line: bytes, seen: set[bytes]) -> None:
