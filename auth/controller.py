@@ -101,6 +101,9 @@ class GatewayDomainController(BaseDomainController):
         settings: Settings = config[SETTINGS_KEY]
         self.chains = build_chains(settings)
         self.login_limit = LoginLimit(settings)  # 429 after repeated failed logins
+        # an accepted password login says no more than the access log's line of the
+        # request (its user): with the access log on, it is logged at DEBUG
+        self.basic_level = logging.DEBUG if settings.logging.access_log else logging.INFO
 
     def __str__(self) -> str:
         chains = {path: [a.name for a in chain] for path, chain in self.chains.items()}
@@ -133,7 +136,8 @@ class GatewayDomainController(BaseDomainController):
             if identity.fqans:
                 environ[FQAN_KEY] = identity.fqans[0]
                 dn += f" fqan={identity.fqans[0]}"
-            log.info(
+            log.log(
+                self.basic_level if identity.method == "basic" else logging.INFO,
                 "auth: %s accepted as %s by %s%s",
                 _request(environ),
                 identity.user,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from auth.basic import parse_basic
 from auth.controller import ENVIRON_KEY
 from davprovider.backend import Identity
 from davprovider.memory import MemoryFactory, Options
+from tests.helpers.gateway import memory_config, running_gateway
 
 
 def basic(user: str, password: str) -> str:
@@ -106,3 +108,18 @@ def test_identity_repr_never_shows_the_password():
     identity = Identity("alice", "basic", password="hunter2")
     assert "hunter2" not in repr(identity)
     assert identity.password == "hunter2"
+
+
+@pytest.mark.parametrize(("access_log", "level"), [(True, "DEBUG"), (False, "INFO")])
+def test_an_accepted_password_login_is_logged_below_the_access_line(
+    access_log: bool, level: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = memory_config()
+    config["logging"] = {"access_log": access_log}
+    with caplog.at_level(logging.DEBUG, "auth.controller"), running_gateway(config) as gw:
+        assert gw.request("PROPFIND", "/memory/", headers={"Depth": "0"}).status == 207
+        assert gw.request("PROPFIND", "/memory/", user=None).status == 401
+    accepted = [r for r in caplog.records if "accepted as alice by basic" in r.getMessage()]
+    challenged = [r for r in caplog.records if "challenged" in r.getMessage()]
+    assert [r.levelname for r in accepted] == [level]
+    assert [r.levelname for r in challenged] == ["INFO"]  # every other decision as before
