@@ -114,10 +114,20 @@ def method_label(method: str) -> str:
     return method if method in METHODS else "OTHER"
 
 
+_calls: dict[tuple[Metrics, str, str, str], tuple[Any, Any]] = {}
+
+
 def backend_call(backend: str, operation: str, seconds: float, outcome: str) -> None:
     made = metrics()
-    child(made.backend_calls, backend, operation, outcome).inc()
-    child(made.backend_latency, backend, operation).observe(seconds)
+    key = (made, backend, operation, outcome)
+    pair = _calls.get(key)
+    if pair is None:  # both children of the call, found with one lookup from now on
+        pair = _calls[key] = (
+            child(made.backend_calls, backend, operation, outcome),
+            child(made.backend_latency, backend, operation),
+        )
+    pair[0].inc()
+    pair[1].observe(seconds)
 
 
 def cache_lookup(kind: str, hit: bool) -> None:
