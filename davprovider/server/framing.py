@@ -23,20 +23,34 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cheroot import server as cheroot_server
 from cheroot.server import HeaderReader
 
 #: Header fields that must appear at most once (a second one is a smuggling attempt).
 SINGLE = frozenset({b"Host", b"Content-Length", b"Transfer-Encoding"})
+#: Header fields whose repeats cheroot joins with commas (its own list).
+LISTS = frozenset(cheroot_server.comma_separated_headers)  # type: ignore[attr-defined]
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _DECIMAL = re.compile(rb"[0-9]{1,18}")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})[ \t]*(;[^\r\n]*)?\r?\n")
 
 
 class StrictHeaderReader(HeaderReader):
-    """cheroot's header reader, refusing what RFC 9112 says a server must refuse."""
+    """cheroot's header reader, refusing what RFC 9112 says a server must refuse.
+
+    A head already whole in the socket reader's buffer (the worker waits for that,
+    ``http.GatewayConnection``) is taken in one piece and split here, with cheroot's
+    rules (title-cased names, values stripped, comma-joined repeats of the list
+    headers); otherwise cheroot reads it line by line. Both check every line alike."""
 
     def __call__(self, rfile: Any, hdict: Any = None) -> Any:
-        return super().__call__(_CheckedLines(rfile), hdict)
+        take = getattr(getattr(rfile, "rfile", None), "take_head", None)
+        head = take() if take is not None else None
+        if head is None:
+            return super().__call__(_CheckedLines(rfile), hdict)
+        rfile.bytes_read += len(head)
+        rfile._check_length()  # cheroot's bound on the head's size (413)
+        return _fields(head, {} if hdict is None else hdict)
 
 
 class _CheckedLines:
@@ -50,6 +64,21 @@ class _CheckedLines:
         line: bytes = self.rfile.readline() if size is None else self.rfile.readline(size)
         _check_line(line, self.seen)
         return line
+
+
+def _fields(head: bytes, hdict: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    """The header fields of ``head`` (its lines, each ending CRLF, then an empty one)."""
+    seen: set[bytes] = set()
+    for line in head[:-2].split(b"\r\n")[:-1] if head != b"\r\n" else ():
+        if b"\n" in line:
+            raise ValueError("HTTP requires CRLF terminators")
+        _check_line(line + b"\r\n", seen)
+        name, _, value = line.partition(b":")
+        key, value = name.title(), value.strip()
+        if key in LISTS and (existing := hdict.get(key)):
+            value = b", ".join((existing, value))
+        hdict[key] = value
+    return hdict
 
 
 def _check_line(line: bytes, seen: set[bytes]) -> None:

@@ -100,6 +100,23 @@ class SocketReader(StreamReader):
         pending = pyio._read_buf[pyio._read_pos :]
         return _HEAD_END in pending.lstrip(b"\r\n") or len(pending) >= limit
 
+    def take_head(self) -> bytes | None:
+        """The rest of a request head (its header lines and the empty line ending
+        them) when the buffer holds all of it, taken out of the buffer; else None."""
+        pyio: Any = self
+        with pyio._read_lock:
+            buf, pos = pyio._read_buf, pyio._read_pos
+            if buf.startswith(b"\r\n", pos):
+                end = pos + 2
+            elif (found := buf.find(_HEAD_END, pos)) >= 0:
+                end = found + 4
+            else:
+                return None
+            pyio._read_pos = end
+            head: bytes = buf[pos:end]
+        self.bytes_read += len(head)
+        return head
+
     def has_data(self) -> bool:
         """True when a whole request head is buffered (a partial one waits in the
         selector for more bytes)."""
