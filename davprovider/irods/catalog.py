@@ -44,7 +44,7 @@ from davprovider.backend import Entry
 from .avus import META_PREFIX, decode_meta
 from .errors import retried
 from .memo import COLL, DATA, Rows
-from .wire import close_message
+from .wire import close_message, send_pair
 
 if TYPE_CHECKING:
     from davprovider.backend import Identity
@@ -319,13 +319,7 @@ class Catalog:
         )
         conn, ok = handle.conn, False
         try:
-            conn.send(close_message(handle))
-            conn.send(_query_message(query, counted=False))
-            closing: ex.iRODSException | None = None
-            try:
-                conn.recv()
-            except ex.iRODSException as exc:  # read whole: the next answer still follows
-                closing = exc
+            closing = send_pair(conn, close_message(handle), _query_message(query, counted=False))
             raw = _answer(conn)
             if raw is not None and (cursor := ResultSet(raw).continue_index) > 0:
                 _ask(conn, query.continue_index(cursor).limit(0), counted=False)  # free it

@@ -42,6 +42,7 @@ from irods.message import (
 READ = Objects.O_RDONLY
 WRITE = Objects.O_WRONLY | Objects.O_CREAT | Objects.O_TRUNC
 RENAME_DATA_OBJ = 11  # oprType of a data object's rename
+ATOMIC_AVUS = "ATOMIC_APPLY_METADATA_OPERATIONS_APN"
 
 
 def _request(conn: Any, api: str, body: Any) -> Any:
@@ -117,24 +118,31 @@ def apply_then_rename(
         "operations": operations,
     }
     with session.pool.get_connection() as conn:
-        api = api_number["ATOMIC_APPLY_METADATA_OPERATIONS_APN"]
-        conn.send(
-            iRODSMessage("RODS_API_REQ", JSON_Message(request, conn.server_version), int_info=api)
-        )
-        conn.send(
+        avus = JSON_Message(request, conn.server_version)
+        failed = send_pair(
+            conn,
+            iRODSMessage("RODS_API_REQ", avus, int_info=api_number[ATOMIC_AVUS]),
             iRODSMessage(
                 "RODS_API_REQ",
                 msg=_rename_request(src, dst),
                 int_info=api_number["DATA_OBJ_RENAME_AN"],
-            )
+            ),
         )
-        failed: ex.iRODSException | None = None
-        try:
-            conn.recv()
-        except ex.iRODSException as exc:  # a reply read whole: the connection is in step
-            failed = exc
         conn.recv()
     return failed
+
+
+def send_pair(conn: Any, first: iRODSMessage, second: iRODSMessage) -> ex.iRODSException | None:
+    """Send ``first`` and ``second`` before reading any answer, then read the first
+    answer: its failure is returned, not raised (the answer was read whole, so the
+    connection stays in step); the second answer is the caller's to read next."""
+    conn.send(first)
+    conn.send(second)
+    try:
+        conn.recv()
+    except ex.iRODSException as exc:
+        return exc
+    return None
 
 
 def _rename_request(src: str, dst: str) -> Any:

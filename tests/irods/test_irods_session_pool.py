@@ -56,11 +56,13 @@ def test_a_retired_session_still_serves_the_request_that_holds_it(
 ) -> None:
     assert factory.login("alice", "alice")
     held = factory(ALICE_ID)
+    idle = next(iter(held.session.pool.idle))
     factory.pool.pooled()[0].last_used -= factory.options.pool_ttl + 1  # expired meanwhile
 
     factory.pool.put(ALICE_ID, _logged_in(factory))  # replaces it, and retires the old one
 
     assert factory(ALICE_ID).session is not held.session
+    assert idle.socket is None and not held.session.pool.idle  # its idle ones closed
     with caplog.at_level(logging.INFO, "davprovider.irods"):
         assert held.stat("/alice").is_dir  # on a new connection, not a shut one
     assert RENEWED not in caplog.text
