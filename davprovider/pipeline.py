@@ -240,52 +240,113 @@ class ReadAhead(BlockReader):
         self.source.close()
 
 
+class Blocks:
+    """Written pieces gathered into ``size``-byte buffers, each handed to ``full`` as
+    ``(buffer, length)`` once it holds ``size`` bytes (the rest by ``flush``).
+
+    The first block grows as its pieces arrive, so a small body never costs a whole
+    block. Later ones are filled in place, in buffers of ``size`` bytes that the
+    consumer gives back (``give_back``) once it is done with them: a large transfer
+    reuses a few buffers instead of allocating (and faulting in) a new one per block,
+    and its bytes are copied once, from the piece into the buffer.
+    """
+
+    def __init__(self, size: int, full: Callable[[bytearray, int], None]) -> None:
+        self.size, self.full = size, full
+        self._buffer = bytearray()
+        self._length = 0
+        self._handed = False  # a first block went: later ones are whole buffers
+        self._spare: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+
+    def give_back(self, buffer: bytearray) -> None:
+        """``buffer`` (one handed to ``full``) may be filled again; any thread."""
+        if len(buffer) == self.size:
+            self._spare.put(buffer)
+
+    def write(self, data: Any) -> None:
+        if not self._handed:
+            self._buffer += data
+            self._length = len(self._buffer)
+            if self._length >= self.size:
+                self._hand()
+            return
+        piece = memoryview(data).cast("B")
+        while piece:
+            if not self._buffer:
+                self._buffer = self._fresh()
+            count = min(len(piece), self.size - self._length)
+            self._buffer[self._length : self._length + count] = piece[:count]
+            self._length += count
+            piece = piece[count:]
+            if self._length == self.size:
+                self._hand()
+
+    def flush(self) -> None:
+        """Hand what is gathered (a partial block), if anything."""
+        if self._length:
+            self._hand()
+
+    def _fresh(self) -> bytearray:
+        try:
+            return self._spare.get_nowait()
+        except queue.Empty:
+            return bytearray(self.size)
+
+    def _hand(self) -> None:
+        buffer, length = self._buffer, self._length
+        self._buffer, self._length, self._handed = bytearray(), 0, True
+        self.full(buffer, length)
+
+
 class WriteBehind:
     """Hands ``block``-sized pieces of what is written to ``sink`` in a thread.
 
-    ``write`` gathers bytes and queues full blocks (at most ``depth`` waiting);
-    ``finish`` writes the rest and waits, raising the sink's error if it failed;
-    ``stop`` abandons what is queued. ``sink`` is called from one thread only.
+    ``write`` gathers bytes (``Blocks``) and queues full blocks (at most ``depth``
+    waiting); ``finish`` writes the rest and waits, raising the sink's error if it
+    failed; ``stop`` abandons what is queued. ``sink`` is called from one thread only,
+    with a memoryview it must not keep once it returns: the buffer is filled again.
+    A body of one block or less is written by ``finish``, in the caller's thread.
     """
 
-    def __init__(self, sink: Callable[[bytearray], Any], block: int, depth: int = 1) -> None:
+    def __init__(self, sink: Callable[[memoryview], Any], block: int, depth: int = 1) -> None:
         self.sink, self.block, self.depth = sink, block, depth
-        self._pending = bytearray()
+        self._blocks = Blocks(block, self._full)
         self._worker: Worker | None = None
+        self._inline = False  # finishing without a thread: the sink is called here
 
     def _drain(self, worker: Worker) -> None:
-        while (data := worker.get()) is not END:
-            self.sink(data)
+        while (item := worker.get()) is not END:
+            self._write(*item)
 
-    def _queue(self, data: bytearray) -> None:
+    def _write(self, buffer: bytearray, length: int) -> None:
+        with memoryview(buffer) as view, view[:length] as data:
+            self.sink(data)
+        self._blocks.give_back(buffer)
+
+    def _full(self, buffer: bytearray, length: int) -> None:
+        if self._inline:
+            self._write(buffer, length)
+            return
         if self._worker is None:
             self._worker = Worker(self._drain, self.depth, "write-behind")
-        if not self._worker.put(data):
+        if not self._worker.put((buffer, length)):
             self._worker.raise_error()
             raise OSError("write-behind stopped")
 
     def write(self, data: bytes) -> None:
-        self._pending += data
-        if len(self._pending) >= self.block:
-            block, self._pending = self._pending, bytearray()
-            self._queue(block)  # handed over, never touched here again
+        self._blocks.write(data)
 
     def finish(self) -> None:
         """Write what is left and wait until the sink has everything."""
-        if self._worker is None:  # small: written here, no thread
-            if self._pending:
-                self.sink(self._pending)
-                self._pending = bytearray()
-            return
-        if self._pending:
-            self._queue(self._pending)
-            self._pending = bytearray()
-        worker, self._worker = self._worker, None
-        worker.finish()
+        self._inline = self._worker is None  # one block at most: no thread
+        self._blocks.flush()
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.finish()
 
     def stop(self, timeout: float | None = None) -> None:
         """Abandon queued blocks and end the thread (waits at most ``timeout``)."""
-        self._pending = bytearray()
+        self._blocks = Blocks(self.block, self._full)
         if self._worker is not None:
             worker, self._worker = self._worker, None
             worker.stop(timeout)

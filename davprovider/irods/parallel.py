@@ -9,7 +9,8 @@ block k by stream k mod n, each stream a thread of its own (``pipeline.Worker``)
 with a seek before every block:
 
 - ``ParallelWriter``: an upload of known length. Blocks are handed out as the body
-  arrives; each stream holds at most one block queued and one being written.
+  arrives; each stream holds at most one block queued and one being written, and
+  gives each buffer back to be filled again (``pipeline.Blocks``).
 - ``ParallelReader``: a GET. Each stream reads its blocks ahead, one queued; the
   reader takes them back in order (the queues are the reorder buffer).
 
@@ -26,10 +27,10 @@ from typing import Any
 
 from irods import keywords as kw
 
-from davprovider.pipeline import END, BlockReader, Worker
+from davprovider.pipeline import END, BlockReader, Blocks, Worker
 
 from .errors import BROKEN
-from .wire import open_raw
+from .wire import open_raw, write
 
 log = logging.getLogger("davprovider.irods")
 BLOCK = 4 << 20
@@ -65,49 +66,45 @@ def close_all(handles: list[Any]) -> None:
             log.info("closing a parallel stream failed: %r", exc)
 
 
-def _writes(raw: Any) -> Callable[[Worker], None]:
+def _writes(raw: Any, blocks: Blocks) -> Callable[[Worker], None]:
     def drain(worker: Worker) -> None:
         while (item := worker.get()) is not END:
-            offset, block = item
+            offset, buffer, length = item
             raw.seek(offset)
-            raw.write(block)
+            with memoryview(buffer) as view, view[:length] as data:
+                write(raw, data)
+            blocks.give_back(buffer)
 
     return drain
 
 
 class ParallelWriter:
     """``WriteBehind``'s interface (``write``, ``finish``, ``stop``) over the primary
-    ``raw`` and its secondaries: block k goes to stream k mod n at offset k * BLOCK."""
+    ``raw`` and its secondaries: block k goes to stream k mod n at offset k * BLOCK
+    (the first block may be longer: ``Blocks``)."""
 
     def __init__(self, session: Any, path: str, raw: Any, size: int, streams: int) -> None:
         self.others = secondaries(session, path, raw, SECONDARY_WRITE, streams, size)
         handles = [raw, *self.others]
-        self.workers = [Worker(_writes(h), 1, "parallel-put") for h in handles]
-        self.pending = bytearray()
+        self.blocks = Blocks(BLOCK, self._queue)
+        self.workers = [Worker(_writes(h, self.blocks), 1, "parallel-put") for h in handles]
         self.offset = self.turn = 0
 
-    def _queue(self, block: bytes) -> None:
+    def _queue(self, buffer: bytearray, length: int) -> None:
         worker = self.workers[self.turn % len(self.workers)]
         self.turn += 1
-        if not worker.put((self.offset, block)):
+        if not worker.put((self.offset, buffer, length)):
             worker.raise_error()
             raise OSError("parallel stream stopped")
-        self.offset += len(block)
+        self.offset += length
 
     def write(self, data: bytes) -> None:
-        self.pending += data
-        while len(self.pending) >= BLOCK:
-            with memoryview(self.pending) as view:
-                block = bytes(view[:BLOCK])  # one copy
-            del self.pending[:BLOCK]
-            self._queue(block)
+        self.blocks.write(data)
 
     def finish(self) -> None:
         """Write what is left, wait for every stream, close the secondaries (the
         caller closes the primary after them)."""
-        if self.pending:
-            self._queue(bytes(self.pending))
-            self.pending = bytearray()
+        self.blocks.flush()
         for worker in self.workers:
             worker.end()
         for worker in self.workers:
@@ -120,7 +117,7 @@ class ParallelWriter:
             close_all(others)
 
     def stop(self, timeout: float | None = None) -> None:
-        self.pending = bytearray()
+        self.blocks = Blocks(BLOCK, self._queue)  # what was gathered is dropped
         for worker in self.workers:
             worker.stop(timeout)
         others, self.others = self.others, []

@@ -23,6 +23,7 @@ import logging
 import posixpath
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from irods import exception as ex
@@ -36,7 +37,7 @@ from davprovider.pipeline import WriteBehind
 from .avus import add_dead, digest_binding, replace_digests
 from .catalog import data_entry
 from .errors import BROKEN, NOT_FOUND, translated
-from .wire import apply_then_rename, rename
+from .wire import apply_then_rename, rename, write
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -68,7 +69,7 @@ class IrodsUpload(Upload):
         # A thread sends WRITE_BLOCK pieces, one DATA_OBJ_WRITE round trip each, while
         # the request thread receives the next: the two legs overlap.
         # (or ``behind``: several streams, ``parallel.ParallelWriter``)
-        self.behind = behind or WriteBehind(handle.write, WRITE_BLOCK)
+        self.behind = behind or WriteBehind(partial(write, handle), WRITE_BLOCK)
 
     @translated
     def write(self, data: bytes) -> None:

@@ -9,6 +9,8 @@ own call costs more round trips than the request itself:
   is a collection, two GenQueries: the callers here know it is not).
 - ``create_collection``: COLL_CREATE alone (PRC's ``create`` reads the new collection
   back).
+- ``write``: DATA_OBJ_WRITE with the block sent from the caller's buffer (PRC's copies
+  it twice first).
 - ``apply_then_rename``: an atomic AVU operation on a data object and its rename, sent
   together on one connection. The zone answers requests on a connection one after
   the other, in order, so the second needs no round trip of its own (so does an
@@ -43,6 +45,7 @@ READ = Objects.O_RDONLY
 WRITE = Objects.O_WRONLY | Objects.O_CREAT | Objects.O_TRUNC
 RENAME_DATA_OBJ = 11  # oprType of a data object's rename
 ATOMIC_AVUS = "ATOMIC_APPLY_METADATA_OPERATIONS_APN"
+JOIN_BELOW = 1 << 20  # bytes: a smaller block goes in one send with its request
 
 
 def _request(conn: Any, api: str, body: Any) -> Any:
@@ -85,6 +88,41 @@ def open_raw(
     raw = iRODSDataObjectFileRaw(conn, descriptor.int_info, finalize_on_close=finalize, **sent)
     raw.session = session
     return raw
+
+
+def write(handle: iRODSDataObjectFileRaw, data: Any) -> int:
+    """DATA_OBJ_WRITE of ``data`` (any buffer) at ``handle``'s position, sent with
+    ``send_with``: PRC's ``write`` copies a memoryview, then joins the request and the
+    bytes into one new string, two copies of every block before the socket's."""
+    body = OpenedDataObjRequest(
+        l1descInx=handle.desc, len=len(data), whence=0, oprType=0, offset=0, bytesWritten=0,
+        KeyValPair_PI=StringStringMap(),
+    )  # fmt: skip
+    message = iRODSMessage("RODS_API_REQ", msg=body, int_info=api_number["DATA_OBJ_WRITE_AN"])
+    send_with(handle.conn, message, data)
+    written: int = handle.conn.recv().int_info
+    return written
+
+
+def send_with(conn: Any, message: iRODSMessage, data: Any) -> None:
+    """Send ``message`` with ``data`` (any buffer) as its bytes part: its head, then the
+    buffer as it is, not joined to it. A failed send drops the connection, as PRC's
+    ``send`` does.
+
+    Below ``JOIN_BELOW`` bytes the two go in one send after all: the socket has Nagle's
+    algorithm on (PRC leaves it), so a small second send would wait for the
+    acknowledgement of the first."""
+    main = iRODSMessage.encode_unicode(message.msg.pack())
+    head = iRODSMessage.pack_header(message.msg_type, len(main), 0, len(data), message.int_info)
+    try:
+        if len(data) < JOIN_BELOW:
+            conn.socket.sendall(b"".join((head, main, data)))
+        else:
+            conn.socket.sendall(head + main)
+            conn.socket.sendall(data)
+    except OSError as exc:
+        conn.release(True)
+        raise ex.NetworkException(f"Unable to send message: {exc!r}") from exc
 
 
 def close_message(handle: iRODSDataObjectFileRaw) -> iRODSMessage:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from irods.connection import Connection
 
-from davprovider.irods import Options, create_factory
+from davprovider.irods import Options, create_factory, wire
 from localgrid.irods import LocalZone
 from tests.contract.dav_verbs import DavTarget
 from tests.helpers import external_tools
@@ -123,7 +123,8 @@ def listed_zone(irods_zone: LocalZone) -> LocalZone:
 
 @pytest.fixture
 def api_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[int]:
-    """iRODS API number -> requests sent, counted around python-irodsclient's own send."""
+    """iRODS API number -> requests sent, counted around python-irodsclient's own send
+    and ``wire.send_with``."""
     calls: Counter[int] = Counter()
     original = Connection.send
 
@@ -133,7 +134,13 @@ def api_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[int]:
             calls[int(message.int_info)] += 1
         return original(self, message)
 
+    def counting_send_with(conn: Any, message: Any, data: Any) -> None:
+        calls[int(message.int_info)] += 1  # a block sent from its buffer (wire.write)
+        original_with(conn, message, data)
+
+    original_with = wire.send_with
     monkeypatch.setattr(Connection, "send", counting_send)
+    monkeypatch.setattr(wire, "send_with", counting_send_with)
     return calls
 
 

@@ -1,15 +1,16 @@
-"""ReadAhead and WriteBehind: bytes, positions and errors cross the thread intact."""
+"""ReadAhead, WriteBehind and Blocks: bytes, positions and errors cross the thread intact."""
 
 from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 
 from davprovider.backend import Upload
 from davprovider.dav.put import Writer
-from davprovider.pipeline import ReadAhead, WriteBehind
+from davprovider.pipeline import Blocks, ReadAhead, WriteBehind
 
 DATA = bytes(range(256)) * 4000  # 1,024,000 bytes
 
@@ -64,13 +65,46 @@ def test_read_ahead_raises_the_source_error_in_the_reader():
 
 
 def test_write_behind_hands_over_whole_blocks_then_the_rest():
-    blocks: list[bytearray] = []
-    behind = WriteBehind(blocks.append, 300_000)
+    blocks: list[bytes] = []
+    behind = WriteBehind(lambda view: blocks.append(bytes(view)), 300_000)
     for start in range(0, len(DATA), 65_536):
         behind.write(DATA[start : start + 65_536])
     behind.finish()
     assert b"".join(blocks) == DATA
-    assert [len(b) for b in blocks[:-1]] == [327_680] * 3  # gathered past the block size
+    # the first gathered past the block size, the next ones filled to it exactly
+    assert [len(b) for b in blocks] == [327_680, 300_000, 300_000, 96_320]
+
+
+def test_write_behind_fills_a_few_buffers_again_and_again():
+    """A long body reuses the buffers the sink is done with; a slow sink never sees
+    its block overwritten while it holds it."""
+    seen: set[int] = set()
+    received = bytearray()
+
+    def sink(view: memoryview) -> None:
+        seen.add(id(view.obj))
+        first = bytes(view)
+        time.sleep(0.001)  # the writer fills another buffer meanwhile
+        assert bytes(view) == first
+        received.extend(view)
+
+    data = DATA * 20
+    behind = WriteBehind(sink, 100_000)
+    for start in range(0, len(data), 30_000):
+        behind.write(data[start : start + 30_000])
+    behind.finish()
+    assert received == data
+    assert len(seen) <= 4  # the first block, and at most three filled in turn
+
+
+def test_blocks_hand_exact_sizes_and_take_any_buffer_type():
+    handed: list[tuple[bytes, int]] = []
+    blocks = Blocks(8, lambda buffer, length: handed.append((bytes(buffer[:length]), length)))
+    blocks.write(b"0123456789")  # the first block: gathered past 8
+    blocks.write(memoryview(b"abcdefghij"))
+    blocks.write(bytearray(b"klmnopq"))
+    blocks.flush()
+    assert handed == [(b"0123456789", 10), (b"abcdefgh", 8), (b"ijklmnop", 8), (b"q", 1)]
 
 
 def test_write_behind_small_body_is_written_without_a_thread():
