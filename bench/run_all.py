@@ -39,8 +39,11 @@ FULL = {
             [
                 "prc1",
                 "prc1sum",
+                "prcN",
+                "prcNsum",
                 "gw-irods-http",
                 "gw-irods-https",
+                "gw-irodsN-http",
                 "swiftclient",
                 "gw-swift-http",
                 "gw-swift-https",

@@ -18,6 +18,7 @@ once, so the ratios of a round are taken under the same load. The gateway's peak
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -44,12 +45,14 @@ from irods import keywords as kw
 
 Transfer = Callable[[], float]
 HOME = f"{ZONE_HOME}/alice"
+PRC = ("prc1", "prc1sum", "prcN", "prcNsum")
 
 #: (key, label, backend); ratios below refer to the keys
 SYSTEMS = [
     ("prc1", "python-irodsclient, 1 stream", "iRODS"),
     ("prc1sum", "python-irodsclient, 1 stream, registering the checksum", "iRODS"),
     ("prcN", "python-irodsclient, parallel (default)", "iRODS"),
+    ("prcNsum", "python-irodsclient, parallel, registering the checksum", "iRODS"),
     ("gw-irods-http", "gateway /irods, HTTP", "iRODS"),
     ("gw-irods-https", "gateway /irods, HTTPS", "iRODS"),
     ("gw-irodsN-http", "gateway /irods, HTTP, 4 parallel streams", "iRODS"),
@@ -68,6 +71,8 @@ RATIOS = [
     ("gateway/iRODS HTTPS ÷ PRC 1 stream", "gw-irods-https", "prc1", 0.8),
     ("gateway/iRODS HTTP ÷ PRC parallel", "gw-irods-http", "prcN", 0.8),
     ("gateway/iRODS HTTP, 4 streams ÷ PRC parallel", "gw-irodsN-http", "prcN", 0.9),
+    ("gateway/iRODS HTTP ÷ PRC parallel + checksum", "gw-irods-http", "prcNsum", None),
+    ("gateway/iRODS HTTP, 4 streams ÷ PRC parallel + checksum", "gw-irodsN-http", "prcNsum", None),
     ("gateway/iRODS HTTP, 4 streams ÷ 1 stream", "gw-irodsN-http", "gw-irods-http", None),
     ("gateway/Swift HTTP ÷ swiftclient", "gw-swift-http", "swiftclient", 0.8),
     ("gateway/Swift HTTPS ÷ swiftclient", "gw-swift-https", "swiftclient", 0.8),
@@ -77,6 +82,18 @@ RATIOS = [
     ("gateway/Swift HTTP ÷ stock WsgiDAV HTTP", "gw-swift-http", "stock-http", None),
     ("stock WsgiDAV HTTPS ÷ HTTP", "stock-https", "stock-http", None),
 ]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of process ``pid`` so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU seconds and its waited-for children's (curl)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 class Transfers:
@@ -138,11 +155,11 @@ class Transfers:
 
     def put(self, key: str) -> float:
         started = time.perf_counter()
-        if key in ("prc1", "prc1sum", "prcN"):
-            # prc1sum: as the gateway asks by default (register_checksums), iRODS reads
-            # the new object once on close to register its SHA-256
-            options: dict[str, Any] = {"num_threads": 1} if key != "prcN" else {}
-            if key == "prc1sum":
+        if key in PRC:
+            # prc1sum, prcNsum: as the gateway asks by default (register_checksums),
+            # iRODS reads the new object once on close to register its SHA-256
+            options: dict[str, Any] = {"num_threads": 1} if key.startswith("prc1") else {}
+            if key.endswith("sum"):
                 options[kw.REG_CHKSUM_KW] = ""
             self.prc.data_objects.put(str(self.source), f"{HOME}/{key}-{self.name}", **options)
         elif key == "swiftclient":
@@ -161,8 +178,8 @@ class Transfers:
 
     def get(self, key: str) -> float:
         started = time.perf_counter()
-        if key in ("prc1", "prc1sum", "prcN"):
-            threads = {"num_threads": 1} if key != "prcN" else {}
+        if key in PRC:
+            threads = {"num_threads": 1} if key.startswith("prc1") else {}
             self.prc.data_objects.get(f"{HOME}/{key}-{self.name}", str(self.target), **threads)
         elif key == "swiftclient":
             _, body = self.swift.get_object("bench", f"{key}-{self.name}", resp_chunk_size=MiB)
@@ -188,6 +205,12 @@ def measure(env: Environment, size_mib: int, runs: int, systems: list[str]) -> d
     speeds: dict[str, dict[str, list[float]]] = {k: {"put": [], "get": []} for k in systems}
     growth: dict[str, dict[str, list[float]]] = {k: {"put": [], "get": []} for k in systems}
     rss: dict[str, list[float]] = {k: [] for k in systems}
+    # CPU seconds per GiB of the gateway, the zone and the client, on iRODS
+    irods = {key for key, _, backend in SYSTEMS if backend == "iRODS"}
+    cpu: dict[str, dict[str, list[list[float]]]] = {
+        k: {"put": [], "get": []} for k in systems if k in irods
+    }
+    zone_pid = env.zone.process.pid
     try:
         for round_no in range(runs):
             for key in systems:
@@ -197,8 +220,16 @@ def measure(env: Environment, size_mib: int, runs: int, systems: list[str]) -> d
                     before = server.memory()["VmRSS"] if server else 0
                     if server:
                         server.reset_peak()
+                    spent = [cpu_seconds(server.pid) if server else 0.0]
+                    spent += [cpu_seconds(zone_pid), own_cpu_seconds()]
                     seconds = getattr(transfers, verb)(key)
                     speeds[key][verb].append(size_mib * MiB / 1e6 / seconds)
+                    if key in cpu:
+                        now = [cpu_seconds(server.pid) if server else 0.0]
+                        now += [cpu_seconds(zone_pid), own_cpu_seconds()]
+                        scale = 1024 / size_mib  # per GiB
+                        used = [(b - a) * scale for a, b in zip(spent, now, strict=True)]
+                        cpu[key][verb].append(used)
                     if server:
                         after = server.memory()
                         growth[key][verb].append((after["VmHWM"] - before) / MiB)
@@ -233,6 +264,7 @@ def measure(env: Environment, size_mib: int, runs: int, systems: list[str]) -> d
         "ratios": ratios,
         "growth_mib": growth,
         "rss_mib": rss,
+        "cpu_per_gib": cpu,
     }
 
 
@@ -267,7 +299,30 @@ def report(result: dict[str, Any]) -> str:
             cells.append(fmt3(values[verb], 2) + mark)
         ratio_rows.append([name, *cells, "—" if target is None else f"≥ {target}"])
     ratios = md_table(["ratio (same round)", "PUT", "GET", "target"], ratio_rows)
-    return f"{table}\n\n{ratios}\n"
+    return f"{table}\n\n{ratios}\n{cpu_report(result)}"
+
+
+def cpu_report(result: dict[str, Any]) -> str:
+    """CPU seconds per GiB on iRODS, by process: what two cores allow."""
+    cpu = result.get("cpu_per_gib") or {}
+    rows = []
+    for key, name, _ in SYSTEMS:
+        if not cpu.get(key, {}).get("put"):
+            continue
+        cells = []
+        for verb in ("put", "get"):
+            runs = cpu[key][verb]
+            gateway, zone, client = (sorted(r[i] for r in runs)[len(runs) // 2] for i in range(3))
+            mine = f"{gateway:.2f} + " if key.startswith("gw-") else ""
+            cells.append(f"{mine}{zone:.2f} + {client:.2f} = {gateway + zone + client:.2f}")
+        rows.append([name, *cells])
+    if not rows:
+        return ""
+    head = ["system", "PUT: [gateway +] zone + client", "GET: [gateway +] zone + client"]
+    return (
+        "\nCPU seconds per GiB moved (medians; the client is curl or python-irodsclient "
+        "itself; clock ticks of 10 ms):\n\n" + md_table(head, rows) + "\n"
+    )
 
 
 def main() -> int:

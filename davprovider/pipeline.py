@@ -116,6 +116,28 @@ class Worker:
             raise self.error
 
 
+class Buffers:
+    """Byte buffers taken and given back, so that a transfer fills the same few again
+    instead of allocating (and faulting in) a new one per block. Any thread."""
+
+    def __init__(self) -> None:
+        self._spare: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+
+    def take(self, size: int) -> bytearray:
+        """A buffer of ``size`` bytes: a spare one, else a new one."""
+        while True:
+            try:
+                buffer = self._spare.get_nowait()
+            except queue.Empty:
+                return bytearray(size)
+            if len(buffer) == size:  # other sizes (a read-ahead's first blocks) go
+                return buffer
+
+    def give_back(self, buffer: bytearray) -> None:
+        """``buffer`` is no longer used: ``take`` may hand it out again."""
+        self._spare.put(buffer)
+
+
 class BlockReader(io.RawIOBase):
     """A readable, seekable raw stream served from blocks that ``_next`` loads.
 
@@ -129,6 +151,20 @@ class BlockReader(io.RawIOBase):
         super().__init__()
         self._current = memoryview(b"")
         self._pos = 0
+        self.buffers = Buffers()
+        self._held: bytearray | None = None  # the buffer behind ``_current``
+
+    def _hold(self, buffer: bytearray, length: int) -> None:
+        """Serve ``length`` bytes of ``buffer`` next (from ``buffers``); the buffer
+        served before goes back (``read`` handed out copies of its bytes)."""
+        self._release()
+        self._held, self._current = buffer, memoryview(buffer)[:length]
+
+    def _release(self) -> None:
+        self._current = memoryview(b"")
+        if self._held is not None:
+            held, self._held = self._held, None
+            self.buffers.give_back(held)
 
     def _next(self) -> bool:
         """Load the next block into ``_current``; False at the end of the stream."""
@@ -196,11 +232,12 @@ class ReadAhead(BlockReader):
 
     def _fetch(self, worker: Worker) -> None:
         # Small first, doubling up to ``block``: a small file costs no large buffer,
-        # a large one soon moves in few round trips.
+        # a large one soon moves in few round trips. Buffers come back once read.
         size = min(FIRST_BLOCK, self.block)
         while not worker.stopping.is_set():
-            data = self.source.read(size)
-            if not worker.put(data) or not data:
+            buffer = self.buffers.take(size)
+            count = self.source.readinto(buffer) or 0
+            if not worker.put((buffer, count)) or not count:
                 return
             size = min(size * 2, self.block)
 
@@ -210,21 +247,23 @@ class ReadAhead(BlockReader):
             return False
         if self._worker is None:
             self._worker = Worker(self._fetch, self.depth, "read-ahead")
-        data = self._worker.get()
-        if data is END:
+        item = self._worker.get()
+        if item is END:
             self._worker.raise_error()
             raise OSError("read-ahead stopped")
-        if not data:
+        buffer, count = item
+        if not count:
             self._eof = True
+            self._release()
             return False
-        self._current = memoryview(data)
+        self._hold(buffer, count)
         return True
 
     def _halt(self) -> None:
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
-        self._current = memoryview(b"")
+        self._release()
         self._eof = False
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
@@ -256,12 +295,12 @@ class Blocks:
         self._buffer = bytearray()
         self._length = 0
         self._handed = False  # a first block went: later ones are whole buffers
-        self._spare: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._buffers = Buffers()
 
     def give_back(self, buffer: bytearray) -> None:
         """``buffer`` (one handed to ``full``) may be filled again; any thread."""
         if len(buffer) == self.size:
-            self._spare.put(buffer)
+            self._buffers.give_back(buffer)
 
     def write(self, data: Any) -> None:
         if not self._handed:
@@ -273,7 +312,7 @@ class Blocks:
         piece = memoryview(data).cast("B")
         while piece:
             if not self._buffer:
-                self._buffer = self._fresh()
+                self._buffer = self._buffers.take(self.size)
             count = min(len(piece), self.size - self._length)
             self._buffer[self._length : self._length + count] = piece[:count]
             self._length += count
@@ -285,12 +324,6 @@ class Blocks:
         """Hand what is gathered (a partial block), if anything."""
         if self._length:
             self._hand()
-
-    def _fresh(self) -> bytearray:
-        try:
-            return self._spare.get_nowait()
-        except queue.Empty:
-            return bytearray(self.size)
 
     def _hand(self) -> None:
         buffer, length = self._buffer, self._length

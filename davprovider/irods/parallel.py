@@ -11,8 +11,9 @@ with a seek before every block:
 - ``ParallelWriter``: an upload of known length. Blocks are handed out as the body
   arrives; each stream holds at most one block queued and one being written, and
   gives each buffer back to be filled again (``pipeline.Blocks``).
-- ``ParallelReader``: a GET. Each stream reads its blocks ahead, one queued; the
-  reader takes them back in order (the queues are the reorder buffer).
+- ``ParallelReader``: a GET. Each stream reads its blocks ahead, one queued, into
+  buffers the reader gives back once past them (``pipeline.Buffers``); the reader
+  takes them in order (the queues are the reorder buffer).
 
 Memory per transfer: at most 2 blocks per stream, and one being gathered: with 4
 streams of 4 MiB, 36 MiB. Errors of a stream surface in the request's thread.
@@ -142,9 +143,11 @@ class ParallelReader(BlockReader):
 
         def fill(worker: Worker) -> None:
             for offset in range(start, self.size, step):
+                want = min(BLOCK, self.size - offset)
+                buffer = self.buffers.take(BLOCK)  # given back once the reader is past it
                 handle.seek(offset)
-                data = handle.read(min(BLOCK, self.size - offset))
-                if not worker.put(data) or len(data) < min(BLOCK, self.size - offset):
+                count = handle.readinto(memoryview(buffer)[:want]) or 0
+                if not worker.put((buffer, count)) or count < want:
                     return
 
         return fill
@@ -157,18 +160,19 @@ class ParallelReader(BlockReader):
                 Worker(self._reads(i), 1, "parallel-get") for i in range(len(self.handles))
             ]
         worker = self.workers[self.taken % len(self.workers)]
-        data = worker.get()
-        if data is END or not data:
+        item = worker.get()
+        if item is END or not item[1]:
             worker.raise_error()
             raise OSError("parallel stream ended early")
         self.taken += 1
-        self._current = memoryview(data)
+        self._hold(*item)
         return True
 
     def _halt(self) -> None:
         for worker in self.workers:
             worker.stop()
-        self.workers, self._current, self.taken = [], memoryview(b""), 0
+        self._release()
+        self.workers, self.taken = [], 0
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         target = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence] + offset

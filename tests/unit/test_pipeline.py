@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -23,10 +24,10 @@ class Source(io.BytesIO):
         self.reads = 0
         self.threads: set[str] = set()
 
-    def read(self, size: int | None = -1) -> bytes:
+    def readinto(self, buffer: Any) -> int:
         self.reads += 1
         self.threads.add(threading.current_thread().name)
-        return super().read(size)
+        return super().readinto(buffer)
 
 
 def test_read_ahead_returns_the_stream_in_any_piece_size():
@@ -42,6 +43,27 @@ def test_read_ahead_returns_the_stream_in_any_piece_size():
     assert source.closed
 
 
+def test_read_ahead_fills_a_few_buffers_again_and_again():
+    """Past its first growing blocks, a long read fills the same three buffers (one
+    queued, one being filled, one being served); what it served was copied out."""
+    filled: list[int] = []
+
+    class Tracked(Source):
+        def readinto(self, buffer: Any) -> int:
+            if len(buffer) == 100_000:
+                filled.append(id(buffer))
+            return super().readinto(buffer)
+
+    data = DATA * 5
+    stream = ReadAhead(Tracked(data), 100_000)
+    parts = []
+    while piece := stream.read(30_000):
+        parts.append(piece)
+    stream.close()
+    assert b"".join(parts) == data
+    assert len(filled) > 40 and len(set(filled)) <= 3
+
+
 def test_read_ahead_seeks_and_reads_the_rest():
     stream = ReadAhead(Source(DATA), 50_000)
     assert stream.read(10) == DATA[:10]
@@ -55,7 +77,7 @@ def test_read_ahead_seeks_and_reads_the_rest():
 
 def test_read_ahead_raises_the_source_error_in_the_reader():
     class Broken(io.RawIOBase):
-        def read(self, size: int = -1) -> bytes:
+        def readinto(self, buffer: Any) -> int:
             raise ConnectionResetError("backend gone")
 
     stream = ReadAhead(Broken(), 1024)
