@@ -81,8 +81,9 @@ def _writes(raw: Any, blocks: Blocks) -> Callable[[Worker], None]:
 
 class ParallelWriter:
     """``WriteBehind``'s interface (``write``, ``finish``, ``stop``) over the primary
-    ``raw`` and its secondaries: block k goes to stream k mod n at offset k * BLOCK
-    (the first block may be longer: ``Blocks``)."""
+    ``raw`` and its secondaries: block k goes to stream k mod n, at the offset where
+    the blocks before it end (``BLOCK`` bytes each; the first may be longer and the
+    last shorter: ``Blocks``)."""
 
     def __init__(self, session: Any, path: str, raw: Any, size: int, streams: int) -> None:
         self.others = secondaries(session, path, raw, SECONDARY_WRITE, streams, size)

@@ -23,6 +23,7 @@ trips around them are left out.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,7 +94,8 @@ def open_raw(
 def write(handle: iRODSDataObjectFileRaw, data: Any) -> int:
     """DATA_OBJ_WRITE of ``data`` (any buffer) at ``handle``'s position, sent with
     ``send_with``: PRC's ``write`` copies a memoryview, then joins the request and the
-    bytes into one new string, two copies of every block before the socket's."""
+    bytes into one new string, two copies of every block before the socket's. A write
+    the zone answers with fewer bytes than sent fails (``OSError(EIO)``)."""
     body = OpenedDataObjRequest(
         l1descInx=handle.desc, len=len(data), whence=0, oprType=0, offset=0, bytesWritten=0,
         KeyValPair_PI=StringStringMap(),
@@ -101,6 +103,8 @@ def write(handle: iRODSDataObjectFileRaw, data: Any) -> int:
     message = iRODSMessage("RODS_API_REQ", msg=body, int_info=api_number["DATA_OBJ_WRITE_AN"])
     send_with(handle.conn, message, data)
     written: int = handle.conn.recv().int_info
+    if written != len(data):  # PRC returns the count unchecked; a short write loses bytes
+        raise OSError(errno.EIO, f"iRODS wrote {written} of {len(data)} bytes")
     return written
 
 

@@ -1,7 +1,7 @@
 """``wire.write``: a DATA_OBJ_WRITE sent from the caller's buffer, against the local
 zone through python-irodsclient's connection: the bytes land intact whatever the
-buffer type, a small block goes in one send (Nagle would hold a second one), and a
-failed send drops the connection."""
+buffer type, a small block goes in one send (Nagle would hold a second one), a
+failed send drops the connection, and a short write fails."""
 
 from __future__ import annotations
 
@@ -83,3 +83,23 @@ def test_a_failed_send_drops_the_connection(alice_prc: Any, seeded_zone: LocalZo
         wire.write(handle, b"abc")
     assert released == [True]
     real.close()
+
+
+def test_a_short_write_fails(alice_prc: Any, seeded_zone: LocalZone) -> None:
+    """The zone's answer counts the bytes it wrote; fewer than sent is an error, not a
+    shorter object (python-irodsclient returns the count unchecked)."""
+    handle = wire.open_raw(alice_prc, f"{HOME}/alice/short.bin", wire.WRITE)
+    real_recv = handle.conn.recv
+
+    def short_answer(*args: Any, **kwargs: Any) -> Any:
+        answer = real_recv(*args, **kwargs)
+        answer.int_info -= 1  # as a zone that wrote one byte less would answer
+        return answer
+
+    handle.conn.recv = short_answer
+    try:
+        with pytest.raises(OSError, match="iRODS wrote 2 of 3 bytes"):
+            wire.write(handle, b"abc")
+    finally:
+        handle.conn.recv = real_recv
+        handle.close()
