@@ -246,7 +246,18 @@ class GatewayRequest(cheroot_server.HTTPRequest):
     def send_headers(self) -> None:
         if self.body is not None and not self.body.settled():
             self.close_connection = True
+        hold = getattr(self.conn.wfile, "hold_next", None)
+        if hold is not None:
+            hold()  # the head goes out with the body's first piece: one send, not two
         super().send_headers()
+
+    def respond(self) -> None:
+        try:
+            super().respond()
+        finally:
+            flush = getattr(self.conn.wfile, "send_held", None)
+            if flush is not None:
+                flush()  # a head with no body after it (HEAD, 204, an empty body)
 
 
 class GatewayConnection(TLSConnection):

@@ -42,3 +42,67 @@ def test_lines_are_cut_from_the_buffer_or_read_on_as_before() -> None:
         left.close()
         assert reader.readline() == b""
         assert reader.bytes_read == 16 + 9 + 51 + 2
+
+
+class CountingSocket:
+    """A socket stand-in that records each ``sendall``."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock, self.sends = sock, []  # type: ignore[var-annotated]
+
+    def sendall(self, data: bytes) -> None:
+        self.sends.append(bytes(data))
+        self.sock.sendall(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.sock, name)
+
+
+def test_a_held_head_goes_with_a_small_first_piece_in_one_send() -> None:
+    left, right = socket.socketpair()
+    with left, right:
+        counted = CountingSocket(left)
+        writer = SocketWriter(left, "wb")
+        writer._socket = counted  # type: ignore[assignment]
+        writer.hold_next()
+        writer.write(b"HTTP/1.1 207 Multi-Status\r\n\r\n")
+        assert counted.sends == []  # kept
+        writer.write(b"<small body/>")
+        writer.write(b"more")
+        assert counted.sends == [b"HTTP/1.1 207 Multi-Status\r\n\r\n<small body/>", b"more"]
+        assert writer.bytes_written == 29 + 13 + 4
+
+
+def test_a_held_head_goes_alone_before_a_large_piece_or_when_sent() -> None:
+    left, right = socket.socketpair()
+    right.settimeout(5)
+    with left, right:
+        counted = CountingSocket(left)
+        writer = SocketWriter(left, "wb")
+        writer._socket = counted  # type: ignore[assignment]
+        large = b"x" * (SocketWriter.HOLD_JOINS + 1)
+        reading = threading.Thread(target=lambda: right.recv_into(bytearray(1 << 20)))
+        reading.start()
+        writer.hold_next()
+        writer.write(b"HEAD")
+        writer.write(large)  # not joined: no copy of a large piece
+        reading.join()
+        writer.hold_next()
+        writer.write(b"HEAD-ONLY")
+        writer.send_held()  # a HEAD or 204 answer: nothing follows
+        writer.send_held()  # nothing left: nothing sent
+        assert counted.sends == [b"HEAD", large, b"HEAD-ONLY"]
+
+
+def test_fill_available_reads_what_is_there_without_waiting() -> None:
+    left, right = socket.socketpair()
+    right.settimeout(30)  # as cheroot sets it: non-blocking underneath
+    with left, right:
+        reader = SocketReader(right, "rb")
+        assert reader.fill_available()  # nothing yet: at once, still open
+        left.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        assert reader.fill_available() and reader.head_complete(8192)
+        assert right.gettimeout() == 30
+        left.close()
+        assert reader.readline() == b"GET / HTTP/1.1\r\n"
+        assert not reader.fill_available()  # the peer closed
