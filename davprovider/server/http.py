@@ -302,7 +302,13 @@ class GatewayConnection(TLSConnection):
         if rfile.head_complete(limits.header_size):
             return True
         sock = self.socket
-        pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
+        tls = isinstance(sock, ssl.SSLSocket)
+        if not tls:  # a busy gateway often finds the next head here already: no poll
+            if not rfile.fill_available():
+                return False
+            if rfile.head_complete(limits.header_size):
+                return True
+        pending = sock.pending() if tls else 0
         if not pending:
             waiting = select.poll()  # not select(): descriptors above 1023 are common here
             try:
