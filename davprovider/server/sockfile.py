@@ -43,6 +43,14 @@ class DeadlineSocketIO(socket.SocketIO):
         self._shortened = False
 
     def readinto(self, b: Any) -> int | None:
+        sock = self._socket
+        if sock.gettimeout() is not None and not isinstance(sock, ssl.SSLSocket):
+            # non-blocking underneath: bytes already here come with one system call
+            # (``recv_into`` polls first, and a deadline sets the timeout first)
+            try:
+                return os.readv(sock.fileno(), [b])
+            except BlockingIOError:
+                pass
         if self.deadline is not None:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
@@ -172,7 +180,7 @@ class SocketReader(StreamReader):
 
 
 class SocketWriter(StreamWriter):
-    """cheroot's writer, sending each write whole with ``sendall``.
+    """cheroot's writer, sending each write whole (``_send``).
 
     ``hold_next()`` keeps the next write (a response head) to send it with the one
     after it (the body's first piece, when small) in one ``sendall``: a small response
@@ -195,7 +203,23 @@ class SocketWriter(StreamWriter):
         self._holding = False
         if self._held:
             held, self._held = self._held, b""
-            self._socket.sendall(held)
+            self._send(held)
+
+    def _send(self, data: Any) -> None:
+        """``sendall``, but a plain socket with a timeout (non-blocking underneath)
+        first gets one ``write`` of its descriptor: ``sendall`` polls before it sends,
+        a system call (and a release of the GIL) more for every response. What the
+        write leaves goes by ``sendall``."""
+        sock = self._socket
+        if sock.gettimeout() is not None and not isinstance(sock, ssl.SSLSocket):
+            try:
+                sent = os.write(sock.fileno(), data)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(data):
+                return
+            data = memoryview(data)[sent:]
+        sock.sendall(data)
 
     def write(self, val: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         pyio: Any = self  # _pyio's buffer state (cheroot's stubs leave it out)
@@ -209,10 +233,10 @@ class SocketWriter(StreamWriter):
                 self._holding, self._held = False, bytes(val)
             elif self._held and len(val) <= self.HOLD_JOINS:
                 held, self._held = self._held, b""
-                self._socket.sendall(held + val)
+                self._send(held + val)
             else:
                 self.send_held()
-                self._socket.sendall(val)
+                self._send(val)
         self.bytes_written += len(val)
         return len(val)
 

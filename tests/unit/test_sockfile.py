@@ -106,3 +106,26 @@ def test_fill_available_reads_what_is_there_without_waiting() -> None:
         left.close()
         assert reader.readline() == b"GET / HTTP/1.1\r\n"
         assert not reader.fill_available()  # the peer closed
+
+
+def test_writes_on_a_socket_with_a_timeout_arrive_whole() -> None:
+    """With a timeout (cheroot's), a write goes to the descriptor first and what the
+    socket buffer did not take goes by ``sendall``: nothing lost, nothing twice."""
+    left, right = socket.socketpair()
+    left.settimeout(30)
+    right.settimeout(30)
+    with left, right:
+        writer = SocketWriter(left, "wb")
+        received = bytearray()
+
+        def drain() -> None:
+            while len(received) < 5 + len(DATA) and (piece := right.recv(1 << 16)):
+                received.extend(piece)
+
+        reading = threading.Thread(target=drain)
+        reading.start()
+        writer.hold_next()
+        writer.write(b"HEAD:")
+        writer.write(DATA)  # far more than a socket buffer takes at once
+        reading.join()
+        assert bytes(received) == b"HEAD:" + DATA
