@@ -19,6 +19,7 @@ cheroot's request body handling:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import signal
@@ -252,12 +253,19 @@ class GatewayRequest(cheroot_server.HTTPRequest):
         super().send_headers()
 
     def respond(self) -> None:
+        """cheroot's, then the head still held (a HEAD, a 204, an empty body) sent. On a
+        failure the held head goes too, as it went before the failure without the hold,
+        and the failure is the one raised."""
+        send_held = getattr(self.conn.wfile, "send_held", None)
         try:
             super().respond()
-        finally:
-            flush = getattr(self.conn.wfile, "send_held", None)
-            if flush is not None:
-                flush()  # a head with no body after it (HEAD, 204, an empty body)
+        except BaseException:
+            if send_held is not None:
+                with contextlib.suppress(OSError):
+                    send_held()
+            raise
+        if send_held is not None:
+            send_held()
 
 
 class GatewayConnection(TLSConnection):

@@ -84,3 +84,27 @@ def test_a_head_cut_across_packets_and_pipelined_requests() -> None:
         )
         sock.sendall(three)
         assert _answers(sock, 3) == [b"HTTP/1.1 200 OK"] * 2 + [b"HTTP/1.1 404 Not Found"]
+
+
+def test_answers_without_a_body_arrive_at_once_on_a_kept_connection() -> None:
+    """A response head waits to go out with the body's first piece (one send): a HEAD,
+    a 204 and an empty body still get their head at once, the connection kept."""
+    with running_gateway(memory_config()) as gw:
+        auth = gw.auth_header(gw.user)["Authorization"].encode()
+
+        def ask(method: bytes, path: bytes, body: bytes = b"") -> bytes:
+            return (
+                method + b" " + path + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth
+                + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )  # fmt: skip
+
+        with socket.create_connection((gw.host, gw.port)) as sock:
+            sock.settimeout(5)  # a held head would show as a timeout here
+            sock.sendall(ask(b"PUT", b"/memory/empty.txt"))
+            assert _answers(sock, 1)[0].split()[1] in (b"201", b"204")
+            sock.sendall(ask(b"GET", b"/memory/empty.txt"))
+            assert _answers(sock, 1) == [b"HTTP/1.1 200 OK"]
+            sock.sendall(ask(b"HEAD", b"/memory/empty.txt"))
+            assert _answers(sock, 1) == [b"HTTP/1.1 200 OK"]
+            sock.sendall(ask(b"DELETE", b"/memory/empty.txt"))
+            assert _answers(sock, 1) == [b"HTTP/1.1 204 No Content"]
