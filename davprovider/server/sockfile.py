@@ -31,6 +31,14 @@ from cheroot.makefile import StreamReader, StreamWriter
 _HEAD_END = b"\r\n\r\n"
 
 
+def direct(sock: Any) -> bool:
+    """Whether ``sock``'s descriptor can be read and written straight: a plain socket
+    with a timeout, which Python keeps non-blocking underneath (its ``recv_into`` and
+    ``sendall`` poll before every call: one system call, and one release of the GIL,
+    more). Not a TLS socket, nor a blocking one."""
+    return sock.gettimeout() is not None and not isinstance(sock, ssl.SSLSocket)
+
+
 class DeadlineSocketIO(socket.SocketIO):
     """A socket's raw reads, each ending by ``deadline`` when one is set."""
 
@@ -44,9 +52,9 @@ class DeadlineSocketIO(socket.SocketIO):
 
     def readinto(self, b: Any) -> int | None:
         sock = self._socket
-        if sock.gettimeout() is not None and not isinstance(sock, ssl.SSLSocket):
-            # non-blocking underneath: bytes already here come with one system call
-            # (``recv_into`` polls first, and a deadline sets the timeout first)
+        if direct(sock):
+            # bytes already here come with one system call; the deadline (which sets
+            # the timeout first) is for the reads that wait
             try:
                 return os.readv(sock.fileno(), [b])
             except BlockingIOError:
@@ -84,16 +92,15 @@ class SocketReader(StreamReader):
         """Buffer whatever the socket holds now, without waiting; False once the
         peer has closed the connection.
 
-        A plain socket with a timeout is non-blocking underneath: one ``read`` of its
-        descriptor returns at once. (Setting a timeout of 0 and back costs two more
-        system calls, each a release of the GIL; ``recv`` with ``MSG_DONTWAIT`` would
-        first wait for the socket's timeout.) A TLS socket or a blocking one takes
-        that longer way."""
+        One ``read`` of a ``direct`` socket's descriptor returns at once. (Setting a
+        timeout of 0 and back costs two more system calls; ``recv`` with
+        ``MSG_DONTWAIT`` would first wait for the socket's timeout.) A TLS socket or a
+        blocking one takes that longer way."""
         pyio: Any = self
         sock = pyio.raw._sock
         timeout = sock.gettimeout()
         try:
-            if timeout is not None and not isinstance(sock, ssl.SSLSocket):
+            if direct(sock):
                 data = os.read(sock.fileno(), 65536)
             else:
                 try:
@@ -206,12 +213,11 @@ class SocketWriter(StreamWriter):
             self._send(held)
 
     def _send(self, data: Any) -> None:
-        """``sendall``, but a plain socket with a timeout (non-blocking underneath)
-        first gets one ``write`` of its descriptor: ``sendall`` polls before it sends,
-        a system call (and a release of the GIL) more for every response. What the
-        write leaves goes by ``sendall``."""
+        """``sendall``, but a ``direct`` socket first gets one ``write`` of its
+        descriptor (``sendall`` polls before it sends); what that leaves goes by
+        ``sendall``."""
         sock = self._socket
-        if sock.gettimeout() is not None and not isinstance(sock, ssl.SSLSocket):
+        if direct(sock):
             try:
                 sent = os.write(sock.fileno(), data)
             except BlockingIOError:
