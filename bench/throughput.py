@@ -96,6 +96,12 @@ def own_cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+def cpu_so_far(server: Server | None, zone_pid: int) -> list[float]:
+    """CPU seconds so far of the gateway (0 without one), the zone and the client."""
+    mine = cpu_seconds(server.pid) if server else 0.0
+    return [mine, cpu_seconds(zone_pid), own_cpu_seconds()]
+
+
 class Transfers:
     """PUT and GET of one file for every system; each returns seconds."""
 
@@ -220,13 +226,11 @@ def measure(env: Environment, size_mib: int, runs: int, systems: list[str]) -> d
                     before = server.memory()["VmRSS"] if server else 0
                     if server:
                         server.reset_peak()
-                    spent = [cpu_seconds(server.pid) if server else 0.0]
-                    spent += [cpu_seconds(zone_pid), own_cpu_seconds()]
+                    spent = cpu_so_far(server, zone_pid)
                     seconds = getattr(transfers, verb)(key)
                     speeds[key][verb].append(size_mib * MiB / 1e6 / seconds)
                     if key in cpu:
-                        now = [cpu_seconds(server.pid) if server else 0.0]
-                        now += [cpu_seconds(zone_pid), own_cpu_seconds()]
+                        now = cpu_so_far(server, zone_pid)
                         scale = 1024 / size_mib  # per GiB
                         used = [(b - a) * scale for a, b in zip(spent, now, strict=True)]
                         cpu[key][verb].append(used)

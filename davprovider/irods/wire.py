@@ -96,11 +96,7 @@ def write(handle: iRODSDataObjectFileRaw, data: Any) -> int:
     ``send_with``: PRC's ``write`` copies a memoryview, then joins the request and the
     bytes into one new string, two copies of every block before the socket's. A write
     the zone answers with fewer bytes than sent fails (``OSError(EIO)``)."""
-    body = OpenedDataObjRequest(
-        l1descInx=handle.desc, len=len(data), whence=0, oprType=0, offset=0, bytesWritten=0,
-        KeyValPair_PI=StringStringMap(),
-    )  # fmt: skip
-    message = iRODSMessage("RODS_API_REQ", msg=body, int_info=api_number["DATA_OBJ_WRITE_AN"])
+    message = _on_handle(handle, "DATA_OBJ_WRITE_AN", len(data), {})
     send_with(handle.conn, message, data)
     written: int = handle.conn.recv().int_info
     if written != len(data):  # PRC returns the count unchecked; a short write loses bytes
@@ -131,11 +127,18 @@ def send_with(conn: Any, message: iRODSMessage, data: Any) -> None:
 
 def close_message(handle: iRODSDataObjectFileRaw) -> iRODSMessage:
     """The DATA_OBJ_CLOSE of an open raw handle, as PRC's ``close`` sends it."""
+    return _on_handle(handle, "DATA_OBJ_CLOSE_AN", 0, handle.options)
+
+
+def _on_handle(
+    handle: iRODSDataObjectFileRaw, api: str, length: int, options: Mapping[str, str]
+) -> iRODSMessage:
+    """A request on ``handle``'s open descriptor, as PRC builds it."""
     body = OpenedDataObjRequest(
-        l1descInx=handle.desc, len=0, whence=0, oprType=0, offset=0, bytesWritten=0,
-        KeyValPair_PI=StringStringMap(handle.options),
+        l1descInx=handle.desc, len=length, whence=0, oprType=0, offset=0, bytesWritten=0,
+        KeyValPair_PI=StringStringMap(dict(options)),
     )  # fmt: skip
-    return iRODSMessage("RODS_API_REQ", msg=body, int_info=api_number["DATA_OBJ_CLOSE_AN"])
+    return iRODSMessage("RODS_API_REQ", msg=body, int_info=api_number[api])
 
 
 def rename(session: Any, src: str, dst: str) -> None:
